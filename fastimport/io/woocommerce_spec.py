@@ -1,0 +1,59 @@
+"""What fastimport keeps of a WooCommerce REST v3 order (the field mapping).
+
+The connector owns this mapping; the parsing core only follows it.
+"""
+
+from __future__ import annotations
+
+from fastimport.columns import FieldSpec, PageSpec
+
+F = FieldSpec
+
+WOOCOMMERCE_PAGE = PageSpec(
+    orders_path=(),
+    order_fields=(
+        F("order_id", ("id",), "int", required=True),
+        F("number", ("number",), "str"),
+        F("shop_status", ("status",), "str", required=True),
+        F("currency", ("currency",), "str"),
+        F("created_at", ("date_created_gmt",), "datetime", required=True),
+        F("modified_at", ("date_modified_gmt",), "datetime", required=True),
+        F("paid_at", ("date_paid_gmt",), "datetime"),
+        F("total", ("total",), "money", required=True),
+        F("total_tax", ("total_tax",), "money"),
+        F("shipping_total", ("shipping_total",), "money"),
+        F("discount_total", ("discount_total",), "money"),
+        F("prices_include_tax", ("prices_include_tax",), "bool"),
+        F("customer_id", ("customer_id",), "int"),
+        F("email", ("billing", "email"), "str"),
+        F("first_name", ("billing", "first_name"), "str"),
+        F("last_name", ("billing", "last_name"), "str"),
+        F("company", ("billing", "company"), "str"),
+        F("phone", ("billing", "phone"), "str"),
+        F("ship_name", ("shipping", "last_name"), "str"),
+        F("ship_address", ("shipping", "address_1"), "str"),
+        F("ship_postcode", ("shipping", "postcode"), "str"),
+        F("ship_city", ("shipping", "city"), "str"),
+        F("ship_country", ("shipping", "country"), "str"),
+        F("shipping_method", ("shipping_lines", 0, "method_id"), "str"),
+        F("shipping_method_title", ("shipping_lines", 0, "method_title"), "str"),
+        F("payment_method", ("payment_method",), "str"),
+        F("payment_method_title", ("payment_method_title",), "str"),
+        F("transaction_id", ("transaction_id",), "str"),
+        F("customer_note", ("customer_note",), "str"),
+    ),
+    lines_path=("line_items",),
+    line_fields=(
+        F("line_id", ("id",), "int", required=True),
+        F("product_id", ("product_id",), "int"),
+        F("variation_id", ("variation_id",), "int"),
+        F("sku", ("sku",), "str"),
+        F("name", ("name",), "str"),
+        F("quantity", ("quantity",), "int", required=True),
+        F("unit_price", ("price",), "money"),
+        F("subtotal", ("subtotal",), "money"),
+        F("total", ("total",), "money", required=True),
+        F("total_tax", ("total_tax",), "money"),
+        F("tax_class", ("tax_class",), "str"),
+    ),
+)
