@@ -1,0 +1,5 @@
+"""The store room: DuckDB schema, migrations, bulk upserts, transactions."""
+
+from fastimport.store.db import connect, migrate, schema_version
+
+__all__ = ["connect", "migrate", "schema_version"]

@@ -1,0 +1,88 @@
+"""Opening the DuckDB file: one writer process at a time, migrations on open."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from fastimport.errors import StoreError
+from fastimport.store.schema import MIGRATIONS
+
+# DuckDB lets one process hold a database file for writing; a second process
+# (another till, a nightly job) waits for it rather than failing at once.
+DEFAULT_LOCK_WAIT_SECONDS = 30.0
+
+
+def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    path = Path(path)
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_wait
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise StoreError(
+                    f"cannot open the database {path}: {_first_line(exc)}",
+                    path=str(path),
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    con.execute("SET TimeZone = 'UTC'")
+    migrate(con)
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Run the migrations this database lacks; returns the resulting version."""
+    current = schema_version(con)
+    latest = MIGRATIONS[-1].version
+    if current > latest:
+        raise StoreError(
+            f"this database was written by a newer fastimport (schema {current}, this one knows {latest}); "
+            "upgrade fastimport before using it"
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if migration.version == 1:
+                con.execute(
+                    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                    "description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+                )
+            for statement in migration.statements:
+                con.execute(statement)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, now())",
+                [migration.version, migration.description],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(
+                f"could not upgrade the database to schema {migration.version}: {_first_line(exc)}"
+            ) from exc
+        current = migration.version
+    return current
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

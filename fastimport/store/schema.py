@@ -1,0 +1,159 @@
+"""The DuckDB schema, versioned: each migration runs once, in order, in one transaction.
+
+Migrations are appended, never edited: a database created by an older fastimport
+is brought up to date by running the ones it lacks.  Each room that owns tables
+(processing, printing) keeps its DDL in its own ``schema_*`` module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastimport.store import schema_print, schema_processing
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+# Money is DECIMAL(18,2): exact, and wide enough for any till.
+CORE_SCHEMA = Migration(
+    1,
+    "stores, orders, lines, catalogue, import runs, order events",
+    (
+        """CREATE TABLE stores (
+            store_id INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL UNIQUE,
+            platform VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            timezone VARCHAR NOT NULL,
+            watermark TIMESTAMPTZ,
+            catalog_synced_at TIMESTAMPTZ
+        )""",
+        """CREATE TABLE orders (
+            store_id INTEGER NOT NULL,
+            order_id BIGINT NOT NULL,
+            number VARCHAR,
+            shop_status VARCHAR NOT NULL,
+            state VARCHAR NOT NULL DEFAULT 'pending',
+            currency VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL,
+            modified_at TIMESTAMPTZ NOT NULL,
+            paid_at TIMESTAMPTZ,
+            total DECIMAL(18,2) NOT NULL,
+            total_tax DECIMAL(18,2),
+            shipping_total DECIMAL(18,2),
+            discount_total DECIMAL(18,2),
+            prices_include_tax BOOLEAN,
+            customer_id BIGINT,
+            email VARCHAR,
+            first_name VARCHAR,
+            last_name VARCHAR,
+            company VARCHAR,
+            phone VARCHAR,
+            ship_name VARCHAR,
+            ship_address VARCHAR,
+            ship_postcode VARCHAR,
+            ship_city VARCHAR,
+            ship_country VARCHAR,
+            shipping_method VARCHAR,
+            shipping_method_title VARCHAR,
+            payment_method VARCHAR,
+            payment_method_title VARCHAR,
+            transaction_id VARCHAR,
+            customer_note VARCHAR,
+            line_count INTEGER NOT NULL,
+            unknown_articles INTEGER NOT NULL DEFAULT 0,
+            unknown_customer BOOLEAN NOT NULL DEFAULT false,
+            content_hash BIGINT NOT NULL,
+            raw BLOB NOT NULL,
+            first_run BIGINT NOT NULL,
+            last_run BIGINT NOT NULL,
+            imported_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (store_id, order_id)
+        )""",
+        """CREATE TABLE order_lines (
+            store_id INTEGER NOT NULL,
+            order_id BIGINT NOT NULL,
+            line_no INTEGER NOT NULL,
+            line_id BIGINT NOT NULL,
+            product_id BIGINT,
+            variation_id BIGINT,
+            sku VARCHAR,
+            name VARCHAR,
+            quantity INTEGER NOT NULL,
+            unit_price DECIMAL(18,2),
+            subtotal DECIMAL(18,2),
+            total DECIMAL(18,2) NOT NULL,
+            total_tax DECIMAL(18,2),
+            tax_class VARCHAR,
+            known BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE products (
+            store_id INTEGER NOT NULL,
+            product_id BIGINT NOT NULL,
+            variation_id BIGINT NOT NULL DEFAULT 0,
+            sku VARCHAR,
+            name VARCHAR,
+            price DECIMAL(18,2),
+            tax_class VARCHAR,
+            manage_stock BOOLEAN,
+            stock_quantity INTEGER,
+            synced_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (store_id, product_id, variation_id)
+        )""",
+        """CREATE TABLE customers (
+            store_id INTEGER NOT NULL,
+            customer_id BIGINT NOT NULL,
+            email VARCHAR,
+            first_name VARCHAR,
+            last_name VARCHAR,
+            synced_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (store_id, customer_id)
+        )""",
+        "CREATE SEQUENCE import_run_seq START 1",
+        """CREATE TABLE import_runs (
+            run_id BIGINT PRIMARY KEY,
+            store_id INTEGER NOT NULL,
+            mode VARCHAR NOT NULL,
+            range_start TIMESTAMPTZ,
+            range_end TIMESTAMPTZ,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            status VARCHAR NOT NULL,
+            new_orders BIGINT NOT NULL DEFAULT 0,
+            updated_orders BIGINT NOT NULL DEFAULT 0,
+            unchanged_orders BIGINT NOT NULL DEFAULT 0,
+            locked_changes BIGINT NOT NULL DEFAULT 0,
+            unknown_articles BIGINT NOT NULL DEFAULT 0,
+            unknown_customers BIGINT NOT NULL DEFAULT 0,
+            pages BIGINT NOT NULL DEFAULT 0,
+            error VARCHAR
+        )""",
+        "CREATE SEQUENCE order_event_seq START 1",
+        """CREATE TABLE order_events (
+            event_id BIGINT PRIMARY KEY DEFAULT nextval('order_event_seq'),
+            store_id INTEGER NOT NULL,
+            order_id BIGINT NOT NULL,
+            happened_at TIMESTAMPTZ NOT NULL,
+            kind VARCHAR NOT NULL,
+            actor VARCHAR,
+            from_state VARCHAR,
+            to_state VARCHAR,
+            detail VARCHAR,
+            needs_action BOOLEAN NOT NULL DEFAULT false
+        )""",
+        "CREATE INDEX order_lines_order ON order_lines (store_id, order_id)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    CORE_SCHEMA,
+    Migration(2, "processing: invoices, credit notes, stock, shipments, payments, comments",
+              schema_processing.STATEMENTS),
+    Migration(3, "printing: persistent print queue", schema_print.STATEMENTS),
+)

@@ -1,0 +1,3 @@
+"""DDL owned by the printing room (the persistent print queue)."""
+
+STATEMENTS: tuple[str, ...] = ()

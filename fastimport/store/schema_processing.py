@@ -1,0 +1,3 @@
+"""DDL owned by the processing room (invoices, stock ledger, shipments, payments, comments)."""
+
+STATEMENTS: tuple[str, ...] = ()
