@@ -66,8 +66,6 @@ CORE_SCHEMA = Migration(
             transaction_id VARCHAR,
             customer_note VARCHAR,
             line_count INTEGER NOT NULL,
-            unknown_articles INTEGER NOT NULL DEFAULT 0,
-            unknown_customer BOOLEAN NOT NULL DEFAULT false,
             content_hash BIGINT NOT NULL,
             raw BLOB NOT NULL,
             first_run BIGINT NOT NULL,
@@ -90,8 +88,7 @@ CORE_SCHEMA = Migration(
             subtotal DECIMAL(18,2),
             total DECIMAL(18,2) NOT NULL,
             total_tax DECIMAL(18,2),
-            tax_class VARCHAR,
-            known BOOLEAN NOT NULL
+            tax_class VARCHAR
         )""",
         """CREATE TABLE products (
             store_id INTEGER NOT NULL,
@@ -145,9 +142,30 @@ CORE_SCHEMA = Migration(
             from_state VARCHAR,
             to_state VARCHAR,
             detail VARCHAR,
-            needs_action BOOLEAN NOT NULL DEFAULT false
+            needs_action BOOLEAN NOT NULL DEFAULT false,
+            remote_hash BIGINT,
+            payload BLOB
         )""",
         "CREATE INDEX order_lines_order ON order_lines (store_id, order_id)",
+        # A line is unknown when the catalogue has neither its product/variation nor its SKU.
+        # Computed, not stored: a catalogue sync clears the flags without touching orders.
+        """CREATE VIEW line_flags AS
+            SELECT l.store_id, l.order_id, l.line_no,
+                   (s.catalog_synced_at IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM products p WHERE p.store_id = l.store_id
+                                    AND p.product_id = l.product_id AND p.variation_id = l.variation_id
+                                    AND l.product_id <> 0)
+                    AND NOT EXISTS (SELECT 1 FROM products p WHERE p.store_id = l.store_id
+                                    AND p.sku = l.sku AND l.sku <> '')) AS unknown_article
+            FROM order_lines l JOIN stores s USING (store_id)""",
+        """CREATE VIEW order_flags AS
+            SELECT o.store_id, o.order_id,
+                   coalesce((SELECT count(*) FROM line_flags f WHERE f.store_id = o.store_id
+                             AND f.order_id = o.order_id AND f.unknown_article), 0) AS unknown_articles,
+                   (s.catalog_synced_at IS NOT NULL AND o.customer_id > 0
+                    AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.store_id = o.store_id
+                                    AND c.customer_id = o.customer_id)) AS unknown_customer
+            FROM orders o JOIN stores s USING (store_id)""",
     ),
 )
 

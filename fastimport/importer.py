@@ -1,0 +1,319 @@
+"""The import pipeline: fetch -> parse -> dedup -> store, streamed with back-pressure.
+
+Pages flow from the connector's fan-out fetcher (event loop) to a parse stage
+and a store stage, each on its own thread: parsing page N+1 overlaps the
+DuckDB write of the previous batch, and at most one batch per store waits in
+memory, so memory stays flat whatever the size of the range.  Several stores
+are imported at once, each with its own pages and dedup set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fastimport import core as default_core
+from fastimport.columns import CHANGED, NEW, REPEAT, UNCHANGED
+from fastimport.config import StoreConfig
+from fastimport.errors import FastImportError, ParseError
+from fastimport.io.connector import Connector, Page, connector_for
+from fastimport.io.fetcher import Fetcher
+from fastimport.ranges import ImportRange
+from fastimport.store import imports as store
+
+DEFAULT_BATCH_ORDERS = 20_000
+STAGES = ("fetch", "parse", "dedup", "store")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What one store's import did; ``to_json()`` is the ``--json`` contract."""
+
+    store: str
+    run_id: int
+    mode: str
+    range_start: str
+    range_end: str
+    ok: bool
+    error: str | None
+    new: int
+    updated: int
+    unchanged: int
+    repeated: int
+    locked_changes: int
+    unknown_articles: int
+    unknown_customers: int
+    catalog_synced: bool
+    pages: int
+    requests: int
+    retries: int
+    seconds: float
+    core: str
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def orders(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+ProgressCallback = Callable[[str, int, int], None]  # store, pages, orders seen
+
+
+class _StoreImport:
+    """One store's run: its dedup set, its pending batch and its counters."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, cfg: StoreConfig, rng: ImportRange, core: ModuleType, batch: int
+    ) -> None:
+        self.cfg = cfg
+        self.rng = rng
+        self.core = core
+        self.batch_orders = batch
+        self.connector: Connector = connector_for(cfg)
+        self.store_id = store.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
+        synced = con.execute("SELECT catalog_synced_at FROM stores WHERE store_id = ?", [self.store_id]).fetchone()
+        self.catalog_synced = bool(synced and synced[0] is not None)
+        self.run_id = store.begin_run(con, self.store_id, rng.mode, rng.start, rng.end)
+        known = store.fingerprints(con, self.store_id)
+        self.dedup = core.Dedup()
+        self.dedup.load(
+            known.column("order_id").combine_chunks(),
+            known.column("modified_at").combine_chunks(),
+            known.column("content_hash").combine_chunks(),
+        )
+        self.lo_us = _micros(rng.start)
+        self.hi_us = _micros(rng.end)
+        self.range_column = "created_at" if rng.field == "created" else "modified_at"
+        self.orders: list[pa.Table] = []
+        self.lines: list[pa.Table] = []
+        self.held = 0
+        self.unchanged = 0
+        self.repeated = 0
+        self.pages = 0
+        self.pages_unflushed = 0
+        self.seen = 0
+        self.max_modified: int | None = None
+        self.stages = dict.fromkeys(STAGES, 0.0)
+        self.fetcher: Fetcher | None = None
+
+    def feed(self, page: Page) -> bool:
+        """Parse and dedup one page (worker thread); True when a batch is ready to store."""
+        t0 = time.perf_counter()
+        try:
+            parsed = self.core.parse_page(page.body, self.connector.page_spec)
+        except ParseError as exc:
+            raise ParseError(
+                f"store '{self.cfg.name}': page {page.number} of the orders could not be read: {exc.message}",
+                path=getattr(exc, "path", "$"),
+                page=page.number,
+            ) from exc
+        t1 = time.perf_counter()
+        orders, lines = parsed.orders, parsed.lines
+        column = orders.column(self.range_column)
+        in_range = pc.and_(pc.greater_equal(column, self.lo_us), pc.less(column, self.hi_us))
+        if not pc.all(in_range).as_py():
+            keep_idx = pc.indices_nonzero(in_range)
+            orders, lines = _take_orders(orders, lines, keep_idx)
+        ids = orders.column("order_id").combine_chunks()
+        modified = orders.column("modified_at").combine_chunks()
+        verdict = self.dedup.classify(ids, modified, orders.column("content_hash").combine_chunks())
+        t2 = time.perf_counter()
+        self.pages += 1
+        self.pages_unflushed += 1
+        self.seen += orders.num_rows
+        if orders.num_rows:
+            top = pc.max(modified).as_py()
+            self.max_modified = top if self.max_modified is None else max(self.max_modified, top)
+        counts = pc.value_counts(verdict).to_pylist()
+        tally = {c["values"]: c["counts"] for c in counts}
+        self.unchanged += tally.get(UNCHANGED, 0)
+        self.repeated += tally.get(REPEAT, 0)
+        if tally.get(NEW, 0) or tally.get(CHANGED, 0):
+            wanted = pc.indices_nonzero(pc.less_equal(verdict, CHANGED))
+            orders, lines = _take_orders(orders, lines, wanted)
+            line_count = pc.value_counts(lines.column("order_index")).flatten() if lines.num_rows else None
+            counts_arr = _line_counts(orders.num_rows, line_count)
+            order_ids = orders.column("order_id").combine_chunks()
+            lines = lines.append_column("order_id", pc.take(order_ids, lines.column("order_index")))
+            self.orders.append(orders.append_column("line_count", counts_arr))
+            self.lines.append(lines)
+            self.held += orders.num_rows
+        self.stages["parse"] += t1 - t0
+        self.stages["dedup"] += time.perf_counter() - t1
+        return self.held >= self.batch_orders
+
+    def take_batch(self) -> tuple[pa.Table, pa.Table, int, int]:
+        """Hand the held orders to the store stage; counts of unchanged orders ride along for the run log."""
+        orders = pa.concat_tables(self.orders) if self.orders else None
+        lines = pa.concat_tables(self.lines) if self.lines else None
+        unchanged, pages = self.unchanged, self.pages_unflushed
+        self.orders, self.lines, self.held, self.pages_unflushed = [], [], 0, 0
+        self.unchanged = 0
+        if orders is None or lines is None:
+            return _EMPTY_ORDERS, _EMPTY_LINES, unchanged, pages
+        return orders, lines, unchanged, pages
+
+    def write(self, con: duckdb.DuckDBPyConnection, batch: tuple[pa.Table, pa.Table, int, int]) -> None:
+        t0 = time.perf_counter()
+        orders, lines, unchanged, pages = batch
+        if orders.num_rows == 0:
+            store.write_counts(con, self.run_id, unchanged, pages)
+        else:
+            store.write_batch(con, self.store_id, self.run_id, orders, lines, unchanged, pages)
+        self.stages["store"] += time.perf_counter() - t0
+
+
+_EMPTY_ORDERS = pa.table({})
+_EMPTY_LINES = pa.table({})
+
+
+def _micros(moment: dt.datetime) -> int:
+    delta = moment.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _take_orders(orders: pa.Table, lines: pa.Table, indices: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """Keep the orders at ``indices`` and their lines, renumbering ``order_index``."""
+    kept = orders.take(indices)
+    if lines.num_rows == 0:
+        return kept, lines
+    # old order index -> new position (or null when dropped)
+    remap = pa.array(
+        _remap_list(orders.num_rows, indices.to_pylist()), type=pa.int32()
+    )
+    new_index = pc.take(remap, lines.column("order_index"))
+    mask = pc.is_valid(new_index)
+    lines = lines.filter(mask)
+    lines = lines.set_column(
+        lines.schema.get_field_index("order_index"), "order_index", pc.drop_null(new_index)
+    )
+    return kept, lines
+
+
+def _remap_list(n: int, keep: Sequence[int]) -> list[int | None]:
+    out: list[int | None] = [None] * n
+    for new, old in enumerate(keep):
+        out[old] = new
+    return out
+
+
+def _line_counts(n_orders: int, counts: pa.StructArray | None) -> pa.Array:
+    result = [0] * n_orders
+    if counts is not None:
+        for idx, count in zip(counts[0].to_pylist(), counts[1].to_pylist(), strict=True):
+            result[idx] = count
+    return pa.array(result, type=pa.int32())
+
+
+async def _run_store(
+    session: aiohttp.ClientSession,
+    con: duckdb.DuckDBPyConnection,
+    job: _StoreImport,
+    parse_pool: ThreadPoolExecutor,
+    store_pool: ThreadPoolExecutor,
+    progress: ProgressCallback | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    cfg = job.cfg
+    fetcher = Fetcher(
+        session, concurrency=cfg.concurrency, retries=cfg.retries, timeout=cfg.timeout, shop=f"store '{cfg.name}'"
+    )
+    job.fetcher = fetcher
+    writing: asyncio.Future[None] | None = None
+    t_fetch = time.perf_counter()
+    waited = 0.0
+    try:
+        async for page in job.connector.pages(fetcher, job.rng):
+            ready = await loop.run_in_executor(parse_pool, job.feed, page)
+            if progress:
+                progress(cfg.name, job.pages, job.seen)
+            if ready:
+                if writing is not None:
+                    t = time.perf_counter()
+                    await writing  # back-pressure: one batch in flight per store
+                    waited += time.perf_counter() - t
+                writing = loop.run_in_executor(store_pool, job.write, con, job.take_batch())
+    finally:
+        # Whatever happened, the batches parsed so far are stored: nothing fetched is lost.
+        if writing is not None:
+            await asyncio.shield(writing)
+        await loop.run_in_executor(store_pool, job.write, con, job.take_batch())
+        job.stages["fetch"] = time.perf_counter() - t_fetch - job.stages["parse"] - job.stages["dedup"] - waited
+
+
+async def import_stores(
+    con: duckdb.DuckDBPyConnection,
+    jobs: Sequence[tuple[StoreConfig, ImportRange]],
+    *,
+    core: ModuleType | None = None,
+    batch_orders: int = DEFAULT_BATCH_ORDERS,
+    progress: ProgressCallback | None = None,
+) -> list[ImportReport]:
+    """Import each (store, range) concurrently; one report per store, failures included."""
+    core = core or default_core.load_core(default_core.CORE)
+    started = time.perf_counter()
+    runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
+    connector_limit = sum(cfg.concurrency for cfg, _ in jobs)
+    connector = aiohttp.TCPConnector(limit=connector_limit, limit_per_host=0)
+    with ThreadPoolExecutor(1, "fastimport-parse") as parse_pool, ThreadPoolExecutor(
+        1, "fastimport-store"
+    ) as store_pool:
+        async with aiohttp.ClientSession(connector=connector) as session:
+            results = await asyncio.gather(
+                *(_run_store(session, con, job, parse_pool, store_pool, progress) for job in runs),
+                return_exceptions=True,
+            )
+    reports = []
+    for job, result in zip(runs, results, strict=True):
+        error = _explain(result) if isinstance(result, BaseException) else None
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result
+        store.finish_run(con, job.run_id, job.store_id, ok=error is None, error=error, max_modified_us=job.max_modified)
+        totals = store.run_totals(con, job.run_id)
+        fetcher = job.fetcher
+        reports.append(
+            ImportReport(
+                store=job.cfg.name,
+                run_id=job.run_id,
+                mode=job.rng.mode,
+                range_start=job.rng.start.isoformat(),
+                range_end=job.rng.end.isoformat(),
+                ok=error is None,
+                error=error,
+                new=totals["new"],
+                updated=totals["updated"],
+                unchanged=totals["unchanged"],
+                repeated=job.repeated,
+                locked_changes=totals["locked"],
+                unknown_articles=totals["unknown_articles"],
+                unknown_customers=totals["unknown_customers"],
+                catalog_synced=job.catalog_synced,
+                pages=totals["pages"],
+                requests=fetcher.stats.requests if fetcher else 0,
+                retries=fetcher.stats.retries if fetcher else 0,
+                seconds=round(time.perf_counter() - started, 3),
+                core=core.CORE,
+                stages={k: round(v, 3) for k, v in job.stages.items()},
+            )
+        )
+    return reports
+
+
+def _explain(exc: BaseException) -> str:
+    if isinstance(exc, FastImportError):
+        return exc.message
+    return f"unexpected error: {type(exc).__name__}: {exc}"

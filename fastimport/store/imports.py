@@ -1,0 +1,257 @@
+"""What the import needs from the store: fingerprints, run log, and one transaction per batch.
+
+Batches arrive as Arrow tables (plain columns, no Python rows) and go into
+DuckDB with one statement per table.  Money arrives as integer cents and is
+stored as DECIMAL(18,2); instants arrive as UTC microseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from fastimport.errors import StoreError
+
+# Orders the shop may still change locally: once invoiced, the record is frozen.
+UPDATABLE_STATES = ("pending", "prepared")
+
+ORDER_COLUMNS = (
+    "number, shop_status, currency, created_at, modified_at, paid_at, total, total_tax, shipping_total, "
+    "discount_total, prices_include_tax, customer_id, email, first_name, last_name, company, phone, "
+    "ship_name, ship_address, ship_postcode, ship_city, ship_country, shipping_method, shipping_method_title, "
+    "payment_method, payment_method_title, transaction_id, customer_note, line_count, content_hash, raw"
+)
+_MONEY_ORDER = ("total", "total_tax", "shipping_total", "discount_total")
+_MONEY_LINE = ("unit_price", "subtotal", "total", "total_tax")
+_INSTANTS = ("created_at", "modified_at", "paid_at")
+
+
+def _select(columns: str, money: tuple[str, ...], instants: tuple[str, ...] = ()) -> str:
+    out = []
+    for name in (c.strip() for c in columns.split(",")):
+        if name in money:
+            out.append(f"CAST({name} AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2) AS {name}")
+        elif name in instants:
+            out.append(f"make_timestamp({name})::TIMESTAMPTZ AS {name}")
+        else:
+            out.append(name)
+    return ", ".join(out)
+
+
+_ORDER_SELECT = _select(ORDER_COLUMNS, _MONEY_ORDER, _INSTANTS)
+_UPDATE_SET = ", ".join(
+    f"{c} = excluded.{c}" for c in (x.strip() for x in ORDER_COLUMNS.split(","))
+) + ", last_run = excluded.last_run, updated_at = excluded.updated_at"
+LINE_COLUMNS = (
+    "line_no, line_id, product_id, variation_id, sku, name, quantity, unit_price, subtotal, total, "
+    "total_tax, tax_class"
+)
+_LINE_SELECT = _select(LINE_COLUMNS, _MONEY_LINE)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    written: int
+    new: int
+    updated: int
+    locked: int
+    unknown_articles: int
+    unknown_customers: int
+
+
+def ensure_store(con: duckdb.DuckDBPyConnection, name: str, platform: str, url: str, timezone: str) -> int:
+    """The store's id, registering it on first use (and following url or time-zone changes)."""
+    row = con.execute("SELECT store_id FROM stores WHERE name = ?", [name]).fetchone()
+    if row:
+        con.execute(
+            "UPDATE stores SET platform = ?, url = ?, timezone = ? WHERE store_id = ?",
+            [platform, url, timezone, row[0]],
+        )
+        return int(row[0])
+    next_id = con.execute("SELECT coalesce(max(store_id), 0) + 1 FROM stores").fetchone()
+    store_id = int(next_id[0]) if next_id else 1
+    con.execute(
+        "INSERT INTO stores (store_id, name, platform, url, timezone) VALUES (?, ?, ?, ?, ?)",
+        [store_id, name, platform, url, timezone],
+    )
+    return store_id
+
+
+def fingerprints(con: duckdb.DuckDBPyConnection, store_id: int) -> pa.Table:
+    """order_id, modified_at (µs) and content_hash of every stored order of the store, for the dedup set."""
+    return con.execute(
+        "SELECT order_id, epoch_us(modified_at) AS modified_at, content_hash FROM orders WHERE store_id = ?",
+        [store_id],
+    ).to_arrow_table()
+
+
+def watermark(con: duckdb.DuckDBPyConnection, store_id: int) -> dt.datetime | None:
+    row = con.execute("SELECT watermark FROM stores WHERE store_id = ?", [store_id]).fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def begin_run(
+    con: duckdb.DuckDBPyConnection, store_id: int, mode: str, start: dt.datetime | None, end: dt.datetime | None
+) -> int:
+    row = con.execute(
+        "INSERT INTO import_runs (run_id, store_id, mode, range_start, range_end, started_at, status) "
+        "VALUES (nextval('import_run_seq'), ?, ?, ?, ?, now(), 'running') RETURNING run_id",
+        [store_id, mode, start, end],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection,
+    store_id: int,
+    run_id: int,
+    orders: pa.Table,
+    lines: pa.Table,
+    unchanged: int,
+    pages: int,
+) -> BatchResult:
+    """Upsert one batch of new and changed orders with their lines, in one transaction.
+
+    ``orders`` holds the core's order columns plus ``line_count``; ``lines`` the
+    line columns plus ``order_id``.  Orders already invoiced are not touched:
+    the shop's change becomes an order event that asks for action.
+    """
+    con.register("batch_orders", orders)
+    con.register("batch_lines", lines)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        locked = _record_locked_changes(con, store_id)
+        existing = con.execute(
+            "SELECT count(*) FROM batch_orders b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id",
+            [store_id],
+        ).fetchone()
+        n_existing = int(existing[0]) if existing else 0
+        con.execute(
+            "DELETE FROM order_lines WHERE store_id = ? AND order_id IN ("
+            " SELECT o.order_id FROM batch_orders b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id"
+            f" WHERE o.state IN {UPDATABLE_STATES})",
+            [store_id, store_id],
+        )
+        con.execute(
+            f"INSERT INTO orders (store_id, order_id, {ORDER_COLUMNS}, first_run, last_run, imported_at, updated_at) "
+            f"SELECT ?, order_id, {_ORDER_SELECT}, ?, ?, now(), now() FROM batch_orders "
+            f"ON CONFLICT (store_id, order_id) DO UPDATE SET {_UPDATE_SET} "
+            f"WHERE orders.state IN {UPDATABLE_STATES}",
+            [store_id, run_id, run_id],
+        )
+        con.execute(
+            f"INSERT INTO order_lines (store_id, order_id, {LINE_COLUMNS}) "
+            f"SELECT ?, order_id, {_LINE_SELECT} FROM batch_lines "
+            "WHERE order_id NOT IN (SELECT order_id FROM locked_now)",
+            [store_id],
+        )
+        flags = _unknown_counts(con, store_id)
+        new = orders.num_rows - n_existing
+        updated = n_existing - locked
+        con.execute(
+            "UPDATE import_runs SET new_orders = new_orders + ?, updated_orders = updated_orders + ?, "
+            "unchanged_orders = unchanged_orders + ?, locked_changes = locked_changes + ?, "
+            "unknown_articles = unknown_articles + ?, unknown_customers = unknown_customers + ?, "
+            "pages = pages + ? WHERE run_id = ?",
+            [new, updated, unchanged, locked, flags[0], flags[1], pages, run_id],
+        )
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise StoreError(f"could not store a batch of {orders.num_rows} orders: {exc}") from exc
+    finally:
+        con.unregister("batch_orders")
+        con.unregister("batch_lines")
+        con.execute("DROP TABLE IF EXISTS locked_now")
+    return BatchResult(orders.num_rows, new, updated, locked, flags[0], flags[1])
+
+
+def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int) -> int:
+    """Turn shop changes to invoiced orders into events (once per distinct remote version)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE locked_now AS "
+        "SELECT b.order_id, o.state, o.shop_status AS old_status, b.shop_status AS new_status, "
+        "b.content_hash, b.raw FROM batch_orders b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id "
+        f"WHERE o.state NOT IN {UPDATABLE_STATES}",
+        [store_id],
+    )
+    con.execute(
+        "INSERT INTO order_events (store_id, order_id, happened_at, kind, actor, from_state, to_state, detail, "
+        "needs_action, remote_hash, payload) "
+        "SELECT ?, order_id, now(), 'shop_change_after_invoice', 'shop', old_status, new_status, "
+        "'the shop changed this order after it was ' || state || ' (shop status ' || old_status || ' -> ' "
+        "|| new_status || ')' || CASE WHEN new_status IN ('cancelled', 'refunded', 'failed') "
+        "THEN ': a credit note is proposed' ELSE ': the invoice is kept as it is' END, "
+        "new_status IN ('cancelled', 'refunded', 'failed'), content_hash, raw FROM locked_now k "
+        "WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.store_id = ? AND e.order_id = k.order_id "
+        "AND e.remote_hash = k.content_hash)",
+        [store_id, store_id],
+    )
+    row = con.execute("SELECT count(*) FROM locked_now").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _unknown_counts(con: duckdb.DuckDBPyConnection, store_id: int) -> tuple[int, int]:
+    """Unknown articles (lines) and unknown customers (orders) in this batch, if the catalogue was synced."""
+    row = con.execute(
+        "SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id]
+    ).fetchone()
+    if not row or not row[0]:
+        return 0, 0
+    counts = con.execute(
+        "SELECT "
+        " (SELECT count(*) FROM line_flags f JOIN batch_orders b ON f.order_id = b.order_id "
+        "  WHERE f.store_id = ? AND f.unknown_article),"
+        " (SELECT count(*) FROM order_flags f JOIN batch_orders b ON f.order_id = b.order_id "
+        "  WHERE f.store_id = ? AND f.unknown_customer)",
+        [store_id, store_id],
+    ).fetchone()
+    assert counts is not None
+    return int(counts[0]), int(counts[1])
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    store_id: int,
+    *,
+    ok: bool,
+    error: str | None,
+    max_modified_us: int | None,
+) -> None:
+    """Close the run's log row; a successful run moves the store's watermark forward (never back)."""
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        "UPDATE import_runs SET finished_at = now(), status = ?, error = ? WHERE run_id = ?",
+        ["ok" if ok else "failed", error, run_id],
+    )
+    if ok and max_modified_us is not None:
+        con.execute(
+            "UPDATE stores SET watermark = greatest(coalesce(watermark, make_timestamp(?)::TIMESTAMPTZ), "
+            "make_timestamp(?)::TIMESTAMPTZ) WHERE store_id = ?",
+            [max_modified_us, max_modified_us, store_id],
+        )
+    con.execute("COMMIT")
+
+
+def run_totals(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
+    row = con.execute(
+        "SELECT new_orders, updated_orders, unchanged_orders, locked_changes, unknown_articles, "
+        "unknown_customers, pages FROM import_runs WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    assert row is not None
+    keys = ("new", "updated", "unchanged", "locked", "unknown_articles", "unknown_customers", "pages")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def write_counts(con: duckdb.DuckDBPyConnection, run_id: int, unchanged: int, pages: int) -> None:
+    """Log pages that brought nothing to write (everything already stored)."""
+    con.execute(
+        "UPDATE import_runs SET unchanged_orders = unchanged_orders + ?, pages = pages + ? WHERE run_id = ?",
+        [unchanged, pages, run_id],
+    )
