@@ -148,7 +148,7 @@ def _store(entry: Any, index: int) -> StoreConfig:
         auth=auth,
         per_page=_int(entry, "per_page", f"{where}.per_page", 100, 1, 100),
         concurrency=_int(entry, "concurrency", f"{where}.concurrency", 8, 1, 256),
-        timeout=float(_int(entry, "timeout", f"{where}.timeout", 30, 1, 3600)),
+        timeout=_seconds(entry, "timeout", f"{where}.timeout", 30.0),
         retries=_int(entry, "retries", f"{where}.retries", 5, 0, 100),
         overlap_minutes=_int(entry, "overlap_minutes", f"{where}.overlap_minutes", 10, 0, 10080),
         pending_statuses=tuple(pending),
@@ -176,3 +176,10 @@ def _int(table: dict[str, Any], key: str, where: str, default: int, low: int, hi
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"{where} must be a whole number from {low} to {high} (got {value!r})", key=where)
     return value
+
+
+def _seconds(table: dict[str, Any], key: str, where: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        raise ConfigError(f"{where} must be a number of seconds above 0, at most 3600 (got {value!r})", key=where)
+    return float(value)

@@ -1,0 +1,36 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Each creates .venv and installs fastimport (with its compiled core) if needed.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test lint bench bench-check clean
+
+$(STAMP): pyproject.toml setup.py fastimport/_core.pyx
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/fastimport demo
+
+test: $(STAMP)
+	$(PY) -m ruff check fastimport tests bench
+	$(PY) -m ruff format --check fastimport tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+$(VENV)/.installed-bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	$(PY) -m bench
+
+bench-check: $(VENV)/.installed-bench
+	$(PY) -m bench --check
+
+clean:
+	rm -rf build $(VENV) fastimport/*.so fastimport/_core.c

@@ -1,0 +1,3 @@
+from fastimport.cli import main
+
+raise SystemExit(main())

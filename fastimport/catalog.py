@@ -1,0 +1,36 @@
+"""Catalogue sync: the shop's products (with variations) and customers into the store."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import aiohttp
+import duckdb
+
+from fastimport.config import StoreConfig
+from fastimport.io.connector import connector_for
+from fastimport.io.fetcher import Fetcher
+from fastimport.store import imports, queries
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogReport:
+    store: str
+    products: int
+    customers: int
+
+
+async def sync_catalog(con: duckdb.DuckDBPyConnection, cfg: StoreConfig) -> CatalogReport:
+    connector = connector_for(cfg)
+    async with aiohttp.ClientSession() as session:
+        fetcher = Fetcher(
+            session, concurrency=cfg.concurrency, retries=cfg.retries, timeout=cfg.timeout, shop=f"store '{cfg.name}'"
+        )
+        products = await connector.catalog(fetcher)
+        customers = await connector.customers(fetcher)
+    store_id = imports.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
+    queries.store_catalog(
+        con, store_id, [dataclasses.asdict(p) for p in products], [dataclasses.asdict(c) for c in customers]
+    )
+    return CatalogReport(cfg.name, len(products), len(customers))

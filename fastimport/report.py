@@ -1,0 +1,65 @@
+"""Human-readable output for a terminal: import summaries and order tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fastimport.config import StoreConfig
+from fastimport.importer import ImportReport
+from fastimport.ranges import ImportRange
+
+console = Console(highlight=False)
+
+
+def print_import_reports(
+    reports: Sequence[ImportReport], ranges: Mapping[str, ImportRange], stores: Mapping[str, StoreConfig]
+) -> None:
+    for r in reports:
+        rng = ranges[r.store]
+        head = f"[bold]{r.store}[/bold]: {rng.describe(stores[r.store].zone)}"
+        console.print(head)
+        console.print(
+            f"  {r.new} new, {r.updated} updated, {r.unchanged} unchanged"
+            + (f", {r.locked_changes} changed on the shop after invoicing (see pending)" if r.locked_changes else "")
+        )
+        if r.catalog_synced:
+            console.print(f"  {r.unknown_articles} unknown articles, {r.unknown_customers} unknown customers")
+        else:
+            console.print("  catalogue never synced: unknown articles and customers not checked "
+                          "(run: fastimport catalog sync)")
+        console.print(
+            f"  {r.pages} pages, {r.requests} requests"
+            + (f" ({r.retries} retried)" if r.retries else "")
+            + f", {r.seconds:.2f} s, core: {r.core}"
+        )
+        if not r.ok:
+            console.print(f"  [red]stopped: {r.error}[/red] (the orders stored before are kept)")
+
+
+def print_orders(rows: Sequence[Mapping[str, Any]], title: str, empty: str) -> None:
+    if not rows:
+        console.print(empty)
+        return
+    table = Table(title=f"{title} ({len(rows)})", title_justify="left")
+    for name, justify in (
+        ("Store", "left"), ("No.", "right"), ("Date", "left"), ("Customer", "left"), ("Total", "right"),
+        ("Lines", "right"), ("Shop status", "left"), ("State", "left"), ("Warnings", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(
+            row["store"],
+            str(row["number"]),
+            row["created_at"][:16].replace("T", " "),
+            row["customer"] + (" (guest)" if row["guest"] else ""),
+            f"{row['total']} {row['currency'] or ''}".strip(),
+            str(row["lines"]),
+            row["shop_status"],
+            row["state"],
+            ", ".join(row["warnings"]),
+        )
+    console.print(table)
