@@ -1,0 +1,71 @@
+"""Command line: ``fastimport sim`` / ``python -m fastimport.sim`` serve a simulated shop until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from fastimport.sim.options import SimOptions
+from fastimport.sim.server import SimShop
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fastimport sim", description="Serve a simulated WooCommerce shop (REST v3)."
+    )
+    p.add_argument("--orders", type=int, default=200, help="number of generated orders (default 200)")
+    p.add_argument("--seed", type=int, default=42, help="seed of the generated data (default 42)")
+    p.add_argument("--timezone", default="Europe/Paris", help="the shop's site time zone (IANA)")
+    p.add_argument("--days", type=float, default=7.0, help="orders are spread over the last DAYS days")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API request")
+    p.add_argument(
+        "--max-concurrency", type=int, default=0, help="503 beyond this many requests (0 = no limit)"
+    )
+    p.add_argument("--faults", default="", help='fault plan for /orders listings, e.g. "500:2,429@0.2,stall"')
+    p.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--dump-truth", metavar="FILE", help="write the ground truth (JSON) to FILE at start")
+    return p
+
+
+async def _serve(options: SimOptions, host: str, port: int, dump: str | None) -> None:
+    shop = SimShop(options)
+    url = await shop.start(port, host)
+    if dump:
+        with open(dump, "wb") as fh:
+            fh.write(orjson.dumps(shop.truth()))
+    print(url, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await shop.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        options = SimOptions(
+            orders=args.orders,
+            seed=args.seed,
+            timezone=args.timezone,
+            start=end - timedelta(days=args.days),
+            end=end,
+            latency=args.latency,
+            max_concurrency=args.max_concurrency,
+            faults=args.faults,
+        )
+        asyncio.run(_serve(options, args.host, args.port, args.dump_truth))
+    except (ValueError, OSError) as err:
+        print(f"fastimport sim: {err}", file=sys.stderr)
+        return 2
+    return 0

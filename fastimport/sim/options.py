@@ -1,0 +1,46 @@
+"""Settings of a simulated shop (one frozen dataclass, shared by the server, the CLI and the tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """What the simulated WooCommerce shop holds and how badly it behaves.
+
+    ``start``/``end`` bound the creation dates of the generated orders (UTC aware);
+    by default the last 7 days up to now, rounded down to the minute.
+    """
+
+    orders: int = 200
+    seed: int = 42
+    timezone: str = "Europe/Paris"
+    start: datetime | None = None
+    end: datetime | None = None
+    latency: float = 0.0
+    max_concurrency: int = 0
+    faults: str = ""
+    consumer_key: str = "ck_test"
+    consumer_secret: str = "cs_test"
+    create_during_pagination: int = 0
+    modify_during_pagination: int = 0
+    unknown_sku_rate: float = 0.05
+    guest_rate: float = 0.2
+    # WordPress's wp_json_encode escapes "/" as "\/" and non-ASCII as "\uXXXX": keep it, so parsers meet it.
+    php_escapes: bool = True
+    # Render every order's JSON at start() so the first pass over a big shop is as fast as the next.
+    prerender: bool = True
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The [start, end) creation window of the generated orders, both UTC aware."""
+        end = self.end
+        if end is None:
+            end = datetime.now(UTC).replace(second=0, microsecond=0)
+        start = self.start if self.start is not None else end - timedelta(days=7)
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("SimOptions.start and .end must be timezone-aware (UTC)")
+        if end <= start:
+            raise ValueError("SimOptions.end must be after .start")
+        return start.astimezone(UTC), end.astimezone(UTC)
