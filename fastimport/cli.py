@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -123,7 +124,7 @@ def _connect(config: Config) -> Any:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from fastimport import ranges
-    from fastimport.importer import import_stores
+    from fastimport.importer import DEFAULT_BATCH_ORDERS, import_stores
     from fastimport.store import imports
 
     if args.until and not args.since:
@@ -150,7 +151,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         jobs.append((cfg, rng))
     progress = _Progress() if sys.stderr.isatty() and not args.json else None
     try:
-        reports = asyncio.run(import_stores(con, jobs, progress=progress))
+        batch = int(os.environ.get("FASTIMPORT_BATCH_ORDERS", DEFAULT_BATCH_ORDERS))
+        reports = asyncio.run(import_stores(con, jobs, progress=progress, batch_orders=batch))
     finally:
         if progress:
             progress.close()

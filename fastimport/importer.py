@@ -23,7 +23,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fastimport import core as default_core
 from fastimport.columns import CHANGED, NEW, REPEAT, UNCHANGED
 from fastimport.config import StoreConfig
 from fastimport.errors import FastImportError, ParseError
@@ -264,7 +263,10 @@ async def import_stores(
     progress: ProgressCallback | None = None,
 ) -> list[ImportReport]:
     """Import each (store, range) concurrently; one report per store, failures included."""
-    core = core or default_core.load_core(default_core.CORE)
+    if core is None:
+        from fastimport import core as selector
+
+        core = selector.load_core(selector.CORE)
     started = time.perf_counter()
     runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
     connector_limit = sum(cfg.concurrency for cfg, _ in jobs)

@@ -82,9 +82,9 @@ def ensure_store(con: duckdb.DuckDBPyConnection, name: str, platform: str, url: 
 
 def fingerprints(con: duckdb.DuckDBPyConnection, store_id: int) -> pa.Table:
     """order_id, modified_at (µs) and content_hash of every stored order of the store, for the dedup set."""
-    return con.execute(
+    return con.sql(
         "SELECT order_id, epoch_us(modified_at) AS modified_at, content_hash FROM orders WHERE store_id = ?",
-        [store_id],
+        params=[store_id],
     ).to_arrow_table()
 
 
