@@ -25,7 +25,11 @@ async def sync_catalog(con: duckdb.DuckDBPyConnection, cfg: StoreConfig) -> Cata
     connector = connector_for(cfg)
     async with aiohttp.ClientSession() as session:
         fetcher = Fetcher(
-            session, concurrency=cfg.concurrency, retries=cfg.retries, timeout=cfg.timeout, shop=f"store '{cfg.name}'"
+            session,
+            concurrency=cfg.concurrency,
+            retries=cfg.retries,
+            timeout=cfg.timeout,
+            shop=f"store '{cfg.name}'",
         )
         products = await connector.catalog(fetcher)
         customers = await connector.customers(fetcher)

@@ -196,7 +196,9 @@ def _cmd_pending(args: argparse.Namespace) -> int:
     config = _config(args)
     stores = _stores(config, args.store)
     con = _connect(config)
-    rows = list_orders(con, stores=[s.name for s in stores], pending_statuses={s.name: s.pending_statuses for s in stores})
+    rows = list_orders(
+        con, stores=[s.name for s in stores], pending_statuses={s.name: s.pending_statuses for s in stores}
+    )
     if args.json:
         _print_json(rows)
     else:

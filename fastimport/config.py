@@ -68,7 +68,9 @@ class Config:
             if len(self.stores) == 1:
                 return self.stores[0]
             names = ", ".join(s.name for s in self.stores)
-            raise ConfigError(f"several stores are configured ({names}): choose one with --store", key="stores")
+            raise ConfigError(
+                f"several stores are configured ({names}): choose one with --store", key="stores"
+            )
         for store in self.stores:
             if store.name == name:
                 return store
@@ -117,11 +119,14 @@ def _store(entry: Any, index: int) -> StoreConfig:
     platform = _str(entry, "platform", f"{where}.platform")
     if platform not in PLATFORMS:
         raise ConfigError(
-            f"{where}.platform must be one of {', '.join(PLATFORMS)} (got '{platform}')", key=f"{where}.platform"
+            f"{where}.platform must be one of {', '.join(PLATFORMS)} (got '{platform}')",
+            key=f"{where}.platform",
         )
     url = _str(entry, "url", f"{where}.url").rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}.url must start with http:// or https:// (got '{url}')", key=f"{where}.url")
+        raise ConfigError(
+            f"{where}.url must start with http:// or https:// (got '{url}')", key=f"{where}.url"
+        )
     timezone = _str(entry, "timezone", f"{where}.timezone")
     try:
         ZoneInfo(timezone)
@@ -137,7 +142,9 @@ def _store(entry: Any, index: int) -> StoreConfig:
         )
     pending = entry.get("pending_statuses", list(DEFAULT_PENDING_STATUSES))
     if not isinstance(pending, list) or not all(isinstance(s, str) for s in pending):
-        raise ConfigError(f"{where}.pending_statuses must be a list of strings", key=f"{where}.pending_statuses")
+        raise ConfigError(
+            f"{where}.pending_statuses must be a list of strings", key=f"{where}.pending_statuses"
+        )
     return StoreConfig(
         name=name,
         platform=platform,
@@ -181,5 +188,7 @@ def _int(table: dict[str, Any], key: str, where: str, default: int, low: int, hi
 def _seconds(table: dict[str, Any], key: str, where: str, default: float) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
-        raise ConfigError(f"{where} must be a number of seconds above 0, at most 3600 (got {value!r})", key=where)
+        raise ConfigError(
+            f"{where} must be a number of seconds above 0, at most 3600 (got {value!r})", key=where
+        )
     return float(value)

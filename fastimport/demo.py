@@ -58,8 +58,14 @@ def run_demo(orders: int = 3000, database: str = "demo.duckdb") -> int:
             if not reports[0].ok:
                 return 1
             if attempt == "First import":
-                pending = list_orders(con, stores=[store.name], pending_statuses={store.name: store.pending_statuses})
-                print_orders(pending[:15], title=f"Pending orders, oldest 15 of {len(pending)}", empty="Nothing pending.")
+                pending = list_orders(
+                    con, stores=[store.name], pending_statuses={store.name: store.pending_statuses}
+                )
+                print_orders(
+                    pending[:15],
+                    title=f"Pending orders, oldest 15 of {len(pending)}",
+                    empty="Nothing pending.",
+                )
         stored = con.execute("SELECT count(*), count(DISTINCT order_id) FROM orders").fetchone()
         assert stored is not None
         console.print(f"{stored[0]} orders stored, {stored[1]} distinct: nothing doubled.")

@@ -84,7 +84,9 @@ class _StoreImport:
         self.batch_orders = batch
         self.connector: Connector = connector_for(cfg)
         self.store_id = store.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
-        synced = con.execute("SELECT catalog_synced_at FROM stores WHERE store_id = ?", [self.store_id]).fetchone()
+        synced = con.execute(
+            "SELECT catalog_synced_at FROM stores WHERE store_id = ?", [self.store_id]
+        ).fetchone()
         self.catalog_synced = bool(synced and synced[0] is not None)
         self.run_id = store.begin_run(con, self.store_id, rng.mode, rng.start, rng.end)
         known = store.fingerprints(con, self.store_id)
@@ -130,7 +132,7 @@ class _StoreImport:
         ids = orders.column("order_id").combine_chunks()
         modified = orders.column("modified_at").combine_chunks()
         verdict = self.dedup.classify(ids, modified, orders.column("content_hash").combine_chunks())
-        t2 = time.perf_counter()
+        time.perf_counter()
         self.pages += 1
         self.pages_unflushed += 1
         self.seen += orders.num_rows
@@ -191,9 +193,7 @@ def _take_orders(orders: pa.Table, lines: pa.Table, indices: pa.Array) -> tuple[
     if lines.num_rows == 0:
         return kept, lines
     # old order index -> new position (or null when dropped)
-    remap = pa.array(
-        _remap_list(orders.num_rows, indices.to_pylist()), type=pa.int32()
-    )
+    remap = pa.array(_remap_list(orders.num_rows, indices.to_pylist()), type=pa.int32())
     new_index = pc.take(remap, lines.column("order_index"))
     mask = pc.is_valid(new_index)
     lines = lines.filter(mask)
@@ -229,7 +229,11 @@ async def _run_store(
     loop = asyncio.get_running_loop()
     cfg = job.cfg
     fetcher = Fetcher(
-        session, concurrency=cfg.concurrency, retries=cfg.retries, timeout=cfg.timeout, shop=f"store '{cfg.name}'"
+        session,
+        concurrency=cfg.concurrency,
+        retries=cfg.retries,
+        timeout=cfg.timeout,
+        shop=f"store '{cfg.name}'",
     )
     job.fetcher = fetcher
     writing: asyncio.Future[None] | None = None
@@ -251,7 +255,9 @@ async def _run_store(
         if writing is not None:
             await asyncio.shield(writing)
         await loop.run_in_executor(store_pool, job.write, con, job.take_batch())
-        job.stages["fetch"] = time.perf_counter() - t_fetch - job.stages["parse"] - job.stages["dedup"] - waited
+        job.stages["fetch"] = (
+            time.perf_counter() - t_fetch - job.stages["parse"] - job.stages["dedup"] - waited
+        )
 
 
 async def import_stores(
@@ -271,9 +277,10 @@ async def import_stores(
     runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
     connector_limit = sum(cfg.concurrency for cfg, _ in jobs)
     connector = aiohttp.TCPConnector(limit=connector_limit, limit_per_host=0)
-    with ThreadPoolExecutor(1, "fastimport-parse") as parse_pool, ThreadPoolExecutor(
-        1, "fastimport-store"
-    ) as store_pool:
+    with (
+        ThreadPoolExecutor(1, "fastimport-parse") as parse_pool,
+        ThreadPoolExecutor(1, "fastimport-store") as store_pool,
+    ):
         async with aiohttp.ClientSession(connector=connector) as session:
             results = await asyncio.gather(
                 *(_run_store(session, con, job, parse_pool, store_pool, progress) for job in runs),
@@ -284,7 +291,9 @@ async def import_stores(
         error = _explain(result) if isinstance(result, BaseException) else None
         if isinstance(result, BaseException) and not isinstance(result, Exception):
             raise result
-        store.finish_run(con, job.run_id, job.store_id, ok=error is None, error=error, max_modified_us=job.max_modified)
+        store.finish_run(
+            con, job.run_id, job.store_id, ok=error is None, error=error, max_modified_us=job.max_modified
+        )
         totals = store.run_totals(con, job.run_id)
         fetcher = job.fetcher
         reports.append(

@@ -24,13 +24,19 @@ def print_import_reports(
         console.print(head)
         console.print(
             f"  {r.new} new, {r.updated} updated, {r.unchanged} unchanged"
-            + (f", {r.locked_changes} changed on the shop after invoicing (see pending)" if r.locked_changes else "")
+            + (
+                f", {r.locked_changes} changed on the shop after invoicing (see pending)"
+                if r.locked_changes
+                else ""
+            )
         )
         if r.catalog_synced:
             console.print(f"  {r.unknown_articles} unknown articles, {r.unknown_customers} unknown customers")
         else:
-            console.print("  catalogue never synced: unknown articles and customers not checked "
-                          "(run: fastimport catalog sync)")
+            console.print(
+                "  catalogue never synced: unknown articles and customers not checked "
+                "(run: fastimport catalog sync)"
+            )
         console.print(
             f"  {r.pages} pages, {r.requests} requests"
             + (f" ({r.retries} retried)" if r.retries else "")
@@ -46,8 +52,15 @@ def print_orders(rows: Sequence[Mapping[str, Any]], title: str, empty: str) -> N
         return
     table = Table(title=f"{title} ({len(rows)})", title_justify="left")
     for name, justify in (
-        ("Store", "left"), ("No.", "right"), ("Date", "left"), ("Customer", "left"), ("Total", "right"),
-        ("Lines", "right"), ("Shop status", "left"), ("State", "left"), ("Warnings", "left"),
+        ("Store", "left"),
+        ("No.", "right"),
+        ("Date", "left"),
+        ("Customer", "left"),
+        ("Total", "right"),
+        ("Lines", "right"),
+        ("Shop status", "left"),
+        ("State", "left"),
+        ("Warnings", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in rows:

@@ -38,14 +38,22 @@ def store_table(url: str, **overrides: Any) -> dict[str, Any]:
 
 
 def config_for(tmp_path: Path, url: str, **overrides: Any) -> Config:
-    return parse_config({"database": {"path": str(tmp_path / "till.duckdb")}, "stores": [store_table(url, **overrides)]})
+    return parse_config(
+        {"database": {"path": str(tmp_path / "till.duckdb")}, "stores": [store_table(url, **overrides)]}
+    )
 
 
 def write_config_file(tmp_path: Path, url: str, **overrides: Any) -> Path:
     """The same configuration as a TOML file, for tests that go through the command line."""
-    lines = ['[database]', f'path = "{tmp_path / "till.duckdb"}"', "", "[[stores]]"]
+    lines = ["[database]", f'path = "{tmp_path / "till.duckdb"}"', "", "[[stores]]"]
     for key, value in store_table(url, **overrides).items():
-        rendered = f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
+        rendered = (
+            f'"{value}"'
+            if isinstance(value, str)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else value
+        )
         lines.append(f"{key} = {rendered}")
     path = tmp_path / "fastimport.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -19,8 +19,14 @@ SINCE, UNTIL = "2026-03-23", "2026-03-30"  # local days covering the shop's wind
 
 async def fastimport(*args: str, cwd: Path) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fastimport", *args,
-        cwd=cwd, env=subprocess_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "fastimport",
+        *args,
+        cwd=cwd,
+        env=subprocess_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     assert proc.returncode is not None
@@ -30,14 +36,27 @@ async def fastimport(*args: str, cwd: Path) -> tuple[int, str, str]:
 async def test_import_json_contract_and_pending(tmp_path: Path, shop_factory: ShopFactory) -> None:
     shop, url = await shop_factory(orders=200, start=WEEK_START, end=WEEK_END)
     config = write_config_file(tmp_path, url)
-    code, out, err = await fastimport("--config", str(config), "import", "--since", SINCE, "--until", UNTIL, "--json", cwd=tmp_path)
+    code, out, err = await fastimport(
+        "--config", str(config), "import", "--since", SINCE, "--until", UNTIL, "--json", cwd=tmp_path
+    )
     assert code == 0, err
     report = orjson.loads(out)
-    for key in ("new", "updated", "unchanged", "unknown_articles", "unknown_customers", "pages", "seconds", "core"):
+    for key in (
+        "new",
+        "updated",
+        "unchanged",
+        "unknown_articles",
+        "unknown_customers",
+        "pages",
+        "seconds",
+        "core",
+    ):
         assert key in report
     assert report["new"] == len(truth_ids(shop, WEEK_START, WEEK_END)) == 200
     assert report["core"] in ("native", "python")
-    code, out, _ = await fastimport("--config", str(config), "import", "--since", SINCE, "--until", UNTIL, "--json", cwd=tmp_path)
+    code, out, _ = await fastimport(
+        "--config", str(config), "import", "--since", SINCE, "--until", UNTIL, "--json", cwd=tmp_path
+    )
     assert code == 0 and orjson.loads(out)["new"] == 0
 
     code, out, _ = await fastimport("--config", str(config), "pending", "--json", cwd=tmp_path)
@@ -46,11 +65,24 @@ async def test_import_json_contract_and_pending(tmp_path: Path, shop_factory: Sh
     expected = [o for o in shop.truth() if o["status"] in ("processing", "on-hold")]
     assert len(pending) == len(expected) > 0
     first = pending[0]
-    for key in ("store", "id", "number", "created_at", "shop_status", "state", "total", "currency", "lines", "warnings"):
+    for key in (
+        "store",
+        "id",
+        "number",
+        "created_at",
+        "shop_status",
+        "state",
+        "total",
+        "currency",
+        "lines",
+        "warnings",
+    ):
         assert key in first
     assert first["created_at"][-6] in "+-"  # ISO 8601 with the store's offset
     assert [p["created_at"] for p in pending] == sorted(p["created_at"] for p in pending)
-    assert all(p["state"] == "pending" and "." in p["total"] and len(p["total"].split(".")[1]) == 2 for p in pending)
+    assert all(
+        p["state"] == "pending" and "." in p["total"] and len(p["total"].split(".")[1]) == 2 for p in pending
+    )
 
     code, out, _ = await fastimport("--config", str(config), "orders", "--json", cwd=tmp_path)
     assert code == 0 and len(orjson.loads(out)) == 200
@@ -63,7 +95,9 @@ async def test_exit_codes(tmp_path: Path, shop_factory: ShopFactory) -> None:
     assert code == 2 and "one of the arguments" in err
     code, _, err = await fastimport("--config", str(tmp_path / "missing.toml"), "pending", cwd=tmp_path)
     assert code == 1 and "not found" in err
-    code, _, err = await fastimport("--config", str(config), "import", "--since", "yesterday-ish", cwd=tmp_path)
+    code, _, err = await fastimport(
+        "--config", str(config), "import", "--since", "yesterday-ish", cwd=tmp_path
+    )
     assert code == 1 and "--since" in err
     env_cfg = write_config_file(tmp_path, url, secret_env="FASTIMPORT_UNSET_VARIABLE")
     code, _, err = await fastimport("--config", str(env_cfg), "import", "--today", cwd=tmp_path)
@@ -75,20 +109,37 @@ async def test_version_names_the_core(tmp_path: Path) -> None:
     assert code == 0 and "core:" in out and ("native" in out or "python" in out)
 
 
-async def test_sigkill_mid_import_then_rerun_leaves_every_order_once(tmp_path: Path, shop_factory: ShopFactory) -> None:
+async def test_sigkill_mid_import_then_rerun_leaves_every_order_once(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
     shop, url = await shop_factory(orders=1500, start=WEEK_START, end=WEEK_END, latency=0.02)
     config = write_config_file(tmp_path, url, per_page=20, concurrency=2)
-    args = [sys.executable, "-m", "fastimport", "--config", str(config), "import", "--since", SINCE, "--until", UNTIL]
+    args = [
+        sys.executable,
+        "-m",
+        "fastimport",
+        "--config",
+        str(config),
+        "import",
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+    ]
     rng = random.Random(os.getpid())
     for _ in range(2):
         proc = await asyncio.create_subprocess_exec(
-            *args, env={**subprocess_env(), "FASTIMPORT_BATCH_ORDERS": "100"},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            *args,
+            env={**subprocess_env(), "FASTIMPORT_BATCH_ORDERS": "100"},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         await asyncio.sleep(rng.uniform(1.0, 2.5))
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
-    code, _, err = await fastimport("--config", str(config), "import", "--since", SINCE, "--until", UNTIL, cwd=tmp_path)
+    code, _, err = await fastimport(
+        "--config", str(config), "import", "--since", SINCE, "--until", UNTIL, cwd=tmp_path
+    )
     assert code == 0, err
     import duckdb
 

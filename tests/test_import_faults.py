@@ -16,7 +16,15 @@ from tests.test_import import WEEK_END, WEEK_START, stored_ids, truth_ids, whole
 
 @pytest.mark.parametrize(
     "faults",
-    ["500:2", "429@0.2:2", "503html:1", "truncated:1", "captcha:1", "stall:1", "500:1,429@0.1:1,truncated:1,captcha:1"],
+    [
+        "500:2",
+        "429@0.2:2",
+        "503html:1",
+        "truncated:1",
+        "captcha:1",
+        "stall:1",
+        "500:1,429@0.1:1,truncated:1,captcha:1",
+    ],
 )
 async def test_transient_faults_are_retried(tmp_path: Path, shop_factory: ShopFactory, faults: str) -> None:
     shop, url = await shop_factory(orders=150, start=WEEK_START, end=WEEK_END, faults=faults)
@@ -30,7 +38,7 @@ async def test_transient_faults_are_retried(tmp_path: Path, shop_factory: ShopFa
 
 
 async def test_retry_after_is_honoured(tmp_path: Path, shop_factory: ShopFactory) -> None:
-    shop, url = await shop_factory(orders=20, start=WEEK_START, end=WEEK_END, faults="429@0.6:1")
+    _shop, url = await shop_factory(orders=20, start=WEEK_START, end=WEEK_END, faults="429@0.6:1")
     config = config_for(tmp_path, url, retries=2)
     con = connect(config.database)
     started = dt.datetime.now()
@@ -53,7 +61,10 @@ async def test_a_shop_that_keeps_failing_stops_with_a_clear_message_and_keeps_st
     con = connect(config.database)
     report = (
         await import_stores(
-            con, [(config.stores[0], whole_window())], batch_orders=40, progress=break_the_shop_after_some_pages
+            con,
+            [(config.stores[0], whole_window())],
+            batch_orders=40,
+            progress=break_the_shop_after_some_pages,
         )
     )[0]
     assert not report.ok
@@ -77,7 +88,7 @@ async def test_a_shop_that_keeps_failing_stops_with_a_clear_message_and_keeps_st
 async def test_wrong_credentials_name_the_store_and_write_no_order(
     tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shop, url = await shop_factory(orders=30, start=WEEK_START, end=WEEK_END)
+    _shop, url = await shop_factory(orders=30, start=WEEK_START, end=WEEK_END)
     monkeypatch.setenv("FASTIMPORT_TEST_SECRET", "cs_wrong")
     config = config_for(tmp_path, url)
     con = connect(config.database)
@@ -85,11 +96,15 @@ async def test_wrong_credentials_name_the_store_and_write_no_order(
     count = con.execute("SELECT count(*) FROM orders").fetchone()
     con.close()
     assert not report.ok
-    assert report.error is not None and "store 'eshop'" in report.error and "refused the API key" in report.error
+    assert (
+        report.error is not None and "store 'eshop'" in report.error and "refused the API key" in report.error
+    )
     assert count == (0,)
 
 
-async def test_incremental_picks_up_a_cancellation_made_after_import(tmp_path: Path, shop_factory: ShopFactory) -> None:
+async def test_incremental_picks_up_a_cancellation_made_after_import(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     shop, url = await shop_factory(orders=100, start=now - dt.timedelta(days=3), end=now)
     config = config_for(tmp_path, url)

@@ -157,14 +157,18 @@ class Fetcher:
                 f"{self.shop} did not answer within {self.timeout.total:g} s", url=request.url
             ) from exc
         except aiohttp.ClientPayloadError as exc:
-            raise TransientFetchError(f"{self.shop} sent an incomplete answer ({exc})", url=request.url) from exc
+            raise TransientFetchError(
+                f"{self.shop} sent an incomplete answer ({exc})", url=request.url
+            ) from exc
         except aiohttp.ClientConnectorError as exc:
             raise TransientFetchError(
                 f"cannot connect to {self.shop} at {request.url.split('/')[2]} ({exc.os_error.strerror or exc})",
                 url=request.url,
             ) from exc
         except aiohttp.ClientError as exc:
-            raise TransientFetchError(f"network error talking to {self.shop}: {exc}", url=request.url) from exc
+            raise TransientFetchError(
+                f"network error talking to {self.shop}: {exc}", url=request.url
+            ) from exc
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

@@ -34,11 +34,9 @@ def sign(
     ]
     everything = params + oauth
     # RFC 5849 3.4.1.3.2: encode each name and value, sort by the encoded pairs, join, then encode the whole.
-    normalized = "&".join(
-        f"{k}={v}" for k, v in sorted((_enc(k), _enc(v)) for k, v in everything)
-    )
+    normalized = "&".join(f"{k}={v}" for k, v in sorted((_enc(k), _enc(v)) for k, v in everything))
     base = "&".join([method.upper(), _enc(url), _enc(normalized)])
     digest = hashlib.sha256 if algorithm == "HMAC-SHA256" else hashlib.sha1
     key = f"{_enc(consumer_secret)}&".encode()
     signature = base64.b64encode(hmac.new(key, base.encode(), digest).digest()).decode()
-    return everything + [("oauth_signature", signature)]
+    return [*everything, ("oauth_signature", signature)]

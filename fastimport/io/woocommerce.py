@@ -156,7 +156,8 @@ class WooCommerceConnector:
     async def customers(self, fetcher: Fetcher) -> list[Customer]:
         rows = await self._all(fetcher, "/customers", [("role", "all")])
         return [
-            Customer(int(c["id"]), c.get("email") or None, c.get("first_name"), c.get("last_name")) for c in rows
+            Customer(int(c["id"]), c.get("email") or None, c.get("first_name"), c.get("last_name"))
+            for c in rows
         ]
 
 

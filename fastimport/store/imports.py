@@ -42,9 +42,10 @@ def _select(columns: str, money: tuple[str, ...], instants: tuple[str, ...] = ()
 
 
 _ORDER_SELECT = _select(ORDER_COLUMNS, _MONEY_ORDER, _INSTANTS)
-_UPDATE_SET = ", ".join(
-    f"{c} = excluded.{c}" for c in (x.strip() for x in ORDER_COLUMNS.split(","))
-) + ", last_run = excluded.last_run, updated_at = excluded.updated_at"
+_UPDATE_SET = (
+    ", ".join(f"{c} = excluded.{c}" for c in (x.strip() for x in ORDER_COLUMNS.split(",")))
+    + ", last_run = excluded.last_run, updated_at = excluded.updated_at"
+)
 LINE_COLUMNS = (
     "line_no, line_id, product_id, variation_id, sku, name, quantity, unit_price, subtotal, total, "
     "total_tax, tax_class"
@@ -94,7 +95,11 @@ def watermark(con: duckdb.DuckDBPyConnection, store_id: int) -> dt.datetime | No
 
 
 def begin_run(
-    con: duckdb.DuckDBPyConnection, store_id: int, mode: str, start: dt.datetime | None, end: dt.datetime | None
+    con: duckdb.DuckDBPyConnection,
+    store_id: int,
+    mode: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
 ) -> int:
     row = con.execute(
         "INSERT INTO import_runs (run_id, store_id, mode, range_start, range_end, started_at, status) "

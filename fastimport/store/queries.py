@@ -94,7 +94,10 @@ def _order_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_catalog(
-    con: duckdb.DuckDBPyConnection, store_id: int, products: list[dict[str, Any]], customers: list[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection,
+    store_id: int,
+    products: list[dict[str, Any]],
+    customers: list[dict[str, Any]],
 ) -> None:
     """Replace the store's catalogue and customers in one transaction (one statement per table)."""
     product_table = pa.Table.from_pylist(products, schema=_PRODUCT_SCHEMA)
@@ -142,5 +145,10 @@ _PRODUCT_SCHEMA = pa.schema(
     ]
 )
 _CUSTOMER_SCHEMA = pa.schema(
-    [("customer_id", pa.int64()), ("email", pa.string()), ("first_name", pa.string()), ("last_name", pa.string())]
+    [
+        ("customer_id", pa.int64()),
+        ("email", pa.string()),
+        ("first_name", pa.string()),
+        ("last_name", pa.string()),
+    ]
 )

@@ -171,7 +171,10 @@ CORE_SCHEMA = Migration(
 
 MIGRATIONS: tuple[Migration, ...] = (
     CORE_SCHEMA,
-    Migration(2, "processing: invoices, credit notes, stock, shipments, payments, comments",
-              schema_processing.STATEMENTS),
+    Migration(
+        2,
+        "processing: invoices, credit notes, stock, shipments, payments, comments",
+        schema_processing.STATEMENTS,
+    ),
     Migration(3, "printing: persistent print queue", schema_print.STATEMENTS),
 )
