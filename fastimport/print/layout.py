@@ -1,0 +1,314 @@
+"""Layouts: one pure function per document, document + paper → :class:`Ticket`.
+
+Everything is laid out with spaces to the paper's column count (no printer
+alignment for text), so the text preview is exactly what the printer prints.
+All text is sanitised and mapped to the paper's code page on the way in.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastimport.print.documents import (
+    CreditNoteTicket,
+    DeliveryNote,
+    Document,
+    FiscalTicket,
+    PreparationSlip,
+)
+from fastimport.print.text import code_page_text, money, quantity, rate, sanitise
+from fastimport.print.ticket import Barcode, Cut, Op, Paper, QRCode, Text, Ticket
+
+NOT_A_RECEIPT = "Justificatif non valable pour encaissement"
+
+
+class _Builder:
+    def __init__(self, paper: Paper) -> None:
+        self.paper = paper
+        self.width = paper.columns
+        self._text = code_page_text(paper.codec)
+        self.ops: list[Op] = []
+
+    # -- text helpers -------------------------------------------------------
+    def fit(self, value: object, *, keep_newlines: bool = False) -> str:
+        if value is None:
+            return ""
+        return self._text.fit(value, keep_newlines=keep_newlines).strip(" ")
+
+    def _wrap(self, text: str, width: int, *, initial: str = "", subsequent: str = "") -> list[str]:
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            wrapped = textwrap.wrap(
+                paragraph,
+                width,
+                initial_indent=initial,
+                subsequent_indent=subsequent,
+                break_long_words=True,
+                break_on_hyphens=False,
+            )
+            lines.extend(wrapped or [""])
+        return lines
+
+    def _emit(self, text: str, *, bold: bool = False) -> None:
+        self.ops.append(Text(text.ljust(self.width), bold=bold))
+
+    # -- building blocks ----------------------------------------------------
+    def para(
+        self, value: object, *, lead: int = 0, indent: int = 0, bold: bool = False, keep_newlines: bool = True
+    ) -> None:
+        """Left-aligned text, wrapped; first line indented ``lead``, the next ones ``indent``."""
+        text = self.fit(value, keep_newlines=keep_newlines)
+        for line in self._wrap(text, self.width, initial=" " * lead, subsequent=" " * indent):
+            self._emit(line, bold=bold)
+
+    def label(self, label: str, *values: object, bold: bool = False) -> None:
+        """``Client : Marie DURAND`` with later lines aligned under the value."""
+        head = self.fit(label) + " "
+        pieces = [self.fit(v, keep_newlines=True) for v in values if v is not None and self.fit(v)]
+        if len(head) > self.width // 2:
+            self._emit(head.rstrip(), bold=bold)
+            head = "  "
+        indent = len(head)
+        if not pieces:
+            if head.strip():
+                self._emit(head.rstrip(), bold=bold)
+            return
+        first = True
+        for piece in pieces:
+            for line in self._wrap(piece, self.width - indent):
+                self._emit((head if first else " " * indent) + line, bold=bold)
+                first = False
+
+    def center(self, value: object, *, bold: bool = False, double: bool = False) -> None:
+        text = self.fit(value, keep_newlines=True)
+        if double and all(len(line) <= self.paper.half for line in text.split("\n")):
+            for line in text.split("\n"):
+                self.ops.append(Text(line.center(self.paper.half), bold=bold, double=True))
+            return
+        for line in self._wrap(text, self.width):
+            self.ops.append(Text(line.center(self.width), bold=bold))
+
+    def lr(self, left: object, right: object, *, bold: bool = False) -> None:
+        """``left`` on the left, ``right`` right-aligned; two lines when both do not fit."""
+        lt = self._text.fit(left).rstrip(" ")  # a leading indent is kept
+        rt = self.fit(right)
+        if len(lt) + len(rt) + 1 <= self.width:
+            self._emit(lt + " " * (self.width - len(lt) - len(rt)) + rt, bold=bold)
+            return
+        for line in self._wrap(lt, self.width):
+            self._emit(line, bold=bold)
+        for line in self._wrap(rt, self.width):
+            self.ops.append(Text(line.rjust(self.width), bold=bold))
+
+    def rule(self, char: str = "-") -> None:
+        self.ops.append(Text(char * self.width))
+
+    def blank(self) -> None:
+        self.ops.append(Text(" " * self.width))
+
+    def code(self, data: str) -> None:
+        """A CODE128 barcode when it fits the paper, else a QR code."""
+        clean = sanitise(data)
+        if self.paper.code128_fits(clean):
+            self.ops.append(Barcode(clean))
+        else:
+            self.qr(clean)
+
+    def qr(self, data: str) -> None:
+        clean = sanitise(data)
+        if not clean:
+            return
+        if self.paper.native_qr:
+            self.ops.append(QRCode(clean))
+        else:
+            self.para(clean)
+
+    def ticket(self, kind: str, ref: str, copy_number: int) -> Ticket:
+        self.ops.append(Cut())
+        ticket = Ticket(kind=kind, ref=ref, paper=self.paper, ops=tuple(self.ops), copy_number=copy_number)
+        ticket.check()
+        return ticket
+
+
+def _d(value: date | datetime) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _dt(value: datetime) -> str:
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def _copy_mention(copy_number: int) -> str:
+    return "ORIGINAL" if copy_number <= 0 else f"DUPLICATA {copy_number}"
+
+
+def _capital(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return money(value).rsplit(",", 1)[0]
+    return money(value)
+
+
+# ---------------------------------------------------------------------------
+
+
+def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
+    b = _Builder(paper)
+    b.center("** PRÉPARATION **", bold=True)
+    b.center(f"CMD WEB #{slip.order_number}", bold=True, double=True)
+    b.code(f"W{slip.order_number}")
+    if slip.copy_number > 0:
+        b.center(_copy_mention(slip.copy_number), bold=True)
+    b.lr(f"Boutique: {slip.store}", slip.order_date.strftime("%d/%m/%y %H:%M"))
+    b.lr(f"Import: {slip.imported_at.strftime('%d/%m/%y %H:%M')}", f"Source: {slip.source_platform}")
+    b.rule()
+    b.label("Client :", slip.customer_name)
+    if slip.customer_phone:
+        b.label("Tél    :", slip.customer_phone)
+    b.label("Livr.  :", slip.shipping_method, *slip.shipping_address)
+    b.rule()
+    b.lr("Qté Réf / Désignation", "Empl. [ ]")
+    b.rule()
+    for line in slip.lines:
+        sku = line.sku if line.known else f"???-{line.sku}"
+        where = line.bin_location if line.bin_location and line.known else "-----"
+        b.lr(f"{quantity(line.qty)} x {b.fit(sku)}", f"{b.fit(where)} [ ]", bold=not line.known)
+        b.para(line.name, lead=4, indent=4, keep_newlines=False)
+        if not line.known:
+            b.para("! ARTICLE INCONNU EN CAISSE !", lead=4, indent=4, bold=True)
+    b.rule()
+    weight = (
+        f"Poids: {str(slip.weight_kg.quantize(Decimal('0.01'))).replace('.', ',')} kg"
+        if slip.weight_kg
+        else ""
+    )
+    b.lr(f"Articles: {slip.item_count}", weight)
+    if slip.customer_note and b.fit(slip.customer_note):
+        b.label("Note client:", slip.customer_note, bold=True)
+    b.label("Paiement:", slip.payment_state)
+    b.rule()
+    b.lr("Préparé par: ____", "Contrôle: ____")
+    b.center(NOT_A_RECEIPT)
+    b.qr(slip.qr_content)
+    return b.ticket(slip.kind, slip.ref, slip.copy_number)
+
+
+def _seller_block(b: _Builder, doc: FiscalTicket) -> None:
+    s = doc.seller
+    b.center(s.name, bold=True)
+    for line in s.address:
+        b.center(line)
+    if s.capital is not None:
+        b.center(f"{s.legal_form} au capital de {_capital(s.capital)} €")
+    else:
+        b.center(s.legal_form)
+    b.center(f"{s.rcs} - SIREN {s.siren}")
+    b.center(f"SIRET {s.siret} - TVA {s.vat_number}")
+
+
+def _vat_codes(doc: FiscalTicket) -> dict[Decimal, int]:
+    rates: list[Decimal] = [v.rate for v in doc.vat_summary]
+    for line in doc.lines:
+        if line.vat_rate not in rates:
+            rates.append(line.vat_rate)
+    return {r: i + 1 for i, r in enumerate(rates)}
+
+
+def layout_fiscal(doc: FiscalTicket, paper: Paper) -> Ticket:
+    """Invoice or credit note ticket, with every legal mention."""
+    b = _Builder(paper)
+    _seller_block(b, doc)
+    b.rule("=")
+    b.center(doc.title, bold=True, double=True)
+    b.center(f"N° {doc.number}", bold=True)
+    b.center(_copy_mention(doc.copy_number), bold=doc.copy_number > 0)
+    b.lr(f"Émise le {_dt(doc.issued_at)}", f"Caisse {doc.till}")
+    b.lr(f"Date de vente: {_d(doc.sale_date)}", f"Vend.: {doc.operator}")
+    b.lr(f"Cde web #{doc.web_order_ref}", doc.delivery_note_ref or "")
+    if isinstance(doc, CreditNoteTicket):
+        b.label("Avoir sur facture", doc.invoice_number, bold=True)
+        b.label("Motif:", doc.reason)
+    b.label("Client:", doc.buyer_name, *doc.buyer_address)
+    if doc.buyer_vat_number:
+        b.label("TVA client:", doc.buyer_vat_number)
+    if doc.buyer_siren:
+        b.label("SIREN client:", doc.buyer_siren)
+    b.rule()
+    codes = _vat_codes(doc)
+    b.lr("Désignation / Qté x PU", "Total TTC Tx")
+    b.rule()
+    for line in doc.lines:
+        b.para(line.designation, indent=2, keep_newlines=False)
+        left = (
+            f"  {quantity(line.qty)} x {money(line.unit_price_incl)} TTC (HT {money(line.unit_price_excl)})"
+        )
+        b.lr(left, f"{money(line.total_incl)} T{codes[line.vat_rate]}")
+    b.rule()
+    b.lr("TOTAL HT", money(doc.total_excl))
+    for vat in doc.vat_summary:
+        b.lr(f"T{codes[vat.rate]} TVA {rate(vat.rate)} base HT {money(vat.base_excl)}", money(vat.vat))
+    b.lr("TOTAL TVA", money(doc.total_vat))
+    if doc.rounding_adjustment:
+        b.lr("Arrondi", money(doc.rounding_adjustment))
+    b.lr("TOTAL TTC", f"{money(doc.total_incl)} €", bold=True)
+    for payment in doc.payments:
+        verb = "Remboursé" if payment.amount < 0 else "Réglé"
+        b.lr(f"{verb} {payment.method} le {_d(payment.date)}", money(payment.amount))
+    b.lr("Reste dû", money(doc.amount_due), bold=bool(doc.amount_due))
+    b.rule()
+    if doc.payment_terms:
+        b.para(doc.payment_terms)
+    if doc.b2b:
+        b.para(
+            "Pénalités de retard: 3 fois le taux d'intérêt légal. "
+            "Indemnité forfaitaire pour frais de recouvrement: 40 €."
+        )
+    b.rule()
+    b.lr(_copy_mention(doc.copy_number), f"Lignes: {len(doc.lines)}", bold=True)
+    b.lr(f"Logiciel {doc.software_name} v{doc.software_version}", f"Op: {doc.operator}")
+    b.label("Signature:", doc.signature_excerpt)
+    b.qr(doc.number)
+    return b.ticket(doc.kind, doc.ref, doc.copy_number)
+
+
+def layout_delivery(note: DeliveryNote, paper: Paper) -> Ticket:
+    b = _Builder(paper)
+    b.center("BON DE LIVRAISON", bold=True, double=True)
+    b.center(note.number, bold=True)
+    if note.copy_number > 0:
+        b.center(_copy_mention(note.copy_number), bold=True)
+    b.center(note.seller.name)
+    for address_line in note.seller.address:
+        b.center(address_line)
+    b.center(f"SIRET {note.seller.siret}")
+    b.rule()
+    b.lr(f"Date: {_d(note.date)}", f"Cde web: #{note.web_order_ref}")
+    b.label("Livrer à:", note.delivery_name, *note.delivery_address)
+    b.lr(f"Transport: {note.carrier}", f"Suivi: {note.tracking}" if note.tracking else "")
+    b.rule()
+    b.lr("Réf / Désignation", "Qté livrée")
+    b.rule()
+    for line in note.lines:
+        b.lr(line.ref, quantity(line.qty_shipped))
+        b.para(line.designation, lead=2, indent=2, keep_newlines=False)
+        if line.qty_backordered:
+            b.para(f"Reliquat à livrer: {quantity(line.qty_backordered)}", lead=2, indent=2)
+    b.rule()
+    b.lr(f"Nombre de colis: {note.parcels}", f"Total articles: {quantity(note.total_items)}")
+    b.blank()
+    b.para("Réserves à la réception: ______________")
+    b.blank()
+    b.code(note.number)
+    return b.ticket(note.kind, note.ref, note.copy_number)
+
+
+def layout(document: Document, paper: Paper) -> Ticket:
+    """The ticket for any document."""
+    if isinstance(document, PreparationSlip):
+        return layout_preparation(document, paper)
+    if isinstance(document, FiscalTicket):
+        return layout_fiscal(document, paper)
+    if isinstance(document, DeliveryNote):
+        return layout_delivery(document, paper)
+    raise TypeError(f"cannot lay out a {type(document).__name__}")
