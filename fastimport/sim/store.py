@@ -144,7 +144,13 @@ class OrderStore:
 
     def page(self, positions: list[int]) -> bytes:
         blobs, blob = self.blobs, self.blob
-        return b"[" + b",".join([blobs[i] or blob(i) for i in positions]) + b"]"
+        parts = [blobs[i] or blob(i) for i in positions]
+        if not parts:
+            return b"[]"
+        # Brackets go on the end items so the page is copied once, by the join.
+        parts[0] = b"[" + parts[0]
+        parts[-1] = parts[-1] + b"]"
+        return b",".join(parts)
 
     def listing(
         self, statuses: frozenset[int], bounds: tuple[tuple[str, int, int], ...], orderby: str, desc: bool
@@ -182,8 +188,7 @@ class OrderStore:
 
     def add(self, created: int, status: str, overrides: dict[str, Any]) -> int:
         oid = (self.ids[-1] if self.ids else 1000) + 1
-        now = max(int(time.time()), created)
-        idx = self._append(oid, created, now, CODE[status])
+        idx = self._append(oid, created, created, CODE[status])
         if overrides:
             self.overrides[idx] = overrides
         self._changed()
