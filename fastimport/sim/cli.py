@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             faults=args.faults,
         )
         asyncio.run(_serve(options, args.host, args.port, args.dump_truth))
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, KeyError) as err:  # KeyError: unknown time zone
         print(f"fastimport sim: {err}", file=sys.stderr)
         return 2
     return 0
