@@ -46,6 +46,7 @@ class LoopbackPrinter:
         self.read_delay = 0.0
         self.chunk = 65536
         self.stall = False
+        self.rcvbuf: int | None = None  # small receive buffer (set before start/come_online)
         self.connections: list[Connection] = []
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -57,6 +58,8 @@ class LoopbackPrinter:
     def start(self) -> LoopbackPrinter:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.rcvbuf:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
         listener.bind((self.host, self.port))
         self.port = listener.getsockname()[1]
         listener.listen(16)
