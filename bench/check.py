@@ -1,0 +1,145 @@
+"""``python -m bench --check``: CI's benchmark-regression check, ratios measured in one run.
+
+A small shop (20,000 orders, no latency); in the same run the fetch-only ceiling,
+fastimport with the native core and with the pure-Python core (fewer orders).
+Fails (exit 1) only on a gross regression, since CI machines are noisy:
+
+- the native core is not the one loaded;
+- native/pure-Python on parse + dedup (per order) below ``MIN_CORE_RATIO`` (target is ≥ 5);
+- native end to end below ``MIN_FETCH_SHARE`` of the fetch-only ceiling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import machine, report
+from bench.job import Job
+from bench.runner import run_peer
+from bench.shop import ShopProcess, ShopSpec
+
+ORDERS = 20_000
+PYTHON_ORDERS = 5_000
+CONCURRENCY = 16
+BATCH_ORDERS = 20_000
+# Overridable from the environment (BENCH_CHECK_MIN_CORE_RATIO, BENCH_CHECK_MIN_FETCH_SHARE) for a slow CI box.
+MIN_CORE_RATIO = float(os.environ.get("BENCH_CHECK_MIN_CORE_RATIO", "2.0"))
+MIN_FETCH_SHARE = float(os.environ.get("BENCH_CHECK_MIN_FETCH_SHARE", "0.10"))
+RESULT = Path(__file__).resolve().parent / "results" / "check.json"
+
+
+def _job(peer: str, shop: ShopProcess, start: dt.datetime, end: dt.datetime, workdir: Path, **kw: Any) -> Job:
+    key = kw.pop("key", peer)
+    return Job(
+        peer=peer,
+        url=shop.url,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        workdir=str(workdir / key),
+        db=str(workdir / f"{key}.duckdb"),
+        concurrency=CONCURRENCY,
+        batch_orders=BATCH_ORDERS,
+        **kw,
+    )
+
+
+def run_check() -> int:
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="fastimport-bench-check-"))
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        with ShopProcess(ShopSpec(orders=ORDERS)) as shop:
+            window = shop.window()
+            full = window.range_for(1.0)
+            part = window.range_for(PYTHON_ORDERS / window.total)
+            print(f"bench --check: {window.total:,} orders at {shop.url}")
+            results["ceiling-fetch"] = run_peer(
+                _job("ceiling-fetch", shop, *full, workdir), label="ceiling-fetch"
+            )
+            results["fastimport-native"] = run_peer(
+                _job("fastimport", shop, *full, workdir, key="native", options={"core": "native"}),
+                label="fastimport-native",
+            )
+            results["fastimport-python"] = run_peer(
+                _job("fastimport", shop, *part, workdir, key="python", options={"core": "python"}),
+                label="fastimport-python",
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    failures = verdicts(results)
+    native, python, fetch = (results[k] for k in ("fastimport-native", "fastimport-python", "ceiling-fetch"))
+    ok_all = not any("error" in r for r in results.values())
+    core_ratio = report.parse_dedup_ratio(native, python) if ok_all else 0.0
+    share = report.rate(native) / report.rate(fetch) if ok_all and report.rate(fetch) else 0.0
+    out = {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine.machine(),
+        "versions": machine.versions(),
+        "thresholds": {"min_core_ratio": MIN_CORE_RATIO, "min_fetch_share": MIN_FETCH_SHARE},
+        "core_ratio_parse_dedup": round(core_ratio, 2),
+        "native_share_of_fetch": round(share, 3),
+        "results": results,
+        "failures": failures,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print()
+    print("| peer | orders | orders/s | parse+dedup orders/s | peak RSS |")
+    print("|---|---:|---:|---:|---:|")
+    for key, r in results.items():
+        if "error" in r:
+            print(f"| {key} | – | failed | – | – |")
+            continue
+        st = r.get("stages") or {}
+        pd = st.get("parse", 0) + st.get("dedup", 0)
+        pd_rate = f"{r['orders'] / pd:,.0f}" if pd else "–"
+        print(f"| {key} | {r['orders']:,} | {report.rate(r):,.0f} | {pd_rate} | {r['peak_rss_mb']:,.0f} MB |")
+    print(
+        f"\nnative/python parse+dedup: {core_ratio:.1f}× (fails below {MIN_CORE_RATIO:g}×, target ≥ 5×); "
+        f"native end to end: {100 * share:.0f} % of fetch-only (fails below {100 * MIN_FETCH_SHARE:.0f} %)"
+    )
+    print(f"written {RESULT.relative_to(RESULT.parent.parent.parent)} in {out['seconds']:.0f} s", flush=True)
+    if failures:
+        for failure in failures:
+            print(f"bench --check FAILED: {failure}", file=sys.stderr)
+        return 1
+    print("bench --check: ok")
+    return 0
+
+
+def verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Plain-words failures; empty when nothing regressed grossly."""
+    failures = [
+        f"{key} did not run: {str(r['error']).splitlines()[0]}" for key, r in results.items() if "error" in r
+    ]
+    if failures:
+        return failures
+    native, python, fetch = (results[k] for k in ("fastimport-native", "fastimport-python", "ceiling-fetch"))
+    if native.get("core") != "native" or not str(native.get("core_module", "")).endswith("._core"):
+        failures.append(
+            f"the native peer ran core {native.get('core')!r} ({native.get('core_module')}), "
+            "not the compiled fastimport._core"
+        )
+    ratio = report.parse_dedup_ratio(native, python)
+    if ratio < MIN_CORE_RATIO:
+        failures.append(
+            f"native/pure-Python parse+dedup ratio regressed to {ratio:.2f}× (minimum {MIN_CORE_RATIO:g}×, "
+            f"target ≥ 5×): {100 * (1 - ratio / MIN_CORE_RATIO):.0f} % below the minimum"
+        )
+    share = report.rate(native) / report.rate(fetch) if report.rate(fetch) else 0.0
+    if share < MIN_FETCH_SHARE:
+        failures.append(
+            f"native end to end fell to {100 * share:.1f} % of the fetch-only ceiling "
+            f"({report.rate(native):,.0f} vs {report.rate(fetch):,.0f} orders/s; minimum "
+            f"{100 * MIN_FETCH_SHARE:.0f} %): {100 * (1 - share / MIN_FETCH_SHARE):.0f} % below the minimum"
+        )
+    return failures

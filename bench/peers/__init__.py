@@ -1,0 +1,1 @@
+"""The measured peers: fastimport (both cores), a naive script, and dlt."""
