@@ -1,0 +1,36 @@
+"""Internal follow-up comments on an order, by several people; kept in the order history too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from fastimport.errors import ProcessingError
+from fastimport.processing import lifecycle
+
+
+def add_comment(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef, text: str, author: str) -> None:
+    if not text.strip():
+        raise ProcessingError("an empty comment says nothing: write some text")
+    if not author.strip():
+        raise ProcessingError("a comment needs an author (--author)")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO comments (store_id, order_id, author, written_at, text) VALUES (?, ?, ?, now(), ?)",
+            [order.store_id, order.order_id, author.strip(), text.strip()],
+        )
+        lifecycle.record_event(con, order, "comment", author.strip(), text.strip())
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def comments(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "SELECT author, written_at, text FROM comments WHERE store_id = ? AND order_id = ? ORDER BY comment_id",
+        [order.store_id, order.order_id],
+    ).fetchall()
+    return [{"author": r[0], "at": r[1].isoformat(), "text": r[2]} for r in rows]

@@ -1,0 +1,239 @@
+"""Credit notes (avoirs): the only way to correct an invoice.
+
+A credit note has its own continuous series, references the invoice number,
+shows negative amounts with the same VAT breakdown, and puts the credited
+articles back in stock.  Without ``lines`` it credits whatever of the invoice
+is not credited yet (a full cancellation); ``lines`` maps invoice line numbers
+to quantities for a partial one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from fastimport.errors import ProcessingError
+from fastimport.processing import chain, money
+from fastimport.processing.invoicing import Document, Issued, record_settings, write_documents
+from fastimport.processing.settings import ProcessingSettings
+from fastimport.processing.stock import book_documents
+
+
+def parse_lines(spec: list[str] | None) -> dict[int, int | None] | None:
+    """``["2", "3:1"]`` -> {2: None (all), 3: 1}; None when no --lines was given."""
+    if not spec:
+        return None
+    out: dict[int, int | None] = {}
+    for part in (p for s in spec for p in s.split(",") if p.strip()):
+        line, _, qty = part.strip().partition(":")
+        if not line.isdigit() or (qty and not qty.isdigit()) or qty == "0":
+            raise ProcessingError(
+                f"--lines {part!r}: give invoice line numbers, optionally with a quantity (e.g. 2 or 3:1)"
+            )
+        out[int(line)] = int(qty) if qty else None
+    return out
+
+
+def credit_note(
+    con: duckdb.DuckDBPyConnection,
+    settings: ProcessingSettings,
+    invoice_number: str,
+    reason: str,
+    lines: dict[int, int | None] | None = None,
+    actor: str = "till",
+) -> Issued:
+    key = settings.key()
+    settings.require_seller()
+    if not reason or not reason.strip():
+        raise ProcessingError("a credit note needs a reason (--reason)")
+    record_settings(con, settings, key, actor)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        issued = _credit(con, settings, key, invoice_number, reason.strip(), lines, actor)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return issued
+
+
+def _credit(
+    con: duckdb.DuckDBPyConnection,
+    settings: ProcessingSettings,
+    key: bytes,
+    number: str,
+    reason: str,
+    wanted: dict[int, int | None] | None,
+    actor: str,
+) -> Issued:
+    inv = chain.one(
+        con,
+        "SELECT i.invoice_id, i.kind, i.store_id, s.name, s.timezone, i.order_id, i.order_number, i.seller, i.buyer, "
+        "i.currency, i.payment_method, i.payment_title, i.transaction_id, epoch_us(i.paid_at), "
+        "CAST(i.adjustment * 100 AS BIGINT) FROM invoices i JOIN stores s USING (store_id) WHERE i.number = ?",
+        [number],
+    )
+    if inv is None:
+        raise ProcessingError(f"no invoice numbered {number}", invoice=number)
+    if inv[1] != "invoice":
+        raise ProcessingError(f"{number} is a credit note: only an invoice can be credited", invoice=number)
+    src = con.execute(
+        "SELECT line_no, line_kind, product_id, variation_id, sku, name, quantity, CAST(unit_price_ht * 10000 AS "
+        "BIGINT), CAST(vat_rate * 10 AS INTEGER), CAST(total_ht * 100 AS BIGINT), CAST(vat * 100 AS BIGINT) "
+        "FROM invoice_lines WHERE invoice_id = ? ORDER BY line_no",
+        [inv[0]],
+    ).fetchall()
+    done: dict[int, tuple[int, int, int]] = {
+        int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
+        for r in con.execute(
+            "SELECT l.source_line_no, -sum(l.quantity), -sum(CAST(l.total_ht * 100 AS BIGINT)), "
+            "-sum(CAST(l.vat * 100 AS BIGINT)) FROM invoice_lines l JOIN invoices c USING (invoice_id) "
+            "WHERE c.kind = 'credit_note' AND c.refers_to = ? GROUP BY l.source_line_no",
+            [number],
+        ).fetchall()
+    }
+    by_no = {int(r[0]): r for r in src}
+    if wanted is not None:
+        unknown = sorted(set(wanted) - set(by_no))
+        if unknown:
+            raise ProcessingError(
+                f"{number} has no line {', '.join(map(str, unknown))} (it has lines 1 to {len(src)})",
+                invoice=number,
+            )
+    lines: list[list[Any]] = []
+    for no, r in by_no.items():
+        if wanted is not None and no not in wanted:
+            continue
+        qty_all, ht_all, vat_all = int(r[6]), int(r[9]), int(r[10])
+        q_done, ht_done, vat_done = done.get(no, (0, 0, 0))
+        left = qty_all - q_done
+        want = wanted.get(no) if wanted is not None else None
+        qty = left if want is None else want
+        if qty > left or left <= 0:
+            if wanted is None:
+                continue
+            raise ProcessingError(
+                f"line {no} of {number}: {left} left to credit, cannot credit {qty}", invoice=number
+            )
+        if qty == left:  # the rest: exactly what remains, so a series of partial credits sums to the invoice
+            ht, vat = ht_all - ht_done, vat_all - vat_done
+        else:
+            ht, vat = money.div_round(ht_all * qty, qty_all), money.div_round(vat_all * qty, qty_all)
+        lines.append(
+            [
+                len(lines) + 1,
+                r[1],
+                no,
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                -qty,
+                int(r[7]),
+                int(r[8]),
+                -ht,
+                -vat,
+                -(ht + vat),
+            ]
+        )
+    if not lines:
+        raise ProcessingError(f"{number} is already fully credited", invoice=number)
+    vat_by: dict[int, list[int]] = {}
+    for line in lines:
+        if line[1] == "adjustment":
+            continue
+        per = vat_by.setdefault(line[9], [line[9], 0, 0])
+        per[1] += line[10]
+        per[2] += line[11]
+    adjustment = sum(line[10] for line in lines if line[1] == "adjustment")
+    total_ht = sum(line[10] for line in lines if line[1] != "adjustment")
+    total_vat = sum(line[11] for line in lines)
+    now = dt.datetime.now(dt.UTC)
+    store_name = str(inv[3])
+    series = settings.credit_series.format(year=now.astimezone(ZoneInfo(str(inv[4]))).year, store=store_name)
+    seq, prev = chain.head(con, series)
+    seq += 1
+    header = {
+        "kind": "credit_note",
+        "series": series,
+        "seq": seq,
+        "number": f"{series}-{seq:06d}",
+        "issued_at": chain.epoch_us(now),
+        "store": store_name,
+        "order_id": int(inv[5]),
+        "order_number": inv[6],
+        "order_key": None,
+        "refers_to": number,
+        "reason": reason,
+        "seller": inv[7],
+        "buyer": inv[8],
+        "currency": inv[9],
+        "total_ht": total_ht,
+        "total_vat": total_vat,
+        "adjustment": adjustment,
+        "total_ttc": total_ht + total_vat + adjustment,
+        "payment_method": inv[10],
+        "payment_title": inv[11],
+        "transaction_id": inv[12],
+        "paid_at": inv[13],
+        "line_count": len(lines),
+        "actor": actor,
+        "prev_signature": prev,
+    }
+    doc = Document(header, lines, sorted(vat_by.values(), reverse=True), store_id=int(inv[2]))
+    doc.signature = chain.sign(key, prev, doc.canonical())
+    first = write_documents(con, [doc])
+    book_documents(con, first, first)
+    chain.set_head(con, series, "credit_note", seq, doc.signature)
+    full = all(
+        int(r[6]) - done.get(int(r[0]), (0, 0, 0))[0] + next((ln[7] for ln in lines if ln[2] == r[0]), 0) == 0
+        for r in src
+    )
+    detail = f"credit note {header['number']} for {number} ({money.cents(header['total_ttc'])}): {reason}"
+    con.execute(
+        "INSERT INTO order_events (store_id, order_id, happened_at, kind, actor, from_state, to_state, detail) "
+        "VALUES (?, ?, now(), 'credit_note', ?, NULL, NULL, ?)",
+        [inv[2], inv[5], actor, detail],
+    )
+    if full:
+        # The shop's cancellation that asked for this credit note is now handled.
+        con.execute(
+            "UPDATE order_events SET needs_action = false WHERE store_id = ? AND order_id = ? AND needs_action",
+            [inv[2], inv[5]],
+        )
+    chain.journal(
+        con, key, "credit_note", actor, header["number"],
+        {"invoice": number, "total_ttc": money.cents(header["total_ttc"]), "reason": reason, "full": full},
+    )  # fmt: skip
+    return Issued(
+        header["number"],
+        "credit_note",
+        store_name,
+        int(inv[5]),
+        money.cents(header["total_ttc"]),
+        money.cents(adjustment),
+    )
+
+
+def proposed_credit_notes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Invoices whose order the shop cancelled or refunded afterwards: each calls for a credit note."""
+    rows = con.execute(
+        "SELECT DISTINCT s.name, e.order_id, i.number, e.to_state, e.detail FROM order_events e "
+        "JOIN stores s USING (store_id) JOIN invoices i ON i.store_id = e.store_id AND i.order_id = e.order_id "
+        "AND i.kind = 'invoice' WHERE e.needs_action AND e.to_state IN ('cancelled', 'refunded', 'failed') "
+        "ORDER BY s.name, e.order_id"
+    ).fetchall()
+    return [
+        {
+            "store": r[0],
+            "order": r[1],
+            "invoice": r[2],
+            "shop_status": r[3],
+            "detail": r[4],
+            "command": f'fastimport credit-note {r[2]} --reason "{r[3]} on the shop"',
+        }
+        for r in rows
+    ]

@@ -1,0 +1,514 @@
+"""Invoices and credit notes: gapless numbers, frozen content, HMAC chain, one transaction per chunk.
+
+A chunk of orders (``ProcessingSettings.chunk``, 500 by default) becomes, in
+one DuckDB transaction: its invoices (numbered from the series head), their
+lines and VAT breakdown (bulk inserts from Arrow), the stock movements, the
+payments, the order state change and order events, the new series heads and
+one journal entry.  A process killed mid-chunk leaves nothing of that chunk.
+
+Amounts are integer cents throughout; the shop's total wins over the sum of
+its lines, the difference (a cent or two of rounding) is booked as a visible
+adjustment line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from fastimport.config import Config
+from fastimport.errors import ProcessingError
+from fastimport.processing import chain, money, stock
+from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
+from fastimport.processing.settings import ProcessingSettings
+
+# Beyond this gap between the shop's total and its lines, it is not rounding: refuse, in plain words.
+MAX_ADJUSTMENT_CENTS = 5
+INVOICABLE_STATES = ("pending", "prepared")
+
+HEADER_FIELDS = (
+    "kind", "series", "seq", "number", "issued_at", "store", "order_id", "order_number", "order_key",
+    "refers_to", "reason", "seller", "buyer", "currency", "total_ht", "total_vat", "adjustment", "total_ttc",
+    "payment_method", "payment_title", "transaction_id", "paid_at", "line_count", "actor", "prev_signature",
+)  # fmt: skip
+LINE_FIELDS = (
+    "line_no", "line_kind", "source_line_no", "product_id", "variation_id", "sku", "name", "quantity",
+    "unit_price_ht", "vat_rate", "total_ht", "vat", "total_ttc",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class Document:
+    """One invoice or credit note before it is written: ``header`` keyed by HEADER_FIELDS (cents, µs)."""
+
+    header: dict[str, Any]
+    lines: list[list[Any]]  # in LINE_FIELDS order
+    vat: list[list[int]]  # [rate ×10, base cents, vat cents]
+    store_id: int = 0
+    signature: str = ""
+
+    def canonical(self) -> bytes:
+        return chain.canonical({**self.header, "lines": self.lines, "vat": self.vat})
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    number: str
+    kind: str
+    store: str
+    order_id: int
+    total_ttc: str
+    adjustment: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "store": self.store,
+            "order": self.order_id,
+            "total_ttc": self.total_ttc,
+            "adjustment": self.adjustment,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    store: str
+    order_id: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"store": self.store, "order": self.order_id, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class InvoiceReport:
+    issued: list[Issued] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "invoiced": len(self.issued),
+            "refused": len(self.refused),
+            "seconds": round(self.seconds, 3),
+            "invoices": [i.to_json() for i in self.issued],
+            "refusals": [r.to_json() for r in self.refused],
+        }
+
+
+# -- the batch -------------------------------------------------------------------------------------
+
+
+def pending_keys(con: duckdb.DuckDBPyConnection, config: Config) -> list[tuple[int, int]]:
+    """(store_id, order_id) of every order awaiting invoicing, oldest first (as ``fastimport pending``)."""
+    clauses, params = [], []
+    for s in config.stores:
+        if s.pending_statuses:
+            clauses.append(f"(s.name = ? AND o.shop_status IN ({', '.join('?' * len(s.pending_statuses))}))")
+            params += [s.name, *s.pending_statuses]
+    if not clauses:
+        return []
+    rows = con.execute(
+        "SELECT o.store_id, o.order_id FROM orders o JOIN stores s USING (store_id) "
+        f"WHERE o.state IN {INVOICABLE_STATES} AND ({' OR '.join(clauses)}) "
+        "ORDER BY o.created_at, s.name, o.order_id",
+        params,
+    ).fetchall()
+    return [(int(a), int(b)) for a, b in rows]
+
+
+def invoice_orders(
+    con: duckdb.DuckDBPyConnection,
+    settings: ProcessingSettings,
+    keys: Sequence[tuple[int, int]],
+    *,
+    allow_unpaid: bool = False,
+    actor: str = "till",
+    now: dt.datetime | None = None,
+    progress: Callable[[InvoiceReport], None] | None = None,
+) -> InvoiceReport:
+    """Invoice the orders ``keys`` (store_id, order_id) in chunks; refusals are reported, not raised."""
+    key = settings.key()
+    seller = settings.require_seller()
+    started = time.perf_counter()
+    report = InvoiceReport()
+    record_settings(con, settings, key, actor)
+    stock.ensure_initial_levels(con)
+    stores = {
+        int(r[0]): (str(r[1]), ZoneInfo(str(r[2])))
+        for r in con.execute("SELECT store_id, name, timezone FROM stores").fetchall()
+    }
+    seller_json = seller.canonical()
+    class_rates = {k: money.rate10_from_text(v) for k, v in settings.tax_classes.items()}
+    for start in range(0, len(keys), settings.chunk):
+        chunk = keys[start : start + settings.chunk]
+        _invoice_chunk(
+            con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report
+        )
+        if progress is not None:
+            progress(report)  # called after each committed chunk
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+_HEADER_SQL = """
+SELECT k.pos, o.store_id, o.order_id, o.number, o.state, o.shop_status, coalesce(o.currency, 'EUR'),
+       CAST(o.total * 100 AS BIGINT), CAST(coalesce(o.shipping_total, 0) * 100 AS BIGINT),
+       CAST(coalesce(o.total_tax, 0) * 100 AS BIGINT), o.payment_method, o.payment_method_title,
+       o.transaction_id, epoch_us(o.paid_at), o.shipping_method_title,
+       o.ship_name, o.ship_address, o.ship_postcode, o.ship_city, o.ship_country,
+       json_extract_string(decode(o.raw), ['$.billing.first_name', '$.billing.last_name', '$.billing.company',
+           '$.billing.address_1', '$.billing.address_2', '$.billing.postcode', '$.billing.city',
+           '$.billing.country', '$.billing.email', '$.shipping_tax']) AS j,
+       json_extract(decode(o.raw), '$.fee_lines')::VARCHAR AS fees,
+       o.first_name, o.last_name, o.company, o.email
+FROM chunk_keys k JOIN orders o ON o.store_id = k.store_id AND o.order_id = k.order_id
+ORDER BY k.pos
+"""
+_LINES_SQL = """
+SELECT l.store_id, l.order_id, l.line_no, coalesce(l.product_id, 0), coalesce(l.variation_id, 0), l.sku,
+       l.name, l.quantity, CAST(l.total * 100 AS BIGINT), CAST(l.total_tax * 100 AS BIGINT), l.tax_class
+FROM chunk_keys k JOIN order_lines l ON l.store_id = k.store_id AND l.order_id = k.order_id
+ORDER BY l.store_id, l.order_id, l.line_no
+"""
+
+
+def _invoice_chunk(
+    con: duckdb.DuckDBPyConnection,
+    settings: ProcessingSettings,
+    key: bytes,
+    seller_json: str,
+    class_rates: dict[str, int],
+    stores: dict[int, tuple[str, ZoneInfo]],
+    chunk: Sequence[tuple[int, int]],
+    allow_unpaid: bool,
+    actor: str,
+    now: dt.datetime | None,
+    report: InvoiceReport,
+) -> None:
+    keys = pa.table(
+        {
+            "pos": pa.array(range(len(chunk)), pa.int64()),
+            "store_id": pa.array([k[0] for k in chunk], pa.int32()),
+            "order_id": pa.array([k[1] for k in chunk], pa.int64()),
+        }
+    )
+    con.register("chunk_keys", keys)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        issued_at = now or dt.datetime.now(dt.UTC)
+        issued_us = chain.epoch_us(issued_at)
+        headers = con.execute(_HEADER_SQL).fetchall()
+        lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+        for row in con.execute(_LINES_SQL).fetchall():
+            lines_by_order.setdefault((row[0], row[1]), []).append(row)
+        found = {(int(h[1]), int(h[2])) for h in headers}
+        for sid, oid in chunk:
+            if (sid, oid) not in found:
+                report.refused.append(Refused(stores.get(sid, ("?",))[0], oid, "no such order"))
+        docs: list[Document] = []
+        heads: dict[str, list[Any]] = {}
+        for h in headers:
+            store_name, zone = stores[int(h[1])]
+            reason = _refusal(h, allow_unpaid)
+            if reason is None:
+                try:
+                    doc = _build_invoice(
+                        h, lines_by_order.get((h[1], h[2]), []), class_rates, store_name, seller_json, actor
+                    )
+                except ProcessingError as exc:
+                    reason = exc.message
+            if reason is not None:
+                report.refused.append(Refused(store_name, int(h[2]), reason))
+                continue
+            series = settings.series.format(year=issued_at.astimezone(zone).year, store=store_name)
+            state = heads.get(series)
+            if state is None:
+                state = heads[series] = [*chain.head(con, series), 0]
+            state[0] += 1
+            doc.header["series"] = series
+            doc.header["seq"] = state[0]
+            doc.header["number"] = f"{series}-{state[0]:06d}"
+            doc.header["issued_at"] = issued_us
+            doc.header["prev_signature"] = state[1]
+            doc.signature = state[1] = chain.sign(key, state[1], doc.canonical())
+            doc.store_id = int(h[1])
+            docs.append(doc)
+        if docs:
+            first_id = write_documents(con, docs)
+            _after_invoices(con, first_id, first_id + len(docs) - 1, actor)
+            for series, (seq, sig, _) in heads.items():
+                chain.set_head(con, series, "invoice", seq, sig)
+            chain.journal(
+                con,
+                key,
+                "invoice",
+                actor,
+                f"{docs[0].header['number']} .. {docs[-1].header['number']}",
+                {"count": len(docs), "total_ttc": money.cents(sum(d.header["total_ttc"] for d in docs))},
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("chunk_keys")
+    for d in docs:
+        hd = d.header
+        report.issued.append(
+            Issued(
+                hd["number"],
+                "invoice",
+                hd["store"],
+                hd["order_id"],
+                money.cents(hd["total_ttc"]),
+                money.cents(hd["adjustment"]),
+            )
+        )
+
+
+def _refusal(h: tuple[Any, ...], allow_unpaid: bool) -> str | None:
+    state, shop_status, paid_us = h[4], h[5], h[13]
+    if state not in INVOICABLE_STATES:
+        if state in ("invoiced", "shipped"):
+            return "already invoiced: an invoice is never issued twice (a credit note corrects one)"
+        return f"the order is {state}"
+    if shop_status in DEAD_SHOP_STATUSES:
+        return f"the order is {shop_status} on the shop: there is nothing to invoice"
+    if paid_us is None and not allow_unpaid:
+        return "the order is unpaid: invoice it anyway with --allow-unpaid"
+    return None
+
+
+def _build_invoice(
+    h: tuple[Any, ...],
+    order_lines: list[tuple[Any, ...]],
+    class_rates: dict[str, int],
+    store_name: str,
+    seller_json: str,
+    actor: str,
+) -> Document:
+    if not order_lines:
+        raise ProcessingError("the order has no lines")
+    lines: list[list[Any]] = []
+    vat: dict[int, list[int]] = {}
+    total_ht = total_vat = 0
+    for ol in order_lines:
+        qty, ht, tax = int(ol[7]), int(ol[8]), int(ol[9] or 0)
+        rate = money.vat_rate(ht, ol[9], class_rates.get(ol[10] or ""))
+        unit = money.div_round(ht * 100, qty) if qty else ht * 100
+        lines.append(
+            [len(lines) + 1, "item", ol[2], ol[3], ol[4], ol[5], ol[6], qty, unit, rate, ht, tax, ht + tax]
+        )
+    j = h[20] or [None] * 10
+    item_tax = sum(line[11] for line in lines)
+    fees = orjson.loads(h[21]) if h[21] not in (None, "null", "[]") else []
+    fee_tax = 0
+    for fee in fees:
+        ht, tax = money.to_cents(fee.get("total") or "0"), money.to_cents(fee.get("total_tax") or "0")
+        rate = money.vat_rate(ht, tax, class_rates.get(fee.get("tax_class") or ""))
+        fee_tax += tax
+        lines.append([len(lines) + 1, "fee", None, 0, 0, None, fee.get("name") or "Frais", 1, ht * 100, rate, ht, tax, ht + tax])  # fmt: skip
+    ship_ht = int(h[8])
+    ship_tax = money.to_cents(j[9]) if j[9] not in (None, "") else int(h[9]) - item_tax - fee_tax
+    if ship_ht or ship_tax:
+        rate = money.vat_rate(ship_ht, ship_tax, 200)
+        name = h[14] or "Livraison"
+        lines.append([len(lines) + 1, "shipping", None, 0, 0, None, name, 1, ship_ht * 100, rate, ship_ht, ship_tax, ship_ht + ship_tax])  # fmt: skip
+    for line in lines:
+        total_ht += line[10]
+        total_vat += line[11]
+        per = vat.setdefault(line[9], [line[9], 0, 0])
+        per[1] += line[10]
+        per[2] += line[11]
+    shop_total = int(h[7])
+    adjustment = shop_total - total_ht - total_vat
+    if abs(adjustment) > MAX_ADJUSTMENT_CENTS:
+        raise ProcessingError(
+            f"the shop's total {money.cents(shop_total)} differs from its lines "
+            f"({money.cents(total_ht + total_vat)}) by {money.cents(adjustment)}: more than rounding, "
+            "so it is not invoiced; check the order on the shop",
+        )
+    if adjustment:
+        lines.append([len(lines) + 1, "adjustment", None, 0, 0, None, "Ajustement d'arrondi (total de la boutique)", 1, adjustment * 100, 0, adjustment, 0, adjustment])  # fmt: skip
+    billing_name = " ".join(p for p in (j[0], j[1]) if p) or " ".join(p for p in (h[22], h[23]) if p)
+    buyer = {
+        "name": billing_name,
+        "company": j[2] or h[24] or "",
+        "address": ", ".join(p for p in (j[3], j[4]) if p),
+        "postcode": j[5] or "",
+        "city": j[6] or "",
+        "country": j[7] or "",
+        "email": j[8] or h[25] or "",
+        "ship_to": ", ".join(p for p in (h[15], h[16], h[17], h[18], h[19]) if p),
+    }
+    header = {
+        "kind": "invoice",
+        "series": "",
+        "seq": 0,
+        "number": "",
+        "issued_at": 0,
+        "store": store_name,
+        "order_id": int(h[2]),
+        "order_number": h[3],
+        "order_key": f"{store_name}:{h[2]}",
+        "refers_to": None,
+        "reason": None,
+        "seller": seller_json,
+        "buyer": orjson.dumps(buyer, option=orjson.OPT_SORT_KEYS).decode(),
+        "currency": h[6],
+        "total_ht": total_ht,
+        "total_vat": total_vat,
+        "adjustment": adjustment,
+        "total_ttc": shop_total,
+        "payment_method": h[10],
+        "payment_title": h[11],
+        "transaction_id": h[12] or None,
+        "paid_at": h[13],
+        "line_count": len(lines),
+        "actor": actor,
+        "prev_signature": "",
+    }
+    return Document(header, lines, sorted(vat.values(), reverse=True))
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+_INVOICE_INSERT = """
+INSERT INTO invoices (invoice_id, kind, series, seq, number, issued_at, store_id, order_id, order_number, order_key,
+    refers_to, reason, seller, buyer, currency, total_ht, total_vat, adjustment, total_ttc, payment_method,
+    payment_title, transaction_id, paid_at, line_count, actor, prev_signature, signature)
+SELECT invoice_id, kind, series, seq, number, make_timestamp(issued_at)::TIMESTAMPTZ, store_id, order_id,
+    order_number, order_key, refers_to, reason, seller, buyer, currency,
+    CAST(total_ht AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(total_vat AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2),
+    CAST(adjustment AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(total_ttc AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2),
+    payment_method, payment_title, transaction_id, make_timestamp(paid_at)::TIMESTAMPTZ, line_count, actor,
+    prev_signature, signature
+FROM new_invoices
+"""
+_LINE_INSERT = """
+INSERT INTO invoice_lines SELECT invoice_id, line_no, line_kind, source_line_no, product_id, variation_id, sku,
+    name, quantity, CAST(unit_price_ht AS DECIMAL(18,0)) * 0.0001::DECIMAL(5,4),
+    CAST(vat_rate AS DECIMAL(4,0)) * 0.1::DECIMAL(2,1), CAST(total_ht AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2),
+    CAST(vat AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(total_ttc AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2)
+FROM new_lines
+"""
+_VAT_INSERT = """
+INSERT INTO invoice_vat SELECT invoice_id, CAST(vat_rate AS DECIMAL(4,0)) * 0.1::DECIMAL(2,1),
+    CAST(base_ht AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(vat AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2)
+FROM new_vat
+"""
+_INT_HEADER = {
+    "seq",
+    "issued_at",
+    "order_id",
+    "total_ht",
+    "total_vat",
+    "adjustment",
+    "total_ttc",
+    "paid_at",
+    "line_count",
+}
+_INT_LINE = {"line_no", "source_line_no", "product_id", "variation_id", "quantity", "unit_price_ht", "vat_rate", "total_ht", "vat", "total_ttc"}  # fmt: skip
+
+
+def write_documents(con: duckdb.DuckDBPyConnection, docs: Sequence[Document]) -> int:
+    """Insert signed documents (inside the caller's transaction): three bulk inserts; returns the first id."""
+    row = chain.one(con, "SELECT coalesce(max(invoice_id), 0) + 1 FROM invoices")
+    first = int(row[0]) if row else 1
+    ids = list(range(first, first + len(docs)))
+    cols: dict[str, Any] = {"invoice_id": pa.array(ids, pa.int64())}
+    for name in HEADER_FIELDS:
+        values = [d.header[name] for d in docs]
+        cols[name] = pa.array(values, pa.int64() if name in _INT_HEADER else pa.string())
+    cols["store_id"] = pa.array([d.store_id for d in docs], pa.int32())
+    cols["signature"] = pa.array([d.signature for d in docs], pa.string())
+    line_ids: list[int] = []
+    line_cols: list[list[Any]] = [[] for _ in LINE_FIELDS]
+    vat_cols: list[list[int]] = [[], [], [], []]
+    for inv_id, d in zip(ids, docs, strict=True):
+        for line in d.lines:
+            line_ids.append(inv_id)
+            for i, v in enumerate(line):
+                line_cols[i].append(v)
+        for r in d.vat:
+            vat_cols[0].append(inv_id)
+            vat_cols[1].append(r[0])
+            vat_cols[2].append(r[1])
+            vat_cols[3].append(r[2])
+    lines = {"invoice_id": pa.array(line_ids, pa.int64())}
+    for name, values in zip(LINE_FIELDS, line_cols, strict=True):
+        lines[name] = pa.array(values, pa.int64() if name in _INT_LINE else pa.string())
+    vat = pa.table(
+        {
+            "invoice_id": pa.array(vat_cols[0], pa.int64()),
+            "vat_rate": pa.array(vat_cols[1], pa.int64()),
+            "base_ht": pa.array(vat_cols[2], pa.int64()),
+            "vat": pa.array(vat_cols[3], pa.int64()),
+        }
+    )
+    con.register("new_invoices", pa.table(cols))
+    con.register("new_lines", pa.table(lines))
+    con.register("new_vat", vat)
+    try:
+        con.execute(_INVOICE_INSERT)
+        con.execute(_LINE_INSERT)
+        con.execute(_VAT_INSERT)
+    finally:
+        for name in ("new_invoices", "new_lines", "new_vat"):
+            con.unregister(name)
+    return first
+
+
+def _after_invoices(con: duckdb.DuckDBPyConnection, first: int, last: int, actor: str) -> None:
+    """Stock movements, payments, order states and events of the invoices first..last (same transaction)."""
+    stock.book_documents(con, first, last)
+    con.execute(
+        "INSERT INTO payments (store_id, order_id, method, method_title, transaction_id, amount, paid_at, source, "
+        "invoice_number, recorded_at) SELECT store_id, order_id, payment_method, payment_title, transaction_id, "
+        "total_ttc, paid_at, 'shop', number, now() FROM invoices "
+        "WHERE invoice_id BETWEEN ? AND ? AND paid_at IS NOT NULL",
+        [first, last],
+    )
+    con.execute(
+        "INSERT INTO order_events (store_id, order_id, happened_at, kind, actor, from_state, to_state, detail) "
+        "SELECT i.store_id, i.order_id, now(), 'invoiced', ?, o.state, 'invoiced', 'invoice ' || i.number "
+        "FROM invoices i JOIN orders o ON o.store_id = i.store_id AND o.order_id = i.order_id "
+        "WHERE i.invoice_id BETWEEN ? AND ?",
+        [actor, first, last],
+    )
+    con.execute(
+        "UPDATE orders SET state = 'invoiced', updated_at = now() FROM invoices i "
+        "WHERE i.invoice_id BETWEEN ? AND ? AND orders.store_id = i.store_id AND orders.order_id = i.order_id",
+        [first, last],
+    )
+
+
+def record_settings(
+    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, key: bytes, actor: str
+) -> None:
+    """Journal a setting change (seller identity, series, mappings) the first time it is seen."""
+    fingerprint = settings.fingerprint()
+    row = chain.one(con, "SELECT detail FROM journal WHERE kind = 'setting_change' ORDER BY seq DESC LIMIT 1")
+    if row and orjson.loads(row[0]).get("settings") == fingerprint:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        chain.journal(con, key, "setting_change", actor, None, {"settings": fingerprint})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def refused_message(refused: Iterable[Refused]) -> str:
+    return "; ".join(f"order {r.order_id} ({r.store}): {r.reason}" for r in refused)

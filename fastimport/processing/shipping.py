@@ -1,0 +1,155 @@
+"""Shipping: a delivery note (BL, its own series) per shipment, then tracking and status pushed to the shop.
+
+The local record is committed first; the push follows.  A push that fails is
+recorded on the shipment (``push_error``) and the command says so: the
+shipment stands, and ``fastimport ship`` can be run again to retry the push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from fastimport.config import Config
+from fastimport.errors import FastImportError, ProcessingError
+from fastimport.processing import chain, lifecycle
+from fastimport.processing.settings import ProcessingSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ShipResult:
+    number: str
+    store: str
+    order_id: int
+    carrier: str
+    tracking: str | None
+    pushed: bool
+    push_error: str | None
+    retried: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "delivery_note": self.number, "store": self.store, "order": self.order_id, "carrier": self.carrier,
+            "tracking": self.tracking, "pushed": self.pushed, "push_error": self.push_error,
+        }  # fmt: skip
+
+
+def ship(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    settings: ProcessingSettings,
+    order: lifecycle.OrderRef,
+    carrier: str | None,
+    tracking: str | None,
+    actor: str = "till",
+    push: bool = True,
+) -> ShipResult:
+    existing = chain.one(
+        con,
+        "SELECT number, carrier, tracking, pushed_at FROM shipments WHERE store_id = ? AND order_id = ?",
+        [order.store_id, order.order_id],
+    )
+    if existing is not None:
+        if existing[3] is not None:
+            raise ProcessingError(
+                f"order {order.order_id} was already shipped ({existing[0]})", order=order.order_id
+            )
+        number, carrier_name, tracking = str(existing[0]), str(existing[1]), existing[2]
+        retried = True
+    else:
+        number, carrier_name = _record(con, settings, order, carrier, tracking, actor)
+        retried = False
+    pushed, error = True, None
+    if push:
+        try:
+            asyncio.run(_push(config, order, carrier_name, tracking, number))
+        except FastImportError as exc:
+            pushed, error = False, exc.message
+        con.execute(
+            "UPDATE shipments SET pushed_at = CASE WHEN ? THEN now() END, push_error = ? WHERE number = ?",
+            [pushed, error, number],
+        )
+    return ShipResult(
+        number, order.store, order.order_id, carrier_name, tracking, pushed and push, error, retried
+    )
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    settings: ProcessingSettings,
+    order: lifecycle.OrderRef,
+    carrier: str | None,
+    tracking: str | None,
+    actor: str,
+) -> tuple[str, str]:
+    if order.state == "cancelled" or order.shop_status in ("cancelled", "refunded", "failed", "trash"):
+        raise ProcessingError(
+            f"order {order.order_id} is cancelled ({order.state} here, {order.shop_status} on the shop): "
+            "it cannot be shipped",
+            order=order.order_id,
+        )
+    if order.state != "invoiced":
+        raise ProcessingError(
+            f"order {order.order_id} is {order.state}: invoice it before shipping (fastimport invoice "
+            f"{order.order_id})",
+            order=order.order_id,
+        )
+    info = chain.one(
+        con,
+        "SELECT o.shipping_method, o.shipping_method_title, s.timezone, (SELECT number FROM invoices i WHERE "
+        "i.store_id = o.store_id AND i.order_id = o.order_id AND i.kind = 'invoice'), "
+        "(SELECT coalesce(sum(quantity), 0) FROM order_lines l WHERE l.store_id = o.store_id AND "
+        "l.order_id = o.order_id) FROM orders o JOIN stores s USING (store_id) WHERE o.store_id = ? AND o.order_id = ?",
+        [order.store_id, order.order_id],
+    )
+    assert info is not None
+    carrier_name = carrier or settings.carrier_for(info[0], info[1])
+    if not carrier_name:
+        raise ProcessingError(
+            f"no carrier for order {order.order_id} (shop shipping method '{info[1] or info[0]}'): give --carrier "
+            "or map the method in [carriers]",
+            order=order.order_id,
+        )
+    now = dt.datetime.now(dt.UTC)
+    series = settings.delivery_series.format(
+        year=now.astimezone(ZoneInfo(str(info[2]))).year, store=order.store
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        seq, _ = chain.head(con, series)
+        seq += 1
+        number = f"{series}-{seq:06d}"
+        row = chain.one(con, "SELECT coalesce(max(shipment_id), 0) + 1 FROM shipments")
+        assert row is not None
+        con.execute(
+            "INSERT INTO shipments (shipment_id, series, seq, number, store_id, order_id, carrier, tracking, "
+            "shipped_at, actor, invoice_number, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
+            [row[0], series, seq, number, order.store_id, order.order_id, carrier_name, tracking, actor, info[3],
+             int(info[4])],
+        )  # fmt: skip
+        chain.set_head(con, series, "delivery", seq, number)
+        lifecycle.move(con, order, "shipped", actor, f"shipped with {carrier_name}, delivery note {number}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return number, carrier_name
+
+
+async def _push(
+    config: Config, order: lifecycle.OrderRef, carrier: str, tracking: str | None, number: str
+) -> None:
+    from fastimport.io.woocommerce_push import WooCommercePush, fetcher_for, session
+
+    store = config.store(order.store)
+    async with session() as http:
+        push = WooCommercePush(store, fetcher_for(store, http))
+        note = f"Votre commande a été expédiée ({carrier})"
+        note += f" : numéro de suivi {tracking}." if tracking else "."
+        await push.add_note(order.order_id, f"{note} Bon de livraison {number}.")
+        await push.set_status(order.order_id, "completed")

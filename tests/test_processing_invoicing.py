@@ -1,0 +1,285 @@
+"""Invoicing on the real path: orders imported from the simulated shop, a DuckDB file on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from fastimport.errors import ConfigError
+from fastimport.processing import credit, invoicing, stock
+from fastimport.processing.cli import main as cli
+from fastimport.processing.settings import load_settings
+from fastimport.processing.verify import verify
+from fastimport.store import connect
+from tests.conftest import ShopFactory
+from tests.test_processing_support import (
+    SIGNING_ENV,
+    SIGNING_KEY,
+    W0,
+    W1,
+    import_shop,
+    processing_config,
+    write_toml,
+)
+
+
+@pytest.fixture(autouse=True)
+def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
+
+
+def _numbers(con: duckdb.DuckDBPyConnection, kind: str = "invoice") -> list[int]:
+    return [
+        r[0] for r in con.execute("SELECT seq FROM invoices WHERE kind = ? ORDER BY seq", [kind]).fetchall()
+    ]
+
+
+async def test_pending_batch_is_numbered_signed_and_destocked(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    _shop, url = await shop_factory(orders=300, start=W0, end=W1)
+    config = processing_config(tmp_path, url, chunk=64)
+    await import_shop(config)
+    settings = load_settings(config)
+    con = connect(config.database)
+    keys = invoicing.pending_keys(con, config)
+    report = invoicing.invoice_orders(con, settings, keys)
+    assert report.issued and len(report.issued) + len(report.refused) == len(keys)
+    assert all("unpaid" in r.reason for r in report.refused)
+    assert _numbers(con) == list(range(1, len(report.issued) + 1))
+    assert report.issued[0].number.startswith("FA-2026-eshop-0000")
+    # Each invoice: totals = lines, VAT per rate = lines, total incl. VAT = the shop's total.
+    bad = con.execute(
+        "SELECT i.number FROM invoices i JOIN orders o USING (store_id, order_id) "
+        "WHERE i.total_ttc <> o.total OR i.total_ht <> (SELECT sum(total_ht) FROM invoice_lines l "
+        "WHERE l.invoice_id = i.invoice_id AND l.line_kind <> 'adjustment') "
+        "OR i.total_vat <> (SELECT sum(vat) FROM invoice_vat v WHERE v.invoice_id = i.invoice_id)"
+    ).fetchall()
+    assert bad == []
+    rates = {r[0] for r in con.execute("SELECT DISTINCT vat_rate::VARCHAR FROM invoice_lines").fetchall()}
+    assert rates <= {"20.0", "10.0", "5.5", "2.1", "0.0"} and "20.0" in rates
+    states = con.execute(
+        "SELECT DISTINCT o.state FROM invoices i JOIN orders o USING (store_id, order_id)"
+    ).fetchall()
+    assert states == [("invoiced",)]
+    # Stock: every level = initial - invoiced quantities.
+    levels = stock.levels(con)
+    sold = dict(
+        con.execute(
+            "SELECT product_id * 1000000 + variation_id, sum(quantity) FROM invoice_lines "
+            "WHERE line_kind = 'item' AND product_id <> 0 GROUP BY ALL"
+        ).fetchall()
+    )
+    initial = dict(
+        con.execute("SELECT product_id * 1000000 + variation_id, stock_quantity FROM products").fetchall()
+    )
+    for row in levels.filter(levels["tracked"]).iter_rows(named=True):
+        k = row["product_id"] * 1000000 + row["variation_id"]
+        assert row["level"] == initial[k] - sold.get(k, 0)
+    assert verify(con, settings.key()).ok
+    # Invoicing twice is refused in plain words.
+    again = invoicing.invoice_orders(con, settings, [keys[0]])
+    assert not again.issued and "already invoiced" in again.refused[0].reason
+    con.close()
+
+
+async def test_refusals_and_missing_settings(tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    _shop, url = await shop_factory(orders=60, start=W0, end=W1)
+    config = processing_config(tmp_path, url)
+    await import_shop(config, catalog=False)
+    path = write_toml(tmp_path, url)
+    con = connect(config.database)
+    unpaid = con.execute(
+        "SELECT order_id FROM orders WHERE paid_at IS NULL AND shop_status = 'on-hold' LIMIT 1"
+    ).fetchall()
+    cancelled = con.execute("SELECT order_id FROM orders WHERE shop_status = 'cancelled' LIMIT 1").fetchall()
+    con.close()
+    assert unpaid and cancelled
+    assert cli(["--config", str(path), "invoice", str(unpaid[0][0])]) == 1
+    assert "unpaid" in capsys.readouterr().err
+    assert cli(["--config", str(path), "invoice", str(unpaid[0][0]), "--allow-unpaid"]) == 0
+    assert "FA-2026-eshop-000001" in capsys.readouterr().out
+    assert cli(["--config", str(path), "invoice", str(cancelled[0][0])]) == 1
+    assert "cancelled on the shop" in capsys.readouterr().err
+    assert cli(["--config", str(path), "ship", str(cancelled[0][0]), "--carrier", "x", "--no-push"]) == 1
+    assert "cannot be shipped" in capsys.readouterr().err
+    monkeypatch.delenv(SIGNING_ENV)
+    assert cli(["--config", str(path), "invoice", "--pending"]) == 1
+    assert f"set the environment variable {SIGNING_ENV}" in capsys.readouterr().err
+    raw = processing_config(tmp_path, url).raw
+    del raw["seller"]["siret"]
+    from fastimport.config import parse_config
+
+    with pytest.raises(ConfigError, match="seller.siret"):
+        load_settings(parse_config(raw)).require_seller()
+
+
+def _tampered(tmp: Path, src: Path, sql: list[str]) -> Path:
+    dst = tmp / f"t{abs(hash(tuple(sql)))}.duckdb"
+    dst.write_bytes(src.read_bytes())
+    con = duckdb.connect(str(dst))
+    for s in sql:
+        con.execute(s)
+    con.close()
+    return dst
+
+
+async def test_verify_names_altered_missing_and_swapped_records(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    _shop, url = await shop_factory(orders=80, start=W0, end=W1)
+    config = processing_config(tmp_path, url)
+    await import_shop(config, catalog=False)
+    settings = load_settings(config)
+    con = connect(config.database)
+    invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
+    assert len(_numbers(con)) >= 10
+    report = verify(con, settings.key())
+    con.close()
+    assert report.ok and report.records > 10
+    key = settings.key()
+    fa = "FA-2026-eshop-"
+    cases = {
+        "buyer": (
+            ["UPDATE invoices SET buyer = replace(buyer, 'a', 'o') WHERE seq = 4"],
+            f"{fa}000004",
+            "altered",
+        ),
+        "line": (
+            [
+                "UPDATE invoice_lines SET quantity = quantity + 1 WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE seq = 5)"
+            ],
+            f"{fa}000005",
+            "altered",
+        ),  # fmt: skip
+        "date": (
+            ["UPDATE invoices SET issued_at = issued_at + INTERVAL 1 DAY WHERE seq = 6"],
+            f"{fa}000006",
+            "altered",
+        ),
+        "delete": (
+            [
+                "DELETE FROM invoice_lines WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE seq = 3)",
+                "DELETE FROM invoice_vat WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE seq = 3)",
+                "DELETE FROM invoices WHERE seq = 3",
+            ],
+            f"{fa}000003",
+            "missing",
+        ),  # fmt: skip
+        "delete_last": (
+            ["DELETE FROM invoices WHERE seq = (SELECT max(seq) FROM invoices WHERE kind = 'invoice')"],
+            None,
+            "missing",
+        ),  # fmt: skip
+        "swap": (
+            [
+                "CREATE TABLE sw AS SELECT * FROM invoices WHERE seq IN (7, 8)",
+                "UPDATE invoices SET buyer = (SELECT buyer FROM sw WHERE sw.seq = 15 - invoices.seq), "
+                "signature = (SELECT signature FROM sw WHERE sw.seq = 15 - invoices.seq) || '' WHERE seq IN (7, 8) AND false",
+                "UPDATE invoices SET order_id = -order_id WHERE seq IN (7, 8)",
+                "UPDATE invoices SET order_id = CASE WHEN seq = 7 THEN (SELECT -order_id FROM sw WHERE seq = 8) ELSE (SELECT -order_id FROM sw WHERE seq = 7) END WHERE seq IN (7, 8)",
+            ],
+            f"{fa}000007",
+            "altered",
+        ),  # fmt: skip
+    }
+    db = config.database
+    for name, (sql, record, kind) in cases.items():
+        path = _tampered(tmp_path, db, sql)
+        con = duckdb.connect(str(path))
+        rep = verify(con, key)
+        con.close()
+        assert not rep.ok, name
+        first = rep.problems[0]
+        assert first.kind == kind, (name, first)
+        if record:
+            assert first.record == record, (name, first)
+    # Through the command: exit 1 naming the record.
+    path = _tampered(tmp_path, db, cases["buyer"][0])
+    toml = write_toml(tmp_path, url)
+    toml.write_text(toml.read_text().replace(str(db), str(path)))
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli(["--config", str(toml), "verify"]) == 1
+    assert f"{fa}000004 was altered" in out.getvalue()
+
+
+async def test_cancellation_after_invoicing_is_reported_and_the_credit_note_restocks(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    shop, url = await shop_factory(orders=60, start=W0, end=W1)
+    config = processing_config(tmp_path, url)
+    await import_shop(config)
+    settings = load_settings(config)
+    con = connect(config.database)
+    target = con.execute(
+        "SELECT o.order_id FROM orders o WHERE o.shop_status = 'processing' AND o.paid_at IS NOT NULL AND "
+        "(SELECT count(*) FROM order_lines l JOIN products p ON p.product_id = l.product_id AND p.variation_id = "
+        "l.variation_id WHERE l.order_id = o.order_id AND p.stock_quantity IS NOT NULL) > 0 ORDER BY o.order_id LIMIT 1"
+    ).fetchall()[0][0]
+    stock.ensure_initial_levels(con)
+    before = stock.levels(con)
+    report = invoicing.invoice_orders(con, settings, [(1, target)])
+    number = report.issued[0].number
+    after_invoice = stock.levels(con)
+    con.close()
+    assert int(after_invoice["level"].sum()) < int(before["level"].sum())
+    shop.modify_order(target, status="cancelled")
+    await import_shop(config, catalog=False)
+    con = connect(config.database)
+    assert con.execute("SELECT state, shop_status FROM orders WHERE order_id = ?", [target]).fetchall() == [
+        ("invoiced", "processing")
+    ]
+    proposals = credit.proposed_credit_notes(con)
+    assert [p["invoice"] for p in proposals] == [number]
+    issued = credit.credit_note(con, settings, number, "cancelled on the shop")
+    assert issued.number.startswith("AV-2026-eshop-000001")
+    assert issued.total_ttc == "-" + report.issued[0].total_ttc
+    restored = stock.levels(con)
+    cols = ["product_id", "variation_id", "level"]
+    assert (
+        restored.filter(restored["tracked"])
+        .select(cols)
+        .sort(cols)
+        .equals(before.filter(before["tracked"]).select(cols).sort(cols))
+    )
+    assert credit.proposed_credit_notes(con) == []
+    with pytest.raises(Exception, match="already fully credited"):
+        credit.credit_note(con, settings, number, "again")
+    rep = verify(con, settings.key())
+    assert rep.ok and rep.series.get("AV-2026-eshop") == 1
+    con.close()
+
+
+async def test_partial_credit_notes_sum_to_the_invoice(tmp_path: Path, shop_factory: ShopFactory) -> None:
+    _shop, url = await shop_factory(orders=80, start=W0, end=W1)
+    config = processing_config(tmp_path, url)
+    await import_shop(config, catalog=False)
+    settings = load_settings(config)
+    con = connect(config.database)
+    inv = con.execute(
+        "SELECT order_id FROM order_lines l JOIN orders o USING (store_id, order_id) WHERE l.quantity >= 2 "
+        "AND o.paid_at IS NOT NULL AND o.shop_status = 'processing' LIMIT 1"
+    ).fetchall()[0][0]
+    number = invoicing.invoice_orders(con, settings, [(1, inv)]).issued[0].number
+    line = con.execute(
+        "SELECT line_no, quantity FROM invoice_lines JOIN invoices USING (invoice_id) WHERE number = ? "
+        "AND line_kind = 'item' AND quantity >= 2 LIMIT 1",
+        [number],
+    ).fetchall()[0]
+    credit.credit_note(con, settings, number, "one broken", {line[0]: 1})
+    with pytest.raises(Exception, match="left to credit"):
+        credit.credit_note(con, settings, number, "too many", {line[0]: line[1]})
+    credit.credit_note(con, settings, number, "the rest")
+    total = con.execute(
+        "SELECT sum(total_ttc), sum(total_ht), sum(total_vat) FROM invoices WHERE number = ? OR refers_to = ?",
+        [number, number],
+    ).fetchall()[0]
+    assert all(v == 0 for v in total)
+    assert verify(con, settings.key()).ok
+    con.close()
