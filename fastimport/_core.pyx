@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, binding=True, embedsignature=True, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Compiled parsing core: a single-pass JSON scanner and an int64 hash table.
 
 Same names, results and error messages as the pure-Python twin ``_core_py``;
@@ -1613,23 +1613,28 @@ cdef class Dedup:
         free(self.seen)
         free(self.index)
 
-    cdef int _reserve(self, Py_ssize_t extra) except -1:
-        cdef Py_ssize_t need = self.n + extra, cap, i, slot
+    cdef int _reserve(self, Py_ssize_t need) noexcept nogil:
+        """Room for ``need`` entries in all; -1 when out of memory (or past 2**31 - 1 entries)."""
+        cdef Py_ssize_t cap, i, slot
         cdef uint64_t mask
         cdef Entry* ne
         cdef uint8_t* ns
         cdef int32_t* ni
         if need > 0x7FFFFFFF:
-            raise MemoryError("Dedup holds at most 2**31 - 1 orders")
+            return -1
         if need > self.ecap:
-            cap = max(need, self.ecap + self.ecap // 2, 1024)
+            cap = self.ecap + self.ecap // 2
+            if cap < need:
+                cap = need
+            if cap < 1024:
+                cap = 1024
             ne = <Entry*> realloc(self.entries, cap * sizeof(Entry))
             if ne == NULL:
-                raise MemoryError
+                return -1
             self.entries = ne
             ns = <uint8_t*> realloc(self.seen, cap)
             if ns == NULL:
-                raise MemoryError
+                return -1
             self.seen = ns
             self.ecap = cap
         if need * 4 > self.icap * 3:
@@ -1638,7 +1643,7 @@ cdef class Dedup:
                 cap *= 2
             ni = <int32_t*> malloc(cap * sizeof(int32_t))
             if ni == NULL:
-                raise MemoryError
+                return -1
             memset(ni, 0xFF, cap * sizeof(int32_t))
             mask = cap - 1
             for i in range(self.n):
@@ -1671,7 +1676,8 @@ cdef class Dedup:
         cdef int32_t e
         if mod.shape[0] != count or hs.shape[0] != count:
             sh.check_same_length(memoryview(ids), memoryview(mod), memoryview(hs))
-        self._reserve(count)
+        if self._reserve(self.n + count):
+            raise MemoryError
         with nogil:
             for i in range(count):
                 slot = self._slot(ids[i])
@@ -1696,7 +1702,9 @@ cdef class Dedup:
         cdef signed char* o
         if mod.shape[0] != count or hs.shape[0] != count:
             sh.check_same_length(memoryview(ids), memoryview(mod), memoryview(hs))
-        self._reserve(count)
+        cdef int oom = 0
+        if self._reserve(1):
+            raise MemoryError
         out = bytearray(count)
         o = <signed char*> <char*> out if count else NULL
         with nogil:
@@ -1704,6 +1712,11 @@ cdef class Dedup:
                 slot = self._slot(ids[i])
                 e = self.index[slot]
                 if e < 0:
+                    if self.n + 1 > self.ecap or (self.n + 1) * 4 > self.icap * 3:
+                        if self._reserve(self.n + 1):
+                            oom = 1
+                            break
+                        slot = self._slot(ids[i])
                     e = <int32_t> self.n
                     self.n += 1
                     self.index[slot] = e
@@ -1719,6 +1732,8 @@ cdef class Dedup:
                 en.modified = mod[i]
                 en.chash = hs[i]
                 self.seen[e] = 1
+        if oom:
+            raise MemoryError("Dedup could not grow")
         return pa.Array.from_buffers(pa.int8(), count, [None, pa.py_buffer(out)])
 
     def memory_bytes(self):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from json.decoder import scanstring
 from typing import Any, Final
 
@@ -588,8 +589,12 @@ class Dedup:
             known[oid] = (m, h, True)
         return pa.array(out, type=pa.int8())
 
+    def memory_bytes(self) -> int:
+        """Rough bytes held by the dict and its tuples (ints counted at 32 bytes)."""
+        return sys.getsizeof(self._known) + len(self._known) * (sys.getsizeof((0, 0, False)) + 3 * 32)
+
     def __len__(self) -> int:
         return len(self._known)
 
-    def __contains__(self, order_id: object) -> bool:
-        return order_id in self._known
+    def __contains__(self, order_id: object, /) -> bool:
+        return isinstance(order_id, int) and order_id in self._known

@@ -1,0 +1,23 @@
+"""Stub for the compiled core (``_core.pyx``); the pure-Python twin has the same API."""
+
+from typing import Any
+
+from typing_extensions import disjoint_base
+
+import pyarrow as pa
+
+from fastimport._core_shared import ParsedPage as ParsedPage
+from fastimport.columns import PageSpec
+
+__all__ = ["Dedup", "ParsedPage", "parse_page"]
+
+def parse_page(page: bytes, spec: PageSpec) -> ParsedPage: ...
+
+@disjoint_base
+class Dedup:
+    def __init__(self) -> None: ...
+    def load(self, order_ids: Any, modified_at: Any, content_hash: Any) -> None: ...
+    def classify(self, order_ids: Any, modified_at: Any, content_hash: Any) -> pa.Array: ...
+    def memory_bytes(self) -> int: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, order_id: object, /) -> bool: ...
