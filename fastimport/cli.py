@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("args", nargs=argparse.REMAINDER)
     sim.set_defaults(handler=_cmd_sim)
 
+    from fastimport.print.cli import add_print_commands
+
+    add_print_commands(sub)
+
     demo = sub.add_parser("demo", help="import a week from the built-in simulated shop into demo.duckdb")
     demo.add_argument("--orders", type=int, default=3000, help="orders in the simulated shop (default 3000)")
     demo.add_argument("--database", default="demo.duckdb", help="database file (default demo.duckdb)")
@@ -87,8 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler: Handler = args.handler
     try:
+        if args.command == "print":
+            return int(args.handler(args, _print_context(args)))
+        handler: Handler = args.handler
         return handler(args)
     except FastImportError as exc:
         print(f"fastimport: {exc.message}", file=sys.stderr)
@@ -249,6 +256,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from fastimport.demo import run_demo
 
     return run_demo(orders=args.orders, database=args.database)
+
+
+@dataclass(frozen=True)
+class _PrintContext:
+    con: Any
+    printers: Sequence[Any]
+
+
+def _print_context(args: argparse.Namespace) -> _PrintContext:
+    from fastimport.print.config import parse_printers
+
+    config = _config(args)
+    return _PrintContext(_connect(config), parse_printers(config.raw))
 
 
 def _usage(message: str) -> SystemExit:

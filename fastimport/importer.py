@@ -273,6 +273,7 @@ async def import_stores(
         from fastimport import core as selector
 
         core = selector.load_core(selector.CORE)
+    core_name = "native" if core.__name__ == "fastimport._core" else "python"
     started = time.perf_counter()
     runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
     connector_limit = sum(cfg.concurrency for cfg, _ in jobs)
@@ -317,7 +318,7 @@ async def import_stores(
                 requests=fetcher.stats.requests if fetcher else 0,
                 retries=fetcher.stats.retries if fetcher else 0,
                 seconds=round(time.perf_counter() - started, 3),
-                core=core.CORE,
+                core=core_name,
                 stages={k: round(v, 3) for k, v in job.stages.items()},
             )
         )

@@ -25,7 +25,10 @@ def gmt(text: str) -> dt.datetime:
 
 
 def truth_ids(shop: Any, start: dt.datetime, end: dt.datetime) -> set[int]:
-    return {o["id"] for o in shop.truth() if start <= gmt(o["date_created_gmt"]) < end}
+    """The shop's orders created in [start, end), as a listing with status=any shows them (no trash)."""
+    return {
+        o["id"] for o in shop.truth() if o["status"] != "trash" and start <= gmt(o["date_created_gmt"]) < end
+    }
 
 
 def stored_ids(config: Config) -> list[int]:
