@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from typing_extensions import disjoint_base
-
 import pyarrow as pa
+from typing_extensions import disjoint_base
 
 from fastimport._core_shared import ParsedPage as ParsedPage
 from fastimport.columns import PageSpec

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from json.decoder import scanstring
+from collections.abc import Callable
 from typing import Any, Final
 
 import pyarrow as pa
@@ -26,6 +26,7 @@ __all__ = ["Dedup", "ParsedPage", "parse_page"]
 INT64_MIN: Final[int] = -(2**63)
 INT64_MAX: Final[int] = 2**63 - 1
 
+scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder(parse_int=Num, parse_float=Num, parse_constant=sh._raise_constant)
 _RAW_DECODE = _DECODER.raw_decode
@@ -374,7 +375,7 @@ def _to_datetime(v: Any) -> int | None:
     y, mo, d, h, mi, sec = (int(g) for g in m.groups()[:6])
     frac, off = m.group(7), m.group(8)
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-    if not (1 <= y and 1 <= mo <= 12 and h <= 23 and mi <= 59 and sec <= 59):
+    if not (y >= 1 and 1 <= mo <= 12 and h <= 23 and mi <= 59 and sec <= 59):
         raise _Bad(sh.E_EXPECT_DT)
     if not 1 <= d <= _DAYS[mo - 1] + (mo == 2 and leap):
         raise _Bad(sh.E_EXPECT_DT)

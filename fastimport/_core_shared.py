@@ -183,7 +183,9 @@ def field_error(
     if rel:
         message += render_steps(rel, absolute=False) + ": "
     message += _WHAT[code].format(desc)
-    path = "$" + render_steps(orders_path, absolute=True) + f"[{order_index}]" + render_steps(rel, absolute=True)
+    path = (
+        "$" + render_steps(orders_path, absolute=True) + f"[{order_index}]" + render_steps(rel, absolute=True)
+    )
     return ParseError(message, path=path)
 
 
@@ -276,7 +278,9 @@ def as_int64(values: Any, what: str) -> memoryview:
     try:
         view = memoryview(values)
     except TypeError:
-        raise TypeError(f"{what}: expected a pyarrow int64 array or a buffer, got {type(values).__name__}") from None
+        raise TypeError(
+            f"{what}: expected a pyarrow int64 array or a buffer, got {type(values).__name__}"
+        ) from None
     if view.itemsize != 8 or view.format.lstrip("@=<") not in ("q", "l"):
         raise ValueError(f"{what}: expected 8-byte signed integers, got format {view.format!r}")
     return view.cast("B").cast("q")
@@ -285,7 +289,9 @@ def as_int64(values: Any, what: str) -> memoryview:
 def check_same_length(*views: memoryview) -> int:
     n = len(views[0])
     if any(len(v) != n for v in views):
-        raise ValueError(f"order_ids, modified_at and content_hash differ in length: {[len(v) for v in views]}")
+        raise ValueError(
+            f"order_ids, modified_at and content_hash differ in length: {[len(v) for v in views]}"
+        )
     return n
 
 

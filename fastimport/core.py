@@ -54,7 +54,7 @@ def core_description() -> str:
     if CORE == "native":
         import Cython
 
-        return f"native (Cython {Cython.__version__})"
+        return f"native (Cython {getattr(Cython, '__version__', '?')})"
     if import_error is not None:
         return f"python (pure-Python twin; compiled core not built: {import_error})"
     return f"python (pure-Python twin; {ENV_PURE}=1)"

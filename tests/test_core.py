@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -65,14 +66,14 @@ def row(mod: ModuleType, order: Any) -> dict[str, Any]:
 def error(mod: ModuleType, page: bytes | str, spec: PageSpec = KINDS_SPEC) -> tuple[str, str]:
     with pytest.raises(ParseError) as info:
         parse(mod, page, spec)
-    return str(info.value), info.value.path
+    return str(info.value), info.value.fields["path"]
 
 
 def outcome(mod: ModuleType, page: bytes, spec: PageSpec) -> Any:
     try:
         got = mod.parse_page(page, spec)
     except ParseError as e:
-        return ("error", str(e), e.path)
+        return ("error", str(e), e.fields["path"])
     return ("ok", got.orders, got.lines)
 
 
@@ -123,7 +124,7 @@ def test_every_kind(mod: ModuleType) -> None:
     order = {
         "id": 7,
         "i": "-12",
-        "s": "Caf\u00e9 \U0001f600 \\ \"q\" /",
+        "s": 'Caf\u00e9 \U0001f600 \\ "q" /',
         "m": 12.5,
         "d": "2024-03-01T10:00:00+02:00",
         "b": "1",
@@ -209,7 +210,10 @@ def test_duplicate_keys_last_wins(mod: ModuleType) -> None:
 )
 @pytest.mark.parametrize("mod", CORES)
 def test_field_errors(mod: ModuleType, order: Any, message: str, path: str) -> None:
-    assert error(mod, json.dumps([{"id": 1}, order])) == (message.replace("order 0", "order 1"), path.replace("$[0]", "$[1]"))
+    assert error(mod, json.dumps([{"id": 1}, order])) == (
+        message.replace("order 0", "order 1"),
+        path.replace("$[0]", "$[1]"),
+    )
 
 
 @pytest.mark.parametrize("mod", CORES)
@@ -271,7 +275,9 @@ def test_money_exact(mod: ModuleType, text: str, cents: int) -> None:
         assert parse(mod, page).orders.column("m").to_pylist() == [cents]
 
 
-@pytest.mark.parametrize("text", ["92233720368547758.08", "1e20", "-92233720368547758.09", "", "1.", ".5", "1e", "+1"])
+@pytest.mark.parametrize(
+    "text", ["92233720368547758.08", "1e20", "-92233720368547758.09", "", "1.", ".5", "1e", "+1"]
+)
 @pytest.mark.parametrize("mod", CORES)
 def test_money_refused(mod: ModuleType, text: str) -> None:
     message, _ = error(mod, json.dumps([{"id": 1, "m": text}]))
@@ -300,7 +306,14 @@ def test_datetimes(mod: ModuleType, text: str, micros: int | None) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2024-13-01T00:00:00", "2024-01-01T24:00:00", "2024-01-01", "2024-01-01T00:00:00+0100", "0000-01-01T00:00:00", ""],
+    [
+        "2024-13-01T00:00:00",
+        "2024-01-01T24:00:00",
+        "2024-01-01",
+        "2024-01-01T00:00:00+0100",
+        "0000-01-01T00:00:00",
+        "",
+    ],
 )
 @pytest.mark.parametrize("mod", CORES)
 def test_datetimes_refused(mod: ModuleType, text: str) -> None:
@@ -370,7 +383,11 @@ def test_dedup_semantics(mod: ModuleType) -> None:
     d = mod.Dedup()
     d.load(ints([1, 2, 3]), ints([10, 20, 30]), ints([100, 200, 300]))
     assert len(d) == 3 and 2 in d and 9 not in d and "x" not in d
-    got = d.classify(ints([1, 2, 4, 4, 3, 1, 2]), ints([10, 21, 40, 40, 30, 10, 22]), ints([100, 200, 400, 400, 301, 100, 200]))
+    got = d.classify(
+        ints([1, 2, 4, 4, 3, 1, 2]),
+        ints([10, 21, 40, 40, 30, 10, 22]),
+        ints([100, 200, 400, 400, 301, 100, 200]),
+    )
     assert got.type == pa.int8()
     assert got.to_pylist() == [UNCHANGED, CHANGED, NEW, REPEAT, CHANGED, REPEAT, CHANGED]
     assert d.classify(ints([2, 4]), ints([22, 40]), ints([200, 401])).to_pylist() == [REPEAT, CHANGED]
@@ -388,9 +405,13 @@ def test_dedup_inputs(mod: ModuleType) -> None:
         d.classify(ints([1, 2]), ints([1]), ints([1]))
     import array
 
-    got = d.classify(array.array("q", [5, 6]), ints([1, 2]).slice(0), pa.chunked_array([ints([3]), ints([4])]))
+    got = d.classify(
+        array.array("q", [5, 6]), ints([1, 2]).slice(0), pa.chunked_array([ints([3]), ints([4])])
+    )
     assert got.to_pylist() == [NEW, NEW]
-    assert d.classify(ints([7, 8, 9]).slice(1), ints([0, 0, 0]).slice(1), ints([0, 0, 0]).slice(1)).to_pylist() == [NEW, NEW]
+    assert d.classify(
+        ints([7, 8, 9]).slice(1), ints([0, 0, 0]).slice(1), ints([0, 0, 0]).slice(1)
+    ).to_pylist() == [NEW, NEW]
     assert d.classify(ints([]), ints([]), ints([])).to_pylist() == []
 
 
@@ -414,13 +435,34 @@ _scalar = st.one_of(
     st.integers(min_value=-(2**64), max_value=2**64),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=8),
-    st.sampled_from(["12.50", "-0.005", "1e3", "2024-01-31T12:00:00Z", "2024-01-31 12:00:00+01:00", "0", "1", "42"]),
+    st.sampled_from(
+        ["12.50", "-0.005", "1e3", "2024-01-31T12:00:00Z", "2024-01-31 12:00:00+01:00", "0", "1", "42"]
+    ),
     st.sampled_from(["0000-00-00 00:00:00", "2024-02-30T00:00:00", "processing", "\ud800", "x\u00e9"]),
 )
-_value = st.recursive(_scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6)
+_value = st.recursive(
+    _scalar,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=6,
+)
 
-_WOO_KEYS = ["id", "number", "status", "currency", "date_created_gmt", "date_modified_gmt", "total", "total_tax",
-             "prices_include_tax", "customer_id", "billing", "shipping", "shipping_lines", "line_items", "customer_note"]
+_WOO_KEYS = [
+    "id",
+    "number",
+    "status",
+    "currency",
+    "date_created_gmt",
+    "date_modified_gmt",
+    "total",
+    "total_tax",
+    "prices_include_tax",
+    "customer_id",
+    "billing",
+    "shipping",
+    "shipping_lines",
+    "line_items",
+    "customer_note",
+]
 _good_order = st.fixed_dictionaries(
     {
         "id": st.integers(0, 10**12),
@@ -432,13 +474,22 @@ _good_order = st.fixed_dictionaries(
         "shipping_lines": st.lists(st.fixed_dictionaries({"method_id": st.text(max_size=5)}), max_size=2),
         "line_items": st.lists(
             st.fixed_dictionaries(
-                {"id": st.integers(1, 10**6), "quantity": st.integers(1, 9), "price": st.decimals(0, 100, places=2).map(float),
-                 "total": st.decimals(0, 100, places=2).map(str), "name": st.text(max_size=10)}
+                {
+                    "id": st.integers(1, 10**6),
+                    "quantity": st.integers(1, 9),
+                    "price": st.decimals(0, 100, places=2).map(float),
+                    "total": st.decimals(0, 100, places=2).map(str),
+                    "name": st.text(max_size=10),
+                }
             ),
             max_size=3,
         ),
     },
-    optional={"meta": _value.filter(lambda v: "\\ud800" not in json.dumps(v)), "customer_note": st.text(max_size=10), "prices_include_tax": st.booleans()},
+    optional={
+        "meta": _value.filter(lambda v: "\\ud800" not in json.dumps(v)),
+        "customer_note": st.text(max_size=10),
+        "prices_include_tax": st.booleans(),
+    },
 )
 _any_order = st.one_of(_good_order, st.dictionaries(st.sampled_from(_WOO_KEYS), _value, max_size=6), _value)
 
@@ -476,10 +527,14 @@ def test_cores_agree_on_odd_values(orders: list[Any], style: int) -> None:
     style=st.integers(0, 2),
     how=st.sampled_from(["truncate", "flip", "insert", "retype"]),
     where=st.floats(0, 1),
-    junk=st.sampled_from([b",", b"]", b"}", b'"', b"\\", b"\x00", b"\xff", b"\xc3", b" ", b"1", b"-", b"null", b"[", b"{"]),
+    junk=st.sampled_from(
+        [b",", b"]", b"}", b'"', b"\\", b"\x00", b"\xff", b"\xc3", b" ", b"1", b"-", b"null", b"[", b"{"]
+    ),
     bit=st.integers(0, 7),
 )
-def test_cores_agree_on_mangled_pages(orders: list[Any], style: int, how: str, where: float, junk: bytes, bit: int) -> None:
+def test_cores_agree_on_mangled_pages(
+    orders: list[Any], style: int, how: str, where: float, junk: bytes, bit: int
+) -> None:
     page = bytearray(_dumps(orders, style))
     at = int(where * (len(page) - 1))
     if how == "truncate":
@@ -490,8 +545,9 @@ def test_cores_agree_on_mangled_pages(orders: list[Any], style: int, how: str, w
         page[at:at] = junk
     else:
         text = page.decode("utf-8", "surrogatepass")
-        for old, new in (('"total": "', '"total": ["'), ('"quantity": ', '"quantity": "'), ('"id": ', '"id": {"x":')):
-            text = text.replace(old, new, 1)
+        text = re.sub(r'"quantity": ?(\d+)', r'"quantity": "q\1"', text, count=1)
+        text = re.sub(r'"total": ?("[^"]*")', r'"total": [\1]', text, count=1)
+        text = re.sub(r'"id": ?(\d+)', r'"id": {"x": \1}', text, count=1 + bit % 2)
         page = bytearray(text.encode("utf-8", "surrogatepass"))
     assert_same(bytes(page))
     assert_same(bytes(page), SHOPIFY_LIKE)
