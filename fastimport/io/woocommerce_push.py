@@ -60,9 +60,15 @@ class WooCommercePush:
 
     async def _write(self, method: str, path: str, body: Any) -> Any:
         response: Response = await self.fetcher.fetch(
-            self.connector.write_request(method, path, body), self.connector.check
+            self.connector.write_request(method, path, body), self._check
         )
         return orjson.loads(response.body)
+
+    def _check(self, response: Response) -> None:
+        """A write answers 200 or 201 (created, for notes) with JSON; anything else is judged like a read."""
+        if response.status in (200, 201) and "json" in response.headers.get("Content-Type", ""):
+            return
+        self.connector.check(response)
 
     async def set_status(self, order_id: int, status: str) -> None:
         await self._write("PUT", f"/orders/{order_id}", {"status": status})
