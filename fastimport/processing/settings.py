@@ -22,7 +22,7 @@ SELLER_OPTIONAL = ("capital", "rcs", "shop_name", "shop_address", "email", "phon
 DEFAULT_SERIES = "FA-{year}-{store}"
 DEFAULT_CREDIT_SERIES = "AV-{year}-{store}"
 DEFAULT_DELIVERY_SERIES = "BL-{year}"
-DEFAULT_CHUNK = 500
+DEFAULT_CHUNK = 2000
 # WooCommerce tax classes of a French shop, and the rates they carry (percent).
 DEFAULT_TAX_CLASSES = {
     "": "20",
