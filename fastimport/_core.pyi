@@ -8,7 +8,9 @@ from typing_extensions import disjoint_base
 from fastimport._core_shared import ParsedPage as ParsedPage
 from fastimport.columns import PageSpec
 
-__all__ = ["Dedup", "ParsedPage", "parse_page"]
+__all__ = ["BUILT_WITH", "Dedup", "ParsedPage", "parse_page"]
+
+BUILT_WITH: str
 
 def parse_page(page: bytes, spec: PageSpec) -> ParsedPage: ...
 

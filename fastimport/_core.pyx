@@ -15,6 +15,16 @@ from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcmp, memcpy, memset
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
+cdef extern from *:
+    """
+    #ifndef FASTIMPORT_BUILT_WITH
+    #define FASTIMPORT_BUILT_WITH "Cython (unknown version)"
+    #endif
+    """
+    const char* FASTIMPORT_BUILT_WITH
+
+BUILT_WITH: str = FASTIMPORT_BUILT_WITH.decode()
+
 from hashlib import blake2b as _blake2b
 
 import pyarrow as pa
@@ -23,7 +33,7 @@ from fastimport import _core_shared as sh
 from fastimport._core_shared import ParsedPage
 from fastimport.columns import CHANGED as _CHANGED, NEW as _NEW, REPEAT as _REPEAT, UNCHANGED as _UNCHANGED
 
-__all__ = ["Dedup", "ParsedPage", "parse_page"]
+__all__ = ["BUILT_WITH", "Dedup", "ParsedPage", "parse_page"]
 
 cdef int MAX_DEPTH = sh.MAX_DEPTH
 

@@ -58,3 +58,8 @@ def core_description() -> str:
     if import_error is not None:
         return f"python (pure-Python twin; compiled core not built: {import_error})"
     return f"python (pure-Python twin; {ENV_PURE}=1)"
+
+
+def name_of(module: ModuleType) -> str:
+    """ "native" or "python" for a module returned by :func:`load_core`."""
+    return "native" if module.__name__ == "fastimport._core" else "python"

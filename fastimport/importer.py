@@ -273,7 +273,9 @@ async def import_stores(
         from fastimport import core as selector
 
         core = selector.load_core(selector.CORE)
-    core_name = "native" if core.__name__ == "fastimport._core" else "python"
+    from fastimport.core import name_of
+
+    core_name = name_of(core)
     started = time.perf_counter()
     runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
     connector_limit = sum(cfg.concurrency for cfg, _ in jobs)

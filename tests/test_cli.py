@@ -14,7 +14,7 @@ import orjson
 from tests.conftest import ShopFactory, subprocess_env, write_config_file
 from tests.test_import import WEEK_END, WEEK_START, truth_ids
 
-SINCE, UNTIL = "2026-03-23", "2026-03-30"  # local days covering the shop's window
+SINCE, UNTIL = "2026-03-23", "2026-03-31"  # local days covering the shop's UTC window
 
 
 async def fastimport(*args: str, cwd: Path) -> tuple[int, str, str]:
