@@ -1,12 +1,14 @@
 """Reading ``fastimport.toml``: one plain-words error naming the bad key.
 
 Secrets never live in the file: a store names the environment variables that
-hold its credentials (``key_env``, ``secret_env``...), read when the store is used.
+hold its credentials, read when the store is used: ``key_env`` + ``secret_env``
+(WooCommerce), ``token_env`` (Shopify), ``key_env`` (PrestaShop).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +18,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastimport.errors import ConfigError
 
 DEFAULT_CONFIG = Path("fastimport.toml")
-PLATFORMS = ("woocommerce",)
+PLATFORMS = ("woocommerce", "shopify", "prestashop")
 WOOCOMMERCE_AUTH = ("basic", "query", "oauth1")
+SHOPIFY_MODES = ("auto", "rest", "bulk")
+DEFAULT_SHOPIFY_API_VERSION = "2025-07"
 # Shop statuses that mean "paid or to be handled": the pending table shows these.
 DEFAULT_PENDING_STATUSES = ("processing", "on-hold")
+# Per platform: Shopify's is the financial status (or "fulfilled" / "cancelled"), PrestaShop's the
+# id of the order state (2 payment accepted, 3 processing in progress, 10 awaiting bank wire).
+PENDING_BY_PLATFORM: dict[str, tuple[str, ...]] = {
+    "woocommerce": DEFAULT_PENDING_STATUSES,
+    "shopify": ("paid", "authorized", "partially_paid"),
+    "prestashop": ("2", "3", "10"),
+}
+# Page size: (default, maximum) per platform.
+PER_PAGE: dict[str, tuple[int, int]] = {
+    "woocommerce": (100, 100),
+    "shopify": (250, 250),
+    "prestashop": (100, 1000),
+}
+# The keys naming a secret, per platform (each must name an environment variable).
+SECRET_KEYS: dict[str, tuple[str, ...]] = {
+    "woocommerce": ("key_env", "secret_env"),
+    "shopify": ("token_env",),
+    "prestashop": ("key_env",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +51,8 @@ class StoreConfig:
     platform: str
     url: str
     timezone: str
-    key_env: str
-    secret_env: str
+    key_env: str = ""
+    secret_env: str = ""
     auth: str = "basic"
     per_page: int = 100
     concurrency: int = 8
@@ -37,6 +60,9 @@ class StoreConfig:
     retries: int = 5
     overlap_minutes: int = 10
     pending_statuses: tuple[str, ...] = DEFAULT_PENDING_STATUSES
+    token_env: str = ""  # Shopify: the variable holding the Admin API access token
+    api_version: str = DEFAULT_SHOPIFY_API_VERSION  # Shopify: the versioned path, e.g. 2025-07
+    mode: str = "auto"  # Shopify: "rest", "bulk", or "auto" (bulk for very large ranges)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -54,6 +80,17 @@ class StoreConfig:
                 )
             values.append(value)
         return values[0], values[1]
+
+    def secret(self, key: str) -> str:
+        """The value of the environment variable named by ``key`` (``token_env``, ``key_env``...)."""
+        env = str(getattr(self, key))
+        value = os.environ.get(env) if env else None
+        if not value:
+            raise ConfigError(
+                f"store '{self.name}': the environment variable {env} (named by {key}) is not set",
+                key=f"stores.{self.name}.{key}",
+            )
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,25 +177,40 @@ def _store(entry: Any, index: int) -> StoreConfig:
         raise ConfigError(
             f"{where}.auth must be one of {', '.join(WOOCOMMERCE_AUTH)} (got '{auth}')", key=f"{where}.auth"
         )
-    pending = entry.get("pending_statuses", list(DEFAULT_PENDING_STATUSES))
+    pending = entry.get("pending_statuses", list(PENDING_BY_PLATFORM[platform]))
     if not isinstance(pending, list) or not all(isinstance(s, str) for s in pending):
         raise ConfigError(
             f"{where}.pending_statuses must be a list of strings", key=f"{where}.pending_statuses"
         )
+    secrets = {key: _str(entry, key, f"{where}.{key}") for key in SECRET_KEYS[platform]}
+    mode = entry.get("mode", "auto")
+    if platform == "shopify" and mode not in SHOPIFY_MODES:
+        raise ConfigError(
+            f"{where}.mode must be one of {', '.join(SHOPIFY_MODES)} (got {mode!r})", key=f"{where}.mode"
+        )
+    api_version = entry.get("api_version", DEFAULT_SHOPIFY_API_VERSION)
+    if not isinstance(api_version, str) or not re.fullmatch(r"\d{4}-\d{2}|unstable", api_version):
+        raise ConfigError(
+            f'{where}.api_version must look like "2025-07" (got {api_version!r})', key=f"{where}.api_version"
+        )
+    page_default, page_max = PER_PAGE[platform]
     return StoreConfig(
         name=name,
         platform=platform,
         url=url,
         timezone=timezone,
-        key_env=_str(entry, "key_env", f"{where}.key_env"),
-        secret_env=_str(entry, "secret_env", f"{where}.secret_env"),
+        key_env=secrets.get("key_env", ""),
+        secret_env=secrets.get("secret_env", ""),
         auth=auth,
-        per_page=_int(entry, "per_page", f"{where}.per_page", 100, 1, 100),
+        per_page=_int(entry, "per_page", f"{where}.per_page", page_default, 1, page_max),
         concurrency=_int(entry, "concurrency", f"{where}.concurrency", 8, 1, 256),
         timeout=_seconds(entry, "timeout", f"{where}.timeout", 30.0),
         retries=_int(entry, "retries", f"{where}.retries", 5, 0, 100),
         overlap_minutes=_int(entry, "overlap_minutes", f"{where}.overlap_minutes", 10, 0, 10080),
         pending_statuses=tuple(pending),
+        token_env=secrets.get("token_env", ""),
+        api_version=api_version,
+        mode=str(mode),
     )
 
 

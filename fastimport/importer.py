@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from fastimport.columns import CHANGED, NEW, REPEAT, UNCHANGED
 from fastimport.config import StoreConfig
 from fastimport.errors import FastImportError, ParseError
-from fastimport.io.connector import Connector, Page, connector_for
+from fastimport.io.connector import Connector, Page, adjust_page, connector_for
 from fastimport.io.fetcher import Fetcher
 from fastimport.ranges import ImportRange
 from fastimport.store import imports as store
@@ -123,7 +123,7 @@ class _StoreImport:
                 page=page.number,
             ) from exc
         t1 = time.perf_counter()
-        orders, lines = parsed.orders, parsed.lines
+        orders, lines = adjust_page(self.connector, parsed.orders, parsed.lines)
         column = orders.column(self.range_column)
         in_range = pc.and_(pc.greater_equal(column, self.lo_us), pc.less(column, self.hi_us))
         if not pc.all(in_range).as_py():

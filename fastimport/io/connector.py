@@ -2,13 +2,30 @@
 
 A connector knows one platform: its URLs, auth, pagination, rate-limit
 headers and field mapping.  It never sees DuckDB or a printer.
+
+The contract, in the order an import uses it:
+
+1. ``pages(fetcher, rng)`` plans the range (counts, time windows, offsets, bulk job) and yields
+   the shop's pages of orders as bytes, each order at least once despite page drift;
+2. ``page_spec`` maps a page to Arrow columns (the parsing core follows it);
+3. optionally ``adjust(orders, lines)`` finishes what a field mapping cannot express (PrestaShop's
+   shop-local dates to UTC, a status derived from several fields, amounts after refunds), on the
+   parsed columns, before the range filter and the dedup;
+4. ``catalog`` / ``customers`` read the articles and customers for the unknown-article checks;
+5. push-backs (:class:`PushBack`): stock, status and tracking written back to the shop.
+
+Adding a platform is one module with a class following :class:`Connector`, and one line in
+``CONNECTORS``.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+import pyarrow as pa
 
 from fastimport.columns import PageSpec
 from fastimport.config import StoreConfig
@@ -59,9 +76,56 @@ class Connector(Protocol):
     async def customers(self, fetcher: Fetcher) -> list[Customer]: ...
 
 
-def connector_for(store: StoreConfig, **options: Any) -> Connector:
-    if store.platform == "woocommerce":
-        from fastimport.io.woocommerce import WooCommerceConnector
+@runtime_checkable
+class Adjusting(Protocol):
+    """A connector whose parsed columns need a finishing step (called on the parse thread)."""
 
-        return WooCommerceConnector(store, **options)
-    raise ValueError(f"unknown platform {store.platform!r}")
+    def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """Return the page's orders and lines with platform specifics resolved; same row order."""
+        ...
+
+
+@runtime_checkable
+class PushBack(Protocol):
+    """Writes back to the shop; each raises FetchError (or a child) in plain words when refused."""
+
+    async def set_stock(self, fetcher: Fetcher, sku: str, quantity: int) -> None:
+        """Set the absolute stock of the article with this SKU."""
+        ...
+
+    async def set_status(self, fetcher: Fetcher, order_id: int, status: str) -> None:
+        """Move the order to a platform status (a WooCommerce status, Shopify "cancelled" / "closed",
+        a PrestaShop order state id)."""
+        ...
+
+    async def set_tracking(
+        self, fetcher: Fetcher, order_id: int, number: str, company: str | None = None, url: str | None = None
+    ) -> None:
+        """Attach a parcel tracking number to the order (marks it shipped where the platform does)."""
+        ...
+
+
+def adjust_page(connector: Connector, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The connector's finishing step if it has one, else the columns unchanged."""
+    if isinstance(connector, Adjusting):
+        return connector.adjust(orders, lines)
+    return orders, lines
+
+
+# platform -> "module:Class"; imported on first use so a store only loads its own platform.
+CONNECTORS: dict[str, str] = {
+    "woocommerce": "fastimport.io.woocommerce:WooCommerceConnector",
+    "shopify": "fastimport.io.shopify:ShopifyConnector",
+    "prestashop": "fastimport.io.prestashop:PrestaShopConnector",
+}
+
+
+def connector_for(store: StoreConfig, **options: Any) -> Connector:
+    target = CONNECTORS.get(store.platform)
+    if target is None:
+        raise ValueError(f"unknown platform {store.platform!r}")
+    module_name, _, class_name = target.partition(":")
+    module = importlib.import_module(module_name)
+    factory: Any = getattr(module, class_name)
+    connector: Connector = factory(store, **options)
+    return connector

@@ -8,13 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 @dataclass(frozen=True)
 class SimOptions:
-    """What the simulated WooCommerce shop holds and how badly it behaves.
+    """What the simulated shop holds, which platform it speaks and how badly it behaves.
+
+    ``platform`` is "woocommerce", "shopify" or "prestashop": the same generated orders
+    (the ground truth) are served in that platform's API and shapes.
 
     ``start``/``end`` bound the creation dates of the generated orders (UTC aware);
     by default the last 7 days up to now, rounded down to the minute.
     """
 
     orders: int = 200
+    platform: str = "woocommerce"
     seed: int = 42
     timezone: str = "Europe/Paris"
     start: datetime | None = None
@@ -24,6 +28,12 @@ class SimOptions:
     faults: str = ""
     consumer_key: str = "ck_test"
     consumer_secret: str = "cs_test"
+    shopify_token: str = "shpat_test"
+    shopify_bucket: int = 40  # leaky bucket size (Standard plan)
+    shopify_leak: float = 2.0  # calls per second leaking out (Standard plan)
+    shopify_bulk_seconds: float = 0.3  # how long a bulk operation runs
+    shopify_bulk_outcome: str = "COMPLETED"  # or "FAILED", "EXPIRED"
+    prestashop_key: str = "PSWSKEYTESTPSWSKEYTESTPSWSKEY0001"
     create_during_pagination: int = 0
     modify_during_pagination: int = 0
     unknown_sku_rate: float = 0.05

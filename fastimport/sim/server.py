@@ -1,4 +1,5 @@
-"""SimShop: an aiohttp server on loopback speaking WooCommerce REST v3, plus its test controls."""
+"""SimShop: an aiohttp server on loopback speaking WooCommerce REST v3, Shopify Admin REST or the
+PrestaShop Webservice (``SimOptions.platform``) over the same generated orders, plus its test controls."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from fastimport.sim.faults import Fault, FaultPlan
 from fastimport.sim.options import SimOptions
 from fastimport.sim.orders import OrderContext
 from fastimport.sim.orders_api import OrdersApi, invalid_id, parse_utc
+from fastimport.sim.platforms import PLATFORMS, Platform, build_platform
 from fastimport.sim.store import ALL_STATUSES, OrderStore
 from fastimport.sim.wphttp import WPError, json_body, json_response
 
@@ -67,8 +69,15 @@ class SimShop:
             unknown_sku_rate=opts.unknown_sku_rate,
             guest_rate=opts.guest_rate,
         )
-        self.store = OrderStore(ctx, opts.php_escapes)
+        if opts.platform not in PLATFORMS:
+            raise ValueError(f"unknown platform {opts.platform!r}: expected one of {', '.join(PLATFORMS)}")
+        self.store = OrderStore(ctx, opts.php_escapes and opts.platform != "shopify")
         self.store.generate(opts.orders, int(start.timestamp()), int(end.timestamp()), opts.seed)
+        self.platform: Platform | None = (
+            None
+            if opts.platform == "woocommerce"
+            else build_platform(opts, self.store, products, self.customers)
+        )
         self.orders_api = OrdersApi(self.store, opts.create_during_pagination, opts.modify_during_pagination)
         self.catalog = CatalogApi(products, self.customers)
         self.faults = FaultPlan(opts.faults, opts.seed)
@@ -91,7 +100,8 @@ class SimShop:
         await site.start()
         bound = self._runner.addresses[0][1]
         self.url = f"http://{host}:{bound}"
-        self.store.set_base_url(self.url + API)
+        if self.platform is None:
+            self.store.set_base_url(self.url + API)
         if self.options.prerender:
             self.store.prerender()
         return self.url
@@ -104,6 +114,10 @@ class SimShop:
 
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
+        self._control_routes(app)
+        if self.platform is not None:
+            self.platform.routes(app)
+            return app
         o, c = self.orders_api, self.catalog
         app.router.add_get("/wp-json/", self._index)
         app.router.add_get(ORDERS, o.listing)
@@ -121,13 +135,15 @@ class SimShop:
         app.router.add_get(API + "/products/{pid:\\d+}/variations", c.list_variations)
         app.router.add_post(API + "/products/{pid:\\d+}/variations/batch", c.batch_variations)
         app.router.add_get(API + "/customers", c.list_customers)
+        return app
+
+    def _control_routes(self, app: web.Application) -> None:
         app.router.add_get("/_sim/truth", self._truth)
         app.router.add_get("/_sim/received", self._received)
         app.router.add_post("/_sim/faults", self._faults)
         app.router.add_post("/_sim/orders", self._create)
         app.router.add_post("/_sim/orders/{oid:\\d+}", self._modify)
         app.router.add_delete("/_sim/orders/{oid:\\d+}", self._delete)
-        return app
 
     # -- request pipeline: concurrency -> latency -> faults -> auth -> handler -----------------
 
@@ -149,16 +165,20 @@ class SimShop:
                 except orjson.JSONDecodeError:
                     parsed = raw.decode("utf-8", "replace")  # kept as text: malformed writes are evidence too
                 self.received.append((request.method, request.path, parsed))
-            fault = self.faults.next() if request.method == "GET" and request.path == ORDERS else None
+            listing = request.path == ORDERS if self.platform is None else self.platform.is_listing(request)
+            fault = self.faults.next() if request.method == "GET" and listing else None
             if fault is not None and fault.kind != "truncated":
                 return self._log(request, await self._fault(fault))
-            try:
-                denied = self.auth.check(request)
-                if denied is not None:
-                    raise WPError(denied[0], str(denied[1]["code"]), str(denied[1]["message"]))
-                response = await handler(request)
-            except WPError as err:
-                response = err.response()
+            if self.platform is not None:
+                response = await self.platform.handle(request, handler)
+            else:
+                try:
+                    denied = self.auth.check(request)
+                    if denied is not None:
+                        raise WPError(denied[0], str(denied[1]["code"]), str(denied[1]["message"]))
+                    response = await handler(request)
+                except WPError as err:
+                    response = err.response()
             if fault is not None and isinstance(response, web.Response) and response.body:
                 body = bytes(response.body)  # type: ignore[arg-type]
                 response.body = body[: max(1, len(body) // 2)]
@@ -197,7 +217,13 @@ class SimShop:
     # -- direct access for tests ------------------------------------------------------------
 
     def truth(self) -> list[dict[str, Any]]:
-        """Every live order (trash included) as the shop holds it, in id order."""
+        """Every live order (trash included) as the shop holds it, in id order.
+
+        ``status``, ``number``, ``total`` and ``lines`` are what the till must store for the shop's
+        platform (e.g. a Shopify order's status is its financial status, its total what is still owed).
+        """
+        if self.platform is not None:
+            return self.platform.truth()
         out = []
         for idx in range(len(self.store.ids)):
             if self.store.status[idx] < 0:

@@ -12,6 +12,7 @@ import random
 import time
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -79,6 +80,8 @@ class OrderStore:
         self.overrides: dict[int, dict[str, Any]] = {}
         self._listings: dict[tuple[Any, ...], list[int]] = {}
         self._sorted: dict[str, list[int]] = {}
+        # Another platform's rendering of the same order (Shopify, PrestaShop); None = WooCommerce.
+        self.shape: Callable[[dict[str, Any], OrderState], dict[str, Any]] | None = None
 
     # -- building ---------------------------------------------------------------------------
 
@@ -136,10 +139,15 @@ class OrderStore:
             data.update(self.overrides[idx])
         return data
 
+    def shaped(self, idx: int) -> dict[str, Any]:
+        """The order as the shop's platform shows it."""
+        data = self.order(idx)
+        return data if self.shape is None else self.shape(data, self.state(idx))
+
     def blob(self, idx: int) -> bytes:
         raw = self.blobs[idx]
         if raw is None:
-            raw = self.blobs[idx] = encode(self.order(idx), self.php)
+            raw = self.blobs[idx] = encode(self.shaped(idx), self.php)
         return raw
 
     def page(self, positions: list[int]) -> bytes:

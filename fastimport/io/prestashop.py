@@ -1,0 +1,330 @@
+"""PrestaShop Webservice: key auth, date-filtered listing by offset, drift checks, XML push-backs.
+
+Listing: ``/api/orders?output_format=JSON&display=full&date=1&filter[date_upd]=[a,b]&sort=[id_ASC]
+&limit=offset,count``.  There is no total count, so pages are read ``concurrency`` at a time until a
+short page.  Offsets shift when an order already read is deleted; consecutive pages therefore
+overlap by a few rows, and a page that does not reach back to the previous page's last id means
+rows slid past unseen: the range is read again (the dedup turns the repeats into "already seen").
+Dates in filters and answers are the shop's wall clock (the store's ``timezone``).
+Writes are XML (the webservice reads no JSON): full resources on ``PUT``, new ones on ``POST``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from xml.sax.saxutils import escape
+
+import orjson
+import pyarrow as pa
+
+from fastimport.config import StoreConfig
+from fastimport.errors import AuthError, FetchError, TransientFetchError
+from fastimport.io.connector import CatalogItem, Customer, Page
+from fastimport.io.fetcher import Fetcher, Request, Response
+from fastimport.io.prestashop_spec import PRESTASHOP_PAGE, adjust_prestashop
+from fastimport.ranges import ImportRange
+
+MAX_PASSES = 3
+# Wall-clock bounds are widened by this much: the autumn's repeated hour maps two instants to one
+# local time; the importer keeps exactly the range on the UTC dates it reads back.
+LOCAL_SLACK = dt.timedelta(hours=1, seconds=1)
+CustomerInfo = tuple[str | None, str | None, str | None, bool]
+
+
+class PrestaShopConnector:
+    platform = "prestashop"
+    page_spec = PRESTASHOP_PAGE
+
+    def __init__(self, store: StoreConfig) -> None:
+        self.store = store
+        self.key = store.secret("key_env")
+        self.api = store.url + "/api"
+        self.overlap = max(1, store.per_page // 10)
+        self.currencies: dict[int, str] = {}
+        self.known: dict[int, CustomerInfo] = {}
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        path: str,
+        params: Iterable[tuple[str, str]] = (),
+        tag: Any = None,
+        *,
+        method: str = "GET",
+        xml: str | None = None,
+    ) -> Request:
+        token = base64.b64encode(f"{self.key}:".encode()).decode()
+        headers = [("Authorization", f"Basic {token}"), ("Accept", "application/json")]
+        query = list(params)
+        if method == "GET":
+            query.append(("output_format", "JSON"))
+        else:
+            headers.append(("Content-Type", "text/xml; charset=utf-8"))
+        body = xml.encode() if xml is not None else None
+        return Request(method, self.api + path, tuple(query), tuple(headers), body, tag=tag)
+
+    def check(self, response: Response) -> None:
+        status = response.status
+        where = f"store '{self.store.name}'"
+        if status == 401:
+            raise AuthError(
+                f"{where}: PrestaShop refused the webservice key ({_ps_message(response)}); check the key in "
+                f"{self.store.key_env}",
+                store=self.store.name,
+                status=status,
+            )
+        if status == 403:
+            raise AuthError(
+                f"{where}: the webservice key may not read {response.request.url.rsplit('/', 1)[-1]} "
+                "(give it GET on orders, customers and currencies)",
+                store=self.store.name,
+                status=status,
+            )
+        if status == 404 and response.request.method == "GET":
+            raise FetchError(
+                f"{where}: no PrestaShop webservice at {self.api} (HTTP 404): enable the webservice and "
+                "URL rewriting on the shop",
+                store=self.store.name,
+                status=status,
+            )
+        if status >= 400:
+            raise FetchError(
+                f"{where}: PrestaShop refused the request (HTTP {status}: {_ps_message(response)})",
+                store=self.store.name,
+                status=status,
+            )
+        ctype = response.headers.get("Content-Type", "")
+        expected = "json" if response.request.method == "GET" else "xml"
+        if status not in (200, 201) or expected not in ctype:
+            raise TransientFetchError(
+                f"{where}: PrestaShop answered HTTP {status} with {ctype or 'no content type'} "
+                f"instead of {expected.upper()} (maintenance page?)",
+                store=self.store.name,
+            )
+        body = response.body.strip()
+        if expected == "json" and not (
+            (body.startswith(b"{") and body.endswith(b"}")) or (body.startswith(b"[") and body.endswith(b"]"))
+        ):
+            raise TransientFetchError(f"{where}: PrestaShop sent a truncated page", store=self.store.name)
+
+    async def get(self, fetcher: Fetcher, path: str, params: Iterable[tuple[str, str]] = ()) -> Any:
+        body = orjson.loads((await fetcher.fetch(self.request(path, params), self.check)).body)
+        return body  # a dict, or [] for an empty list (PrestaShop/PrestaShop#22760)
+
+    # -- listing ----------------------------------------------------------------------------
+
+    def _local(self, moment: dt.datetime) -> str:
+        return moment.astimezone(self.store.zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    def listing(self, rng: ImportRange, offset: int, pass_no: int) -> Request:
+        field = "date_add" if rng.field == "created" else "date_upd"
+        lo, hi = self._local(rng.start - LOCAL_SLACK), self._local(rng.end + LOCAL_SLACK)
+        params = [
+            ("display", "full"),
+            ("date", "1"),
+            (f"filter[{field}]", f"[{lo},{hi}]"),
+            ("sort", "[id_ASC]"),
+            ("limit", f"{offset},{self.store.per_page}"),
+        ]
+        return self.request("/orders", params, tag=(offset, pass_no))
+
+    async def _prepare(self, fetcher: Fetcher) -> None:
+        if not self.currencies:
+            found = await self.get(fetcher, "/currencies", [("display", "[id,iso_code]")])
+            rows = found.get("currencies", []) if isinstance(found, dict) else []
+            self.currencies = {int(c["id"]): str(c["iso_code"]) for c in rows}
+
+    async def _lookup_customers(self, fetcher: Fetcher, ids: set[int]) -> None:
+        missing = sorted(i for i in ids if i not in self.known)
+        for k in range(0, len(missing), 100):
+            chunk = missing[k : k + 100]
+            found = await self.get(
+                fetcher,
+                "/customers",
+                [
+                    ("display", "[id,email,firstname,lastname,is_guest]"),
+                    ("filter[id]", f"[{'|'.join(map(str, chunk))}]"),
+                ],
+            )
+            for c in found.get("customers", []) if isinstance(found, dict) else []:
+                self.known[int(c["id"])] = (
+                    c.get("email") or None,
+                    c.get("firstname"),
+                    c.get("lastname"),
+                    str(c.get("is_guest", "0")) == "1",
+                )
+            for cid in chunk:
+                self.known.setdefault(cid, (None, None, None, False))
+
+    async def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
+        await self._prepare(fetcher)
+        step = self.store.per_page - self.overlap
+        number = 0
+        for pass_no in range(1, MAX_PASSES + 1):
+            drifted = False
+            previous_last: int | None = None
+            previous_full = False
+            offset = 0
+            finished = False
+            while not finished:
+                batch = [self.listing(rng, offset + k * step, pass_no) for k in range(self.store.concurrency)]
+                answers: dict[int, Response] = {}
+                async for response in fetcher.fetch_many(batch, self.check):
+                    answers[response.request.tag[0]] = response
+                for request in batch:
+                    response = answers[request.tag[0]]
+                    found = orjson.loads(response.body)
+                    orders = found.get("orders", []) if isinstance(found, dict) else []
+                    ids = [int(o["id"]) for o in orders]
+                    if previous_full and (not ids or ids[0] > (previous_last or 0)):
+                        drifted = True  # rows slid under the overlap: something may have been missed
+                    await self._lookup_customers(fetcher, {int(o["id_customer"]) for o in orders})
+                    number += 1
+                    yield Page(response.body, number, pass_no)
+                    previous_full = len(ids) == self.store.per_page
+                    previous_last = ids[-1] if ids else previous_last
+                    if not previous_full:
+                        finished = True
+                        break
+                offset += len(batch) * step
+            if not drifted:
+                return
+
+    def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
+        return adjust_prestashop(orders, lines, self.store.timezone, self.currencies, self.known)
+
+    # -- catalogue --------------------------------------------------------------------------
+
+    async def _list(self, fetcher: Fetcher, resource: str, display: str) -> list[Any]:
+        found = await self.get(fetcher, f"/{resource}", [("display", display)])
+        return list(found.get(resource, [])) if isinstance(found, dict) else []
+
+    async def catalog(self, fetcher: Fetcher) -> list[CatalogItem]:
+        products = await self._list(fetcher, "products", "[id,reference,name,price]")
+        combos = await self._list(fetcher, "combinations", "[id,id_product,reference]")
+        stock = {
+            (int(s["id_product"]), int(s["id_product_attribute"])): int(s["quantity"])
+            for s in await self._list(fetcher, "stock_availables", "full")
+        }
+        items = []
+        for p in products:
+            pid = int(p["id"])
+            name = p["name"] if isinstance(p["name"], str) else str(p["name"][0]["value"])
+            items.append(
+                CatalogItem(
+                    pid, 0, p.get("reference") or None, name, p.get("price"), None, True, stock.get((pid, 0))
+                )
+            )
+        for c in combos:
+            pid, cid = int(c["id_product"]), int(c["id"])
+            items.append(
+                CatalogItem(
+                    pid, cid, c.get("reference") or None, None, None, None, True, stock.get((pid, cid))
+                )
+            )
+        return items
+
+    async def customers(self, fetcher: Fetcher) -> list[Customer]:
+        rows = await self._list(fetcher, "customers", "[id,email,firstname,lastname,is_guest]")
+        return [
+            Customer(int(c["id"]), c.get("email") or None, c.get("firstname"), c.get("lastname"))
+            for c in rows
+            if str(c.get("is_guest", "0")) != "1"
+        ]
+
+    # -- push-backs (XML) -------------------------------------------------------------------
+
+    async def _write(
+        self, fetcher: Fetcher, method: str, path: str, resource: str, fields: dict[str, Any]
+    ) -> None:
+        xml = to_xml(resource, fields)
+        await fetcher.fetch(self.request(path, method=method, xml=xml), self.check)
+
+    async def set_stock(self, fetcher: Fetcher, sku: str, quantity: int) -> None:
+        """SKU -> product (or combination) -> its stock_available row, PUT back whole."""
+        target: tuple[int, int] | None = None
+        for item in await self.catalog(fetcher):
+            if item.sku == sku:
+                target = (item.product_id, item.variation_id)
+                break
+        if target is None:
+            raise FetchError(
+                f"store '{self.store.name}': no PrestaShop product has the reference {sku!r}", sku=sku
+            )
+        found = await self.get(
+            fetcher,
+            "/stock_availables",
+            [
+                ("display", "full"),
+                ("filter[id_product]", f"[{target[0]}]"),
+                ("filter[id_product_attribute]", f"[{target[1]}]"),
+            ],
+        )
+        rows = found.get("stock_availables", []) if isinstance(found, dict) else []
+        if not rows:
+            raise FetchError(f"store '{self.store.name}': PrestaShop keeps no stock row for {sku!r}", sku=sku)
+        row = dict(rows[0])
+        row["quantity"] = str(quantity)
+        await self._write(fetcher, "PUT", f"/stock_availables/{row['id']}", "stock_available", row)
+
+    async def set_status(self, fetcher: Fetcher, order_id: int, status: str) -> None:
+        """``status`` is the id of a PrestaShop order state (see Commandes > États)."""
+        if not status.isdigit():
+            raise FetchError(
+                f"store '{self.store.name}': a PrestaShop status is an order-state id such as \"4\" (got {status!r})"
+            )
+        await self._write(
+            fetcher,
+            "POST",
+            "/order_histories",
+            "order_history",
+            {"id_order": order_id, "id_order_state": status},
+        )
+
+    async def set_tracking(
+        self, fetcher: Fetcher, order_id: int, number: str, company: str | None = None, url: str | None = None
+    ) -> None:
+        found = await self.get(
+            fetcher, "/order_carriers", [("display", "full"), ("filter[id_order]", f"[{order_id}]")]
+        )
+        rows = found.get("order_carriers", []) if isinstance(found, dict) else []
+        if not rows:
+            raise FetchError(
+                f"store '{self.store.name}': PrestaShop has no carrier row for order {order_id}",
+                order_id=order_id,
+            )
+        row = dict(rows[0])
+        row["tracking_number"] = number
+        await self._write(fetcher, "PUT", f"/order_carriers/{row['id']}", "order_carrier", row)
+
+
+def to_xml(resource: str, fields: dict[str, Any]) -> str:
+    inner = "".join(
+        f"<{k}><![CDATA[{escape(str(v)) if ']]>' in str(v) else v}]]></{k}>"
+        for k, v in fields.items()
+        if not isinstance(v, dict | list)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<prestashop><{resource}>{inner}</{resource}></prestashop>'
+    )
+
+
+def _ps_message(response: Response) -> str:
+    try:
+        body = orjson.loads(response.body)
+        if isinstance(body, dict) and body.get("errors"):
+            return "; ".join(str(e.get("message")) for e in body["errors"])
+    except orjson.JSONDecodeError:
+        text = response.body.decode("utf-8", "replace")
+        if "<message>" in text:
+            return (
+                text.split("<message>", 1)[1]
+                .split("</message>", 1)[0]
+                .replace("<![CDATA[", "")
+                .replace("]]>", "")
+            )
+    return "no details"

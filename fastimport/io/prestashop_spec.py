@@ -1,0 +1,138 @@
+"""What fastimport keeps of a PrestaShop Webservice order, and the finishing step.
+
+PrestaShop sends every scalar but ``id`` as a string (the core reads ``"12"`` as an int and
+``"102.000000"`` as money) and dates on the shop's wall clock without offset: the finishing step
+reads them in the store's time zone (``assume_timezone``; in the autumn's repeated hour the earlier
+instant is taken, as nothing in the payload tells them apart).  The status kept is the order-state
+id (``current_state``: 2 payment accepted, 3 processing, 4 shipped...).  Rows carry unit prices only,
+before the order's vouchers: a line's total is ``unit_price_tax_excl`` x quantity to the cent.
+Customers and currencies come by id: the connector looks them up and the finishing step fills them in.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fastimport.columns import FieldSpec, PageSpec
+
+F = FieldSpec
+
+PRESTASHOP_PAGE = PageSpec(
+    orders_path=("orders",),
+    order_fields=(
+        F("order_id", ("id",), "int", required=True),
+        F("number", ("reference",), "str"),
+        F("shop_status", ("current_state",), "str", required=True),
+        F("id_currency", ("id_currency",), "int"),
+        F("created_at", ("date_add",), "datetime", required=True),
+        F("modified_at", ("date_upd",), "datetime", required=True),
+        F("paid_at", ("invoice_date",), "datetime"),
+        F("total", ("total_paid_tax_incl",), "money", required=True),
+        F("total_paid_tax_excl", ("total_paid_tax_excl",), "money"),
+        F("shipping_total", ("total_shipping_tax_excl",), "money"),
+        F("discount_total", ("total_discounts_tax_excl",), "money"),
+        F("customer_id", ("id_customer",), "int"),
+        F("shipping_method", ("id_carrier",), "str"),
+        F("payment_method", ("module",), "str"),
+        F("payment_method_title", ("payment",), "str"),
+        F("customer_note", ("note",), "str"),
+    ),
+    lines_path=("associations", "order_rows"),
+    line_fields=(
+        F("line_id", ("id",), "int", required=True),
+        F("product_id", ("product_id",), "int"),
+        F("variation_id", ("product_attribute_id",), "int"),
+        F("sku", ("product_reference",), "str"),
+        F("name", ("product_name",), "str"),
+        F("quantity", ("product_quantity",), "int", required=True),
+        F("unit_price", ("unit_price_tax_incl",), "money"),
+        F("unit_excl_text", ("unit_price_tax_excl",), "str"),
+        F("unit_incl_text", ("unit_price_tax_incl",), "str"),
+    ),
+)
+
+# Columns the store expects that a PrestaShop order does not carry: filled by adjust_prestashop.
+_ORDER_FILL = {
+    "currency": pa.string(),
+    "total_tax": pa.int64(),
+    "prices_include_tax": pa.bool_(),
+    "email": pa.string(),
+    "first_name": pa.string(),
+    "last_name": pa.string(),
+    "company": pa.string(),
+    "phone": pa.string(),
+    "ship_name": pa.string(),
+    "ship_address": pa.string(),
+    "ship_postcode": pa.string(),
+    "ship_city": pa.string(),
+    "ship_country": pa.string(),
+    "shipping_method_title": pa.string(),
+    "transaction_id": pa.string(),
+}
+_CENT = Decimal("0.01")
+
+
+def local_to_utc(column: pa.ChunkedArray | pa.Array, zone: str) -> pa.Array:
+    """Microseconds of a naive wall-clock time -> microseconds since the epoch, UTC."""
+    stamps = pc.cast(column, pa.timestamp("us"))
+    aware = pc.assume_timezone(stamps, zone, ambiguous="earliest", nonexistent="latest")
+    return pc.cast(pc.cast(aware, pa.timestamp("us")), pa.int64())
+
+
+def row_amounts(excl: str | None, incl: str | None, qty: int) -> tuple[int, int]:
+    """(total excl. tax, tax) of a row in cents."""
+    net = (Decimal(excl or "0") * qty).quantize(_CENT, ROUND_HALF_UP)
+    gross = (Decimal(incl or "0") * qty).quantize(_CENT, ROUND_HALF_UP)
+    return int(net * 100), int((gross - net) * 100)
+
+
+def adjust_prestashop(
+    orders: pa.Table,
+    lines: pa.Table,
+    zone: str,
+    currencies: dict[int, str],
+    customers: dict[int, tuple[str | None, str | None, str | None, bool]],
+) -> tuple[pa.Table, pa.Table]:
+    for name in ("created_at", "modified_at", "paid_at"):
+        orders = orders.set_column(
+            orders.schema.get_field_index(name), name, local_to_utc(orders.column(name), zone)
+        )
+    ids = orders.column("customer_id").to_pylist()
+    found = [customers.get(c) if c is not None else None for c in ids]
+    fill: dict[str, pa.Array] = {
+        "currency": pa.array(
+            [currencies.get(c) for c in orders.column("id_currency").to_pylist()], pa.string()
+        ),
+        "total_tax": pc.subtract(
+            orders.column("total"), orders.column("total_paid_tax_excl")
+        ).combine_chunks(),
+        "prices_include_tax": pa.array([True] * orders.num_rows, pa.bool_()),
+        "email": pa.array([f[0] if f else None for f in found], pa.string()),
+        "first_name": pa.array([f[1] if f else None for f in found], pa.string()),
+        "last_name": pa.array([f[2] if f else None for f in found], pa.string()),
+    }
+    for name, kind in _ORDER_FILL.items():
+        orders = orders.append_column(name, fill.get(name, pa.nulls(orders.num_rows, kind)))
+    # A guest checkout is a customer row with is_guest = 1: the till keys guests by e-mail (id 0).
+    guest_free = [0 if (f is not None and f[3]) else c for c, f in zip(ids, found, strict=True)]
+    orders = orders.set_column(
+        orders.schema.get_field_index("customer_id"), "customer_id", pa.array(guest_free, pa.int64())
+    )
+    totals, taxes = [], []
+    for excl, incl, qty in zip(
+        lines.column("unit_excl_text").to_pylist(),
+        lines.column("unit_incl_text").to_pylist(),
+        lines.column("quantity").to_pylist(),
+        strict=True,
+    ):
+        net, tax = row_amounts(excl, incl, qty)
+        totals.append(net)
+        taxes.append(tax)
+    lines = lines.append_column("total", pa.array(totals, pa.int64()))
+    lines = lines.append_column("subtotal", pa.array(totals, pa.int64()))
+    lines = lines.append_column("total_tax", pa.array(taxes, pa.int64()))
+    lines = lines.append_column("tax_class", pa.nulls(lines.num_rows, pa.string()))
+    return orders, lines

@@ -1,0 +1,124 @@
+"""What fastimport keeps of a Shopify Admin REST order (2025-07), and the finishing step.
+
+Amounts are what is still owed after refunds and order edits: ``current_total_price`` and the
+other ``current_*`` totals, and per line ``current_quantity``.  Shopify has no single order status:
+the till keeps ``cancelled`` when ``cancelled_at`` is set, ``fulfilled`` when the order is
+fulfilled, else the ``financial_status`` (``pending``, ``authorized``, ``paid``, ``refunded``...).
+Orders without ``customer`` (guests) get customer id 0, as on WooCommerce.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fastimport.columns import FieldSpec, PageSpec
+
+F = FieldSpec
+
+SHOPIFY_PAGE = PageSpec(
+    orders_path=("orders",),
+    order_fields=(
+        F("order_id", ("id",), "int", required=True),
+        F("number", ("name",), "str"),
+        F("shop_status", ("financial_status",), "str"),
+        F("fulfillment_status", ("fulfillment_status",), "str"),
+        F("cancelled_at", ("cancelled_at",), "datetime"),
+        F("currency", ("currency",), "str"),
+        F("created_at", ("created_at",), "datetime", required=True),
+        F("modified_at", ("updated_at",), "datetime", required=True),
+        F("paid_at", ("processed_at",), "datetime"),
+        F("total", ("current_total_price",), "money", required=True),
+        F("total_tax", ("current_total_tax",), "money"),
+        F("shipping_total", ("total_shipping_price_set", "shop_money", "amount"), "money"),
+        F("discount_total", ("current_total_discounts",), "money"),
+        F("prices_include_tax", ("taxes_included",), "bool"),
+        F("customer_id", ("customer", "id"), "int"),
+        F("email", ("email",), "str"),
+        F("first_name", ("billing_address", "first_name"), "str"),
+        F("last_name", ("billing_address", "last_name"), "str"),
+        F("company", ("billing_address", "company"), "str"),
+        F("phone", ("billing_address", "phone"), "str"),
+        F("ship_name", ("shipping_address", "last_name"), "str"),
+        F("ship_address", ("shipping_address", "address1"), "str"),
+        F("ship_postcode", ("shipping_address", "zip"), "str"),
+        F("ship_city", ("shipping_address", "city"), "str"),
+        F("ship_country", ("shipping_address", "country_code"), "str"),
+        F("shipping_method", ("shipping_lines", 0, "code"), "str"),
+        F("shipping_method_title", ("shipping_lines", 0, "title"), "str"),
+        F("payment_method", ("payment_gateway_names", 0), "str"),
+        F("payment_method_title", ("payment_gateway_names", 0), "str"),
+        F("transaction_id", ("transaction_id",), "str"),  # not in the REST order: the gateway has it
+        F("customer_note", ("note",), "str"),
+    ),
+    lines_path=("line_items",),
+    line_fields=(
+        F("line_id", ("id",), "int", required=True),
+        F("product_id", ("product_id",), "int"),
+        F("variation_id", ("variant_id",), "int"),
+        F("sku", ("sku",), "str"),
+        F("name", ("name",), "str"),
+        F("quantity", ("current_quantity",), "int", required=True),
+        F("ordered_quantity", ("quantity",), "int", required=True),
+        F("unit_price", ("price",), "money", required=True),
+        F("discount", ("discount_allocations", 0, "amount"), "money"),
+        F("total_tax", ("tax_lines", 0, "price"), "money"),
+        F("tax_class", ("tax_lines", 0, "title"), "str"),
+    ),
+)
+
+_UNPAID = ("pending", "authorized", "voided")
+
+
+def _share(amount: pa.Array, left: pa.Array, ordered: pa.Array) -> pa.Array:
+    """``amount * left / ordered`` rounded half-up to the cent (amounts are int64 cents)."""
+    same = pc.equal(left, ordered)
+    scaled = pc.multiply(amount, left)
+    safe = pc.if_else(pc.equal(ordered, 0), 1, ordered)
+    rounded = pc.cast(
+        pc.floor(pc.add(pc.divide(pc.cast(scaled, pa.float64()), pc.cast(safe, pa.float64())), 0.5)),
+        pa.int64(),
+    )
+    return pc.if_else(same, amount, rounded)
+
+
+def adjust_shopify(orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
+    financial = orders.column("shop_status")
+    status = pc.if_else(
+        pc.is_valid(orders.column("cancelled_at")),
+        "cancelled",
+        pc.if_else(
+            pc.equal(pc.fill_null(orders.column("fulfillment_status"), ""), "fulfilled"),
+            "fulfilled",
+            financial,
+        ),
+    )
+    orders = orders.set_column(orders.schema.get_field_index("shop_status"), "shop_status", status)
+    customer = pc.fill_null(orders.column("customer_id"), 0)
+    orders = orders.set_column(orders.schema.get_field_index("customer_id"), "customer_id", customer)
+    unpaid = pc.is_in(pc.fill_null(financial, "pending"), pa.array(_UNPAID))
+    paid_at = pc.if_else(unpaid, pa.scalar(None, pa.int64()), orders.column("paid_at"))
+    orders = orders.set_column(orders.schema.get_field_index("paid_at"), "paid_at", paid_at)
+    if lines.num_rows == 0:
+        return orders, lines.append_column("total", pa.array([], pa.int64())).append_column(
+            "subtotal", pa.array([], pa.int64())
+        )
+    left = lines.column("quantity").combine_chunks()
+    ordered = lines.column("ordered_quantity").combine_chunks()
+    price = lines.column("unit_price").combine_chunks()
+    discount = pc.fill_null(lines.column("discount").combine_chunks(), 0)
+    tax = pc.fill_null(lines.column("total_tax").combine_chunks(), 0)
+    included = pc.take(pc.fill_null(orders.column("prices_include_tax"), False), lines.column("order_index"))
+    gross = pc.subtract(pc.multiply(price, ordered), discount)
+    # Taxes included (the French default): the line price holds the tax, take it out.
+    net = pc.if_else(included, pc.subtract(gross, tax), gross)
+    total = _share(net, left, ordered)
+    subtotal = _share(
+        pc.if_else(included, pc.subtract(pc.multiply(price, ordered), tax), pc.multiply(price, ordered)),
+        left,
+        ordered,
+    )
+    lines = lines.set_column(
+        lines.schema.get_field_index("total_tax"), "total_tax", _share(tax, left, ordered)
+    )
+    return orders, lines.append_column("total", total).append_column("subtotal", subtotal)
