@@ -52,9 +52,7 @@ ParsedPage = _module.ParsedPage
 def core_description() -> str:
     """One line for ``--version``, the demo and benchmark reports."""
     if CORE == "native":
-        import Cython
-
-        return f"native (Cython {getattr(Cython, '__version__', '?')})"
+        return f"native ({_module.BUILT_WITH})"
     if import_error is not None:
         return f"python (pure-Python twin; compiled core not built: {import_error})"
     return f"python (pure-Python twin; {ENV_PURE}=1)"
