@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(handler=_cmd_sim)
 
     from fastimport.print.cli import add_print_commands
+    from fastimport.processing.cli import add_processing_commands
 
+    add_processing_commands(sub)
     add_print_commands(sub)
 
     demo = sub.add_parser("demo", help="import a week from the built-in simulated shop into demo.duckdb")

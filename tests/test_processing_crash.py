@@ -64,7 +64,7 @@ async def test_two_processes_invoicing_at_once(tmp_path: Path, shop_factory: Sho
     cmd = [
         sys.executable,
         "-m",
-        "fastimport.processing.cli",
+        "fastimport",
         "--config",
         str(toml),
         "invoice",

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fastimport.cli import main as cli
 from fastimport.errors import ConfigError
 from fastimport.processing import credit, invoicing, stock
-from fastimport.processing.cli import main as cli
 from fastimport.processing.settings import load_settings
 from fastimport.processing.verify import verify
 from fastimport.store import connect

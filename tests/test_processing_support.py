@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import types
 from pathlib import Path
 from typing import Any
 
@@ -67,25 +66,13 @@ def env() -> dict[str, str]:
     return out
 
 
-def _core() -> Any:
-    from fastimport import core as selector
-
-    mod = selector.load_core(selector.CORE)
-    if hasattr(mod, "CORE"):
-        return mod
-    shim = types.ModuleType("core_shim")  # the core's name attribute is being moved by its owner
-    shim.__dict__.update(mod.__dict__)
-    shim.CORE = selector.CORE  # type: ignore[attr-defined]
-    return shim
-
-
 async def import_shop(config: Config, catalog: bool = True) -> None:
     con = connect(config.database)
     try:
         if catalog:
             await sync_catalog(con, config.stores[0])
         rng = ranges.ImportRange(W0, W1, "created", "range")
-        reports = await import_stores(con, [(config.stores[0], rng)], core=_core())
+        reports = await import_stores(con, [(config.stores[0], rng)])
         assert reports[0].ok, reports[0].error
     finally:
         con.close()

@@ -352,23 +352,3 @@ def cmd_order_show(args: argparse.Namespace) -> int:
 
     _out(args, details, text)
     return EXIT_OK
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the processing commands on their own (``python -m fastimport.processing.cli``)."""
-    from fastimport.errors import FastImportError
-
-    parser = argparse.ArgumentParser(prog="fastimport")
-    parser.add_argument("--config")
-    add_processing_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.handler(args)
-        return code
-    except FastImportError as exc:
-        print(f"fastimport: {exc.message}", file=sys.stderr)
-        return EXIT_FAILURE
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
