@@ -12,27 +12,53 @@ import pytest
 from fastimport.config import Config, parse_config
 from fastimport.sim import SimOptions, SimShop
 
+PLATFORMS = ("woocommerce", "shopify", "prestashop")
 KEY_ENV, SECRET_ENV = "FASTIMPORT_TEST_KEY", "FASTIMPORT_TEST_SECRET"
+TOKEN_ENV, WS_KEY_ENV = "FASTIMPORT_TEST_TOKEN", "FASTIMPORT_TEST_WS_KEY"
+CREDENTIALS = {
+    KEY_ENV: "ck_test",
+    SECRET_ENV: "cs_test",
+    TOKEN_ENV: SimOptions.shopify_token,
+    WS_KEY_ENV: SimOptions.prestashop_key,
+}
+# Per platform: the configuration key naming the secret the shop checks, and its variable.
+SECRET_OF = {
+    "woocommerce": ("secret_env", SECRET_ENV),
+    "shopify": ("token_env", TOKEN_ENV),
+    "prestashop": ("key_env", WS_KEY_ENV),
+}
+_PLATFORM_OF_URL: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)
 def _credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(KEY_ENV, "ck_test")
-    monkeypatch.setenv(SECRET_ENV, "cs_test")
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
     yield
 
 
+@pytest.fixture
+def platform() -> str:
+    """The platform the simulated shops speak; modules parametrize it over PLATFORMS."""
+    return "woocommerce"
+
+
 def store_table(url: str, **overrides: Any) -> dict[str, Any]:
+    platform = overrides.pop("platform", _PLATFORM_OF_URL.get(url, "woocommerce"))
     table: dict[str, Any] = {
         "name": "eshop",
-        "platform": "woocommerce",
+        "platform": platform,
         "url": url,
         "timezone": "Europe/Paris",
-        "key_env": KEY_ENV,
-        "secret_env": SECRET_ENV,
         "timeout": 5,
         "retries": 3,
     }
+    if platform == "woocommerce":
+        table.update(key_env=KEY_ENV, secret_env=SECRET_ENV)
+    elif platform == "shopify":
+        table.update(token_env=TOKEN_ENV)
+    else:
+        table.update(key_env=WS_KEY_ENV)
     table.update(overrides)
     return table
 
@@ -64,13 +90,23 @@ ShopFactory = Callable[..., Any]
 
 
 @pytest.fixture
-async def shop_factory() -> AsyncIterator[ShopFactory]:
-    """Start simulated shops on free loopback ports; all are stopped at the end of the test."""
+async def shop_factory(platform: str) -> AsyncIterator[ShopFactory]:
+    """Start simulated shops on free loopback ports; all are stopped at the end of the test.
+
+    Shops speak the ``platform`` fixture's platform; configurations made for their url follow it.
+    Shopify shops get the Plus plan's bucket (400 calls, 20/s) so tests do not wait on the
+    Standard plan's 2 calls a second (the benchmark does).
+    """
     shops: list[SimShop] = []
 
     async def start(**options: Any) -> tuple[SimShop, str]:
+        options.setdefault("platform", platform)
+        if options["platform"] == "shopify":
+            options.setdefault("shopify_bucket", 400)
+            options.setdefault("shopify_leak", 20.0)
         shop = SimShop(SimOptions(**options))
         url = await shop.start()
+        _PLATFORM_OF_URL[url] = options["platform"]
         shops.append(shop)
         return shop, url
 
@@ -81,5 +117,5 @@ async def shop_factory() -> AsyncIterator[ShopFactory]:
 
 def subprocess_env() -> dict[str, str]:
     env = dict(os.environ)
-    env[KEY_ENV], env[SECRET_ENV] = "ck_test", "cs_test"
+    env.update(CREDENTIALS)
     return env

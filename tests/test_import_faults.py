@@ -9,9 +9,16 @@ import pytest
 
 from fastimport import ranges
 from fastimport.importer import import_stores
+from fastimport.sim.platforms import platform_status
 from fastimport.store import connect
-from tests.conftest import ShopFactory, config_for
+from tests.conftest import PLATFORMS, SECRET_OF, ShopFactory, config_for
 from tests.test_import import WEEK_END, WEEK_START, stored_ids, truth_ids, whole_window
+
+
+@pytest.fixture(params=PLATFORMS)
+def platform(request: pytest.FixtureRequest) -> str:
+    """Every test here runs against a WooCommerce, a Shopify and a PrestaShop simulated shop."""
+    return str(request.param)
 
 
 @pytest.mark.parametrize(
@@ -86,10 +93,10 @@ async def test_a_shop_that_keeps_failing_stops_with_a_clear_message_and_keeps_st
 
 
 async def test_wrong_credentials_name_the_store_and_write_no_order(
-    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch, platform: str
 ) -> None:
     _shop, url = await shop_factory(orders=30, start=WEEK_START, end=WEEK_END)
-    monkeypatch.setenv("FASTIMPORT_TEST_SECRET", "cs_wrong")
+    monkeypatch.setenv(SECRET_OF[platform][1], "wrong")
     config = config_for(tmp_path, url)
     con = connect(config.database)
     report = (await import_stores(con, [(config.stores[0], whole_window())]))[0]
@@ -97,13 +104,18 @@ async def test_wrong_credentials_name_the_store_and_write_no_order(
     con.close()
     assert not report.ok
     assert (
-        report.error is not None and "store 'eshop'" in report.error and "refused the API key" in report.error
+        report.error is not None
+        and "store 'eshop'" in report.error
+        and {"woocommerce": "refused the API key", "shopify": "refused the access token"}.get(
+            platform, "refused the webservice key"
+        )
+        in report.error
     )
     assert count == (0,)
 
 
 async def test_incremental_picks_up_a_cancellation_made_after_import(
-    tmp_path: Path, shop_factory: ShopFactory
+    tmp_path: Path, shop_factory: ShopFactory, platform: str
 ) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     shop, url = await shop_factory(orders=100, start=now - dt.timedelta(days=3), end=now)
@@ -112,7 +124,7 @@ async def test_incremental_picks_up_a_cancellation_made_after_import(
     store = config.stores[0]
     first = ranges.explicit((now - dt.timedelta(days=4)).date().isoformat(), None, store.zone)
     assert (await import_stores(con, [(store, first)]))[0].ok
-    target = next(o["id"] for o in shop.truth() if o["status"] == "processing")
+    target = next(o["id"] for o in shop.truth() if o["status"] == platform_status(platform, "processing"))
     shop.modify_order(target, status="refunded")
     from fastimport.store import imports
 
@@ -123,4 +135,4 @@ async def test_incremental_picks_up_a_cancellation_made_after_import(
     con.close()
     assert report.ok and report.mode == "incremental"
     assert report.updated == 1
-    assert status == ("refunded",)
+    assert status == (platform_status(platform, "refunded"),)

@@ -32,6 +32,7 @@ MAX_PASSES = 3
 # local time; the importer keeps exactly the range on the UTC dates it reads back.
 LOCAL_SLACK = dt.timedelta(hours=1, seconds=1)
 CustomerInfo = tuple[str | None, str | None, str | None, bool]
+STATE_WORDS = {"PS_OS_CANCELED": "cancelled", "PS_OS_REFUND": "refunded", "PS_OS_ERROR": "failed"}
 
 
 class PrestaShopConnector:
@@ -44,6 +45,7 @@ class PrestaShopConnector:
         self.api = store.url + "/api"
         self.overlap = max(1, store.per_page // 10)
         self.currencies: dict[int, str] = {}
+        self.state_words: dict[str, str] = {}
         self.known: dict[int, CustomerInfo] = {}
 
     # -- requests ---------------------------------------------------------------------------
@@ -137,6 +139,17 @@ class PrestaShopConnector:
             found = await self.get(fetcher, "/currencies", [("display", "[id,iso_code]")])
             rows = found.get("currencies", []) if isinstance(found, dict) else []
             self.currencies = {int(c["id"]): str(c["iso_code"]) for c in rows}
+            # Which order states mean cancelled / refunded / payment error on this shop (ids differ
+            # per shop): the till keeps those as words, so credit notes follow as on other platforms.
+            found = await self.get(
+                fetcher,
+                "/configurations",
+                [("display", "[name,value]"), ("filter[name]", f"[{'|'.join(STATE_WORDS)}]")],
+            )
+            rows = found.get("configurations", []) if isinstance(found, dict) else []
+            self.state_words = {
+                str(c["value"]): STATE_WORDS[c["name"]] for c in rows if c["name"] in STATE_WORDS
+            }
 
     async def _lookup_customers(self, fetcher: Fetcher, ids: set[int]) -> None:
         missing = sorted(i for i in ids if i not in self.known)
@@ -195,7 +208,9 @@ class PrestaShopConnector:
                 return
 
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
-        return adjust_prestashop(orders, lines, self.store.timezone, self.currencies, self.known)
+        return adjust_prestashop(
+            orders, lines, self.store.timezone, self.currencies, self.known, self.state_words
+        )
 
     # -- catalogue --------------------------------------------------------------------------
 
@@ -273,9 +288,12 @@ class PrestaShopConnector:
 
     async def set_status(self, fetcher: Fetcher, order_id: int, status: str) -> None:
         """``status`` is the id of a PrestaShop order state (see Commandes > États)."""
+        words = {word: state for state, word in self.state_words.items()}
+        status = words.get(status, status)
         if not status.isdigit():
             raise FetchError(
-                f"store '{self.store.name}': a PrestaShop status is an order-state id such as \"4\" (got {status!r})"
+                f"store '{self.store.name}': a PrestaShop status is an order-state id such as \"4\", or "
+                f"cancelled / refunded / failed (got {status!r})"
             )
         await self._write(
             fetcher,

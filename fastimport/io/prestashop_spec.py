@@ -4,7 +4,9 @@ PrestaShop sends every scalar but ``id`` as a string (the core reads ``"12"`` as
 ``"102.000000"`` as money) and dates on the shop's wall clock without offset: the finishing step
 reads them in the store's time zone (``assume_timezone``; in the autumn's repeated hour the earlier
 instant is taken, as nothing in the payload tells them apart).  The status kept is the order-state
-id (``current_state``: 2 payment accepted, 3 processing, 4 shipped...).  Rows carry unit prices only,
+id (``current_state``: 2 payment accepted, 3 processing, 4 shipped...), except the shop's cancelled,
+refunded and payment-error states (``PS_OS_CANCELED``, ``PS_OS_REFUND``, ``PS_OS_ERROR``), kept as
+the words ``cancelled``, ``refunded``, ``failed`` so credit notes follow as on the other platforms.  Rows carry unit prices only,
 before the order's vouchers: a line's total is ``unit_price_tax_excl`` x quantity to the cent.
 Customers and currencies come by id: the connector looks them up and the finishing step fills them in.
 """
@@ -95,7 +97,12 @@ def adjust_prestashop(
     zone: str,
     currencies: dict[int, str],
     customers: dict[int, tuple[str | None, str | None, str | None, bool]],
+    state_words: dict[str, str] | None = None,
 ) -> tuple[pa.Table, pa.Table]:
+    if state_words:
+        states = orders.column("shop_status").to_pylist()
+        worded = pa.array([state_words.get(s, s) if s is not None else None for s in states], pa.string())
+        orders = orders.set_column(orders.schema.get_field_index("shop_status"), "shop_status", worded)
     for name in ("created_at", "modified_at", "paid_at"):
         orders = orders.set_column(
             orders.schema.get_field_index(name), name, local_to_utc(orders.column(name), zone)

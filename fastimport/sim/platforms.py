@@ -160,6 +160,7 @@ class PrestaShopPlatform(Platform):
         app.router.add_get("/api/customers", a.customers)
         app.router.add_get("/api/currencies", a.currencies)
         app.router.add_get("/api/order_states", a.order_states)
+        app.router.add_get("/api/configurations", a.configurations)
         app.router.add_get("/api/products", a.products)
         app.router.add_get("/api/combinations", a.combinations)
         app.router.add_get("/api/stock_availables", a.stock_availables)
@@ -184,7 +185,7 @@ class PrestaShopPlatform(Platform):
         ps = self.store.shaped(idx)
         return {
             "number": reference(w["id"]),
-            "status": str(STATE_OF[w["status"]]),
+            "status": platform_status("prestashop", w["status"]),
             "total": w["total"],
             "lines": ps_lines(ps),
         }
@@ -196,3 +197,13 @@ def build_platform(
     if opts.platform == "shopify":
         return ShopifyPlatform(opts, store, products, customers)
     return PrestaShopPlatform(opts, store, products, customers)
+
+
+def platform_status(platform: str, status: str) -> str:
+    """The status the till stores for an order the simulator holds in WooCommerce ``status``."""
+    if platform == "shopify":
+        financial, fulfillment, _closed, cancelled = STATUS_MAP[status]
+        return shop_status(financial, fulfillment, cancelled)
+    if platform == "prestashop":
+        return status if status in ("cancelled", "refunded", "failed") else str(STATE_OF[status])
+    return status

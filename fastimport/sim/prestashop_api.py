@@ -269,6 +269,18 @@ class PrestaShopApi:
             }
         )
 
+    async def configurations(self, request: web.Request) -> web.Response:
+        self._json_only(request)
+        values = {"PS_OS_CANCELED": "6", "PS_OS_REFUND": "7", "PS_OS_ERROR": "8", "PS_OS_PAYMENT": "2"}
+        spec = _filter(request, "name")
+        names = spec[1] if spec is not None else list(values)
+        rows = [
+            {"id": k + 1, "name": name, "value": values[name]}
+            for k, name in enumerate(names)
+            if name in values
+        ]
+        return ps_json({"configurations": rows} if rows else b"[]")
+
     async def order_states(self, request: web.Request) -> web.Response:
         self._json_only(request)
         return ps_json(
