@@ -61,6 +61,8 @@ class LeakyBucket:
         self.at = time.monotonic()
         self.throttled = 0
         self.calls = 0
+        self.first_at: float | None = None  # monotonic arrival of the first and last accepted calls
+        self.last_at: float | None = None
 
     def take(self) -> tuple[bool, str]:
         now = time.monotonic()
@@ -71,6 +73,8 @@ class LeakyBucket:
             return False, f"{self.size}/{self.size}"
         self.level += 1
         self.calls += 1
+        self.first_at = now if self.first_at is None else self.first_at
+        self.last_at = now
         return True, f"{math.ceil(self.level - 1e-9)}/{self.size}"
 
 
