@@ -211,7 +211,9 @@ def _cmd_pending(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(rows)
     else:
-        print_orders(rows, title="Pending orders", empty="Nothing pending: every order is done.")
+        print_orders(
+            rows, title=f"Pending orders ({len(rows)})", empty="Nothing pending: every order is done."
+        )
     return EXIT_OK
 
 
@@ -230,7 +232,7 @@ def _cmd_orders(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(rows)
     else:
-        print_orders(rows, title="Orders", empty="No order stored for this selection.")
+        print_orders(rows, title=f"Orders ({len(rows)})", empty="No order stored for this selection.")
     return EXIT_OK
 
 

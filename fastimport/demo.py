@@ -63,7 +63,7 @@ def run_demo(orders: int = 3000, database: str = "demo.duckdb") -> int:
                 )
                 print_orders(
                     pending[:15],
-                    title=f"Pending orders, oldest 15 of {len(pending)}",
+                    title=f"Pending orders: the oldest 15 of {len(pending)}",
                     empty="Nothing pending.",
                 )
         stored = con.execute("SELECT count(*), count(DISTINCT order_id) FROM orders").fetchone()

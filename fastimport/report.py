@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,7 +13,8 @@ from fastimport.config import StoreConfig
 from fastimport.importer import ImportReport
 from fastimport.ranges import ImportRange
 
-console = Console(highlight=False)
+# Piped output (a log, a batch job) gets a wide fixed width instead of 80 columns of wrapped cells.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def print_import_reports(
@@ -47,25 +49,24 @@ def print_import_reports(
 
 
 def print_orders(rows: Sequence[Mapping[str, Any]], title: str, empty: str) -> None:
+    """An order table; the Store column only appears when the rows come from several stores."""
     if not rows:
         console.print(empty)
         return
-    table = Table(title=f"{title} ({len(rows)})", title_justify="left")
-    for name, justify in (
-        ("Store", "left"),
-        ("No.", "right"),
-        ("Date", "left"),
-        ("Customer", "left"),
-        ("Total", "right"),
-        ("Lines", "right"),
-        ("Shop status", "left"),
-        ("State", "left"),
-        ("Warnings", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = Table(title=title, title_justify="left")
+    several_stores = len({row["store"] for row in rows}) > 1
+    columns = ["No.", "Date", "Customer", "Total", "Lines", "Shop status", "State", "Warnings"]
+    if several_stores:
+        columns.insert(0, "Store")
+    for name in columns:
+        table.add_column(
+            name,
+            justify="right" if name in ("No.", "Total", "Lines") else "left",
+            no_wrap=name in ("Date", "Total"),
+        )
     for row in rows:
         table.add_row(
-            row["store"],
+            *([row["store"]] if several_stores else []),
             str(row["number"]),
             row["created_at"][:16].replace("T", " "),
             row["customer"] + (" (guest)" if row["guest"] else ""),
