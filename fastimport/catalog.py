@@ -9,8 +9,7 @@ import aiohttp
 import duckdb
 
 from fastimport.config import StoreConfig
-from fastimport.io.connector import connector_for
-from fastimport.io.fetcher import Fetcher
+from fastimport.io.connector import connector_for, fetcher_for
 from fastimport.store import imports, queries
 
 
@@ -24,13 +23,7 @@ class CatalogReport:
 async def sync_catalog(con: duckdb.DuckDBPyConnection, cfg: StoreConfig) -> CatalogReport:
     connector = connector_for(cfg)
     async with aiohttp.ClientSession() as session:
-        fetcher = Fetcher(
-            session,
-            concurrency=cfg.concurrency,
-            retries=cfg.retries,
-            timeout=cfg.timeout,
-            shop=f"store '{cfg.name}'",
-        )
+        fetcher = fetcher_for(cfg, session)
         products = await connector.catalog(fetcher)
         customers = await connector.customers(fetcher)
     store_id = imports.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)

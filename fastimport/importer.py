@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from fastimport.columns import CHANGED, NEW, REPEAT, UNCHANGED
 from fastimport.config import StoreConfig
 from fastimport.errors import FastImportError, ParseError
-from fastimport.io.connector import Connector, Page, adjust_page, connector_for
+from fastimport.io.connector import Connector, Page, adjust_page, connector_for, fetcher_for
 from fastimport.io.fetcher import Fetcher
 from fastimport.ranges import ImportRange
 from fastimport.store import imports as store
@@ -228,13 +228,7 @@ async def _run_store(
 ) -> None:
     loop = asyncio.get_running_loop()
     cfg = job.cfg
-    fetcher = Fetcher(
-        session,
-        concurrency=cfg.concurrency,
-        retries=cfg.retries,
-        timeout=cfg.timeout,
-        shop=f"store '{cfg.name}'",
-    )
+    fetcher = fetcher_for(cfg, session)
     job.fetcher = fetcher
     writing: asyncio.Future[None] | None = None
     t_fetch = time.perf_counter()

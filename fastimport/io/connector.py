@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import aiohttp
 import pyarrow as pa
 
 from fastimport.columns import PageSpec
@@ -129,3 +130,14 @@ def connector_for(store: StoreConfig, **options: Any) -> Connector:
     factory: Any = getattr(module, class_name)
     connector: Connector = factory(store, **options)
     return connector
+
+
+def fetcher_for(store: StoreConfig, http: aiohttp.ClientSession) -> Fetcher:
+    """A fetcher with the store's concurrency, retries and timeout; errors name the store."""
+    return Fetcher(
+        http,
+        concurrency=store.concurrency,
+        retries=store.retries,
+        timeout=store.timeout,
+        shop=f"store '{store.name}'",
+    )

@@ -120,13 +120,3 @@ def _match(items: Iterable[StockUpdate], answers: list[Any]) -> list[StockResult
 
 def session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession()
-
-
-def fetcher_for(store: StoreConfig, http: aiohttp.ClientSession) -> Fetcher:
-    return Fetcher(
-        http,
-        concurrency=store.concurrency,
-        retries=store.retries,
-        timeout=store.timeout,
-        shop=f"store '{store.name}'",
-    )

@@ -12,7 +12,8 @@ from fastimport.processing import stock
 
 
 def push_stock(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
-    from fastimport.io.woocommerce_push import StockUpdate, WooCommercePush, fetcher_for, session
+    from fastimport.io.connector import fetcher_for
+    from fastimport.io.woocommerce_push import StockUpdate, WooCommercePush, session
 
     stock.ensure_initial_levels(con)
     plan = stock.push_plan(con)

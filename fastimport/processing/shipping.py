@@ -144,7 +144,8 @@ def _record(
 async def _push(
     config: Config, order: lifecycle.OrderRef, carrier: str, tracking: str | None, number: str
 ) -> None:
-    from fastimport.io.woocommerce_push import WooCommercePush, fetcher_for, session
+    from fastimport.io.connector import fetcher_for
+    from fastimport.io.woocommerce_push import WooCommercePush, session
 
     store = config.store(order.store)
     async with session() as http:
