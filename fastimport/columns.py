@@ -30,6 +30,11 @@ CHANGED: Final[int] = 1  # stored, but the shop's version differs (modified date
 UNCHANGED: Final[int] = 2  # stored and identical: nothing to write
 REPEAT: Final[int] = 3  # already seen earlier in this run with the same fingerprint (page drift)
 
+# The shop statuses every connector reports with these exact words (mapping its platform's own
+# vocabulary onto them) for an order that will not be fulfilled: once invoiced, such a change
+# calls for a credit note; while pending, the order leaves the pending table.
+CLOSED_STATUSES: Final[tuple[str, ...]] = ("cancelled", "refunded", "failed", "voided")
+
 PathPart = str | int
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import StoreError
 
 # Orders the shop may still change locally: once invoiced, the record is frozen.
@@ -189,9 +190,9 @@ def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int) -> int
         "needs_action, remote_hash, payload) "
         "SELECT ?, order_id, now(), 'shop_change_after_invoice', 'shop', old_status, new_status, "
         "'the shop changed this order after it was ' || state || ' (shop status ' || old_status || ' -> ' "
-        "|| new_status || ')' || CASE WHEN new_status IN ('cancelled', 'refunded', 'failed') "
+        f"|| new_status || ')' || CASE WHEN new_status IN {CLOSED_STATUSES} "
         "THEN ': a credit note is proposed' ELSE ': the invoice is kept as it is' END, "
-        "new_status IN ('cancelled', 'refunded', 'failed'), content_hash, raw FROM locked_now k "
+        f"new_status IN {CLOSED_STATUSES}, content_hash, raw FROM locked_now k "
         "WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.store_id = ? AND e.order_id = k.order_id "
         "AND e.remote_hash = k.content_hash)",
         [store_id, store_id],

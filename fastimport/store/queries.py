@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from fastimport.columns import CLOSED_STATUSES
+
 _ORDER_LIST = """
 SELECT s.name AS store, s.timezone, o.order_id, o.number, o.created_at, o.shop_status, o.state,
        o.total, o.currency, o.line_count, o.customer_id, o.email,
@@ -72,7 +74,7 @@ def _order_row(row: dict[str, Any]) -> dict[str, Any]:
         warnings.append("unknown customer")
     if row["paid_at"] is None:
         warnings.append("unpaid")
-    if row["shop_status"] in ("cancelled", "refunded", "failed"):
+    if row["shop_status"] in CLOSED_STATUSES:
         warnings.append(f"{row['shop_status']} on the shop")
     if row["actions"]:
         warnings.append("shop changed it after invoicing")
