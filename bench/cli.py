@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-orders", type=int, default=20_000, help="orders per DuckDB batch (default 20,000)"
     )
     p.add_argument("--no-readme", action="store_true", help="do not rewrite the README's benchmark table")
+    p.add_argument(
+        "--report-only", action="store_true", help="re-render latest.md (and README) from latest.json"
+    )
     p.add_argument("--keep", action="store_true", help="keep the work directory (DuckDB files) for a look")
     return p
 
@@ -44,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         from bench.check import run_check
 
         return run_check()
+    if args.report_only:
+        table = report.markdown(json.loads((RESULTS / "latest.json").read_text(encoding="utf-8")))
+        (RESULTS / "latest.md").write_text(table, encoding="utf-8")
+        if not args.no_readme:
+            report.update_readme(README, table)
+        print(table)
+        return 0
     plan = (workloads.quick if args.quick else workloads.full)(args.concurrency, args.batch_orders)
     if args.orders:
         plan = workloads.with_orders(plan, args.orders)
