@@ -17,7 +17,7 @@ import duckdb
 
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain, money
-from fastimport.processing.invoicing import Document, Issued, record_settings, write_documents
+from fastimport.processing.invoicing import Document, DocumentsHook, Issued, record_settings, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.processing.stock import book_documents
 
@@ -44,7 +44,9 @@ def credit_note(
     reason: str,
     lines: dict[int, int | None] | None = None,
     actor: str = "till",
+    on_documents: DocumentsHook | None = None,
 ) -> Issued:
+    """Issue the credit note in one transaction; ``on_documents(con, [number])`` runs inside it."""
     key = settings.key()
     settings.require_seller()
     if not reason or not reason.strip():
@@ -53,6 +55,8 @@ def credit_note(
     con.execute("BEGIN TRANSACTION")
     try:
         issued = _credit(con, settings, key, invoice_number, reason.strip(), lines, actor)
+        if on_documents is not None:
+            on_documents(con, [issued.number])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

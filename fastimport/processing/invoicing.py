@@ -34,6 +34,10 @@ from fastimport.processing.settings import ProcessingSettings
 MAX_ADJUSTMENT_CENTS = 5
 INVOICABLE_STATES = ("pending", "prepared")
 
+# Called inside a document's transaction with the numbers it issued (e.g. to enqueue their tickets):
+# what it writes commits or rolls back with the documents.
+DocumentsHook = Callable[[duckdb.DuckDBPyConnection, Sequence[str]], None]
+
 HEADER_FIELDS = (
     "kind", "series", "seq", "number", "issued_at", "store", "order_id", "order_number", "order_key",
     "refers_to", "reason", "seller", "buyer", "currency", "total_ht", "total_vat", "adjustment", "total_ttc",
@@ -135,8 +139,13 @@ def invoice_orders(
     actor: str = "till",
     now: dt.datetime | None = None,
     progress: Callable[[InvoiceReport], None] | None = None,
+    on_documents: DocumentsHook | None = None,
 ) -> InvoiceReport:
-    """Invoice the orders ``keys`` (store_id, order_id) in chunks; refusals are reported, not raised."""
+    """Invoice the orders ``keys`` (store_id, order_id) in chunks; refusals are reported, not raised.
+
+    ``on_documents(con, numbers)`` is called inside each chunk's transaction, after its invoices are
+    written, with their numbers in order (``--print`` enqueues their tickets there).
+    """
     key = settings.key()
     seller = settings.require_seller()
     started = time.perf_counter()
@@ -152,8 +161,9 @@ def invoice_orders(
     for start in range(0, len(keys), settings.chunk):
         chunk = keys[start : start + settings.chunk]
         _invoice_chunk(
-            con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report
-        )
+            con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report,
+            on_documents,
+        )  # fmt: skip
         if progress is not None:
             progress(report)  # called after each committed chunk
     report.seconds = time.perf_counter() - started
@@ -194,6 +204,7 @@ def _invoice_chunk(
     actor: str,
     now: dt.datetime | None,
     report: InvoiceReport,
+    on_documents: DocumentsHook | None = None,
 ) -> None:
     keys = pa.table(
         {
@@ -256,6 +267,8 @@ def _invoice_chunk(
                 f"{docs[0].header['number']} .. {docs[-1].header['number']}",
                 {"count": len(docs), "total_ttc": money.cents(sum(d.header["total_ttc"] for d in docs))},
             )
+            if on_documents is not None:
+                on_documents(con, [d.header["number"] for d in docs])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

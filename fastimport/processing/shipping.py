@@ -18,6 +18,7 @@ import duckdb
 from fastimport.config import Config
 from fastimport.errors import FastImportError, ProcessingError
 from fastimport.processing import chain, lifecycle
+from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
 
 
@@ -48,7 +49,12 @@ def ship(
     tracking: str | None,
     actor: str = "till",
     push: bool = True,
+    on_documents: DocumentsHook | None = None,
 ) -> ShipResult:
+    """Record the shipment (``on_documents(con, [delivery note])`` runs inside its transaction), then push.
+
+    Run again for a shipment whose push failed, it retries the push only (no new delivery note, no hook).
+    """
     existing = chain.one(
         con,
         "SELECT number, carrier, tracking, pushed_at FROM shipments WHERE store_id = ? AND order_id = ?",
@@ -62,7 +68,7 @@ def ship(
         number, carrier_name, tracking = str(existing[0]), str(existing[1]), existing[2]
         retried = True
     else:
-        number, carrier_name = _record(con, settings, order, carrier, tracking, actor)
+        number, carrier_name = _record(con, settings, order, carrier, tracking, actor, on_documents)
         retried = False
     pushed, error = True, None
     if push:
@@ -86,6 +92,7 @@ def _record(
     carrier: str | None,
     tracking: str | None,
     actor: str,
+    on_documents: DocumentsHook | None = None,
 ) -> tuple[str, str]:
     if order.state == "cancelled" or order.shop_status in ("cancelled", "refunded", "failed", "trash"):
         raise ProcessingError(
@@ -134,6 +141,8 @@ def _record(
         )  # fmt: skip
         chain.set_head(con, series, "delivery", seq, number)
         lifecycle.move(con, order, "shipped", actor, f"shipped with {carrier_name}, delivery note {number}")
+        if on_documents is not None:
+            on_documents(con, [number])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
