@@ -270,8 +270,10 @@ class _PrintContext:
 
 def _print_context(args: argparse.Namespace) -> _PrintContext:
     from fastimport.print.config import parse_printers
+    from fastimport.processing.cli import register_print_hooks
 
     config = _config(args)
+    register_print_hooks(config)  # reprints find processing's documents and are journaled
     return _PrintContext(_connect(config), parse_printers(config.raw))
 
 

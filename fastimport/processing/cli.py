@@ -13,7 +13,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import orjson
@@ -23,7 +24,34 @@ from fastimport.errors import ProcessingError
 from fastimport.processing import chain, lifecycle
 from fastimport.processing.settings import ProcessingSettings, load_settings
 
+if TYPE_CHECKING:
+    from fastimport.print.config import PrinterConfig
+    from fastimport.processing.invoicing import DocumentsHook
+    from fastimport.processing.printing import Enqueued, PrintOutcome
+
 EXIT_OK, EXIT_FAILURE = 0, 1
+DEFAULT_PRINT_TIMEOUT = 30.0  # seconds a printing command keeps sending before leaving the rest queued
+
+
+def _print_flags(parser: argparse.ArgumentParser, what: str, flag: str = "--printer") -> None:
+    if flag == "--printer":
+        parser.add_argument(
+            "--print", action="store_true", help=f"print {what} (queued in the same transaction, then sent)"
+        )
+    names = (flag, "--printer") if flag != "--printer" else (flag,)
+    parser.add_argument(
+        *names,
+        dest="printer",
+        metavar="NAME",
+        help="printer name (default: the first configured; implies --print)",
+    )
+    parser.add_argument(
+        "--print-timeout",
+        type=float,
+        default=DEFAULT_PRINT_TIMEOUT,
+        metavar="SECONDS",
+        help="send for at most this long, then leave the rest queued (default 30; 0: queue only)",
+    )
 
 
 def add_processing_commands(sub: Any) -> None:
@@ -46,6 +74,7 @@ def add_processing_commands(sub: Any) -> None:
     )
     inv.add_argument("--actor", **actor)
     inv.add_argument("--json", action="store_true")
+    _print_flags(inv, "each invoice's ticket")
     inv.set_defaults(handler=cmd_invoice)
 
     cn = sub.add_parser("credit-note", help="correct an invoice with a credit note (restocks the articles)")
@@ -57,6 +86,7 @@ def add_processing_commands(sub: Any) -> None:
     cn.add_argument("--proposed", action="store_true", help="list invoices the shop cancelled afterwards")
     cn.add_argument("--actor", **actor)
     cn.add_argument("--json", action="store_true")
+    _print_flags(cn, "the credit note's ticket")
     cn.set_defaults(handler=cmd_credit_note)
 
     ship = sub.add_parser(
@@ -69,7 +99,19 @@ def add_processing_commands(sub: Any) -> None:
     ship.add_argument("--no-push", action="store_true", help="record locally, do not tell the shop")
     ship.add_argument("--actor", **actor)
     ship.add_argument("--json", action="store_true")
+    _print_flags(ship, "the delivery note")
     ship.set_defaults(handler=cmd_ship)
+
+    slip = sub.add_parser(
+        "slip", help="print preparation slips (pending orders become prepared; reprints say DUPLICATA)"
+    )
+    slip.add_argument("orders", nargs="*", metavar="N", help="shop order ids or numbers")
+    slip.add_argument("--pending", action="store_true", help="every pending order, oldest first")
+    slip.add_argument("--store")
+    slip.add_argument("--actor", **actor)
+    slip.add_argument("--json", action="store_true")
+    _print_flags(slip, "the slips", flag="--print-to")
+    slip.set_defaults(handler=cmd_slip, print=True)
 
     comment = sub.add_parser("comment", help="add an internal comment to an order")
     comment.add_argument("n", metavar="N")
@@ -97,6 +139,13 @@ def add_processing_commands(sub: Any) -> None:
     push = st_sub.add_parser("push", help="send the changed levels to the shop")
     push.add_argument("--json", action="store_true")
     push.set_defaults(handler=cmd_stock_push)
+
+
+def register_print_hooks(config: Config) -> None:
+    """Called by the main CLI before the ``print`` commands: reprint sources and the reprint journal."""
+    from fastimport.processing.printing import register_print_hooks as register
+
+    register(load_settings(config))
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -127,6 +176,47 @@ def _out(args: argparse.Namespace, value: Any, text: Callable[[], None]) -> None
         text()
 
 
+@dataclass
+class _Printing:
+    """``--print``: the printer chosen before anything is written, and the jobs the command queued."""
+
+    printer: PrinterConfig
+    printers: list[PrinterConfig]
+    enqueued: Enqueued
+    timeout: float
+
+    def hook(self, settings: ProcessingSettings, kind: str) -> DocumentsHook:
+        from fastimport.processing.printing import ticket_hook
+
+        return ticket_hook(settings, self.printer, kind, self.enqueued)
+
+    def send(self, con: duckdb.DuckDBPyConnection) -> PrintOutcome:
+        from fastimport.processing.printing import send_queued
+
+        return send_queued(con, self.printers, self.enqueued.count, self.timeout)
+
+
+def _printing(args: argparse.Namespace, config: Config) -> _Printing | None:
+    """None without --print; else the printer, or a plain-words refusal before anything is written."""
+    if not (getattr(args, "print", False) or getattr(args, "printer", None)):
+        return None
+    from fastimport.processing.printing import Enqueued, choose_printer
+
+    if args.print_timeout < 0:
+        raise ProcessingError("--print-timeout must be 0 (queue only) or a number of seconds")
+    printer, printers = choose_printer(config, args.printer)
+    return _Printing(printer, printers, Enqueued(), float(args.print_timeout))
+
+
+def _say_printed(outcome: PrintOutcome | None) -> None:
+    if outcome is None:
+        return
+    lines = outcome.describe()
+    print(lines[0])
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+
+
 # -- commands --------------------------------------------------------------------------------------
 
 
@@ -138,6 +228,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     with _open(args) as (config, settings, con):
         settings.key()
         settings.require_seller()
+        printing = _printing(args, config)
         if args.pending:
             keys = invoicing.pending_keys(con, config)
             if args.store:
@@ -149,8 +240,14 @@ def cmd_invoice(args: argparse.Namespace) -> int:
             refs = [lifecycle.find_order(con, n, args.store) for n in args.orders]
             keys = list(dict.fromkeys((r.store_id, r.order_id) for r in refs))
         report = invoicing.invoice_orders(
-            con, settings, keys, allow_unpaid=args.allow_unpaid, actor=args.actor
+            con,
+            settings,
+            keys,
+            allow_unpaid=args.allow_unpaid,
+            actor=args.actor,
+            on_documents=printing.hook(settings, "fiscal") if printing else None,
         )
+        outcome = printing.send(con) if printing else None
 
     def text() -> None:
         for i in report.issued:
@@ -163,8 +260,11 @@ def cmd_invoice(args: argparse.Namespace) -> int:
             rate = f", {n / report.seconds:.0f}/s" if report.seconds and n else ""
             print(f"{n} invoice{'s' if n != 1 else ''} issued, {len(report.refused)} refused "
                   f"in {report.seconds:.2f} s{rate}")  # fmt: skip
+        _say_printed(outcome)
 
-    _out(args, report.to_json(), text)
+    _out(args, report.to_json() | ({"print": outcome.to_json()} if outcome else {}), text)
+    if outcome is not None and not outcome.ok:
+        return EXIT_FAILURE
     return EXIT_FAILURE if report.refused and not args.pending else EXIT_OK
 
 
@@ -188,28 +288,51 @@ def cmd_credit_note(args: argparse.Namespace) -> int:
             )
         if not args.reason:
             raise ProcessingError('a credit note needs a reason: add --reason "..."')
+        printing = _printing(args, _config)
         issued = credit.credit_note(
-            con, settings, args.invoice, args.reason, credit.parse_lines(args.lines), actor=args.actor
+            con,
+            settings,
+            args.invoice,
+            args.reason,
+            credit.parse_lines(args.lines),
+            actor=args.actor,
+            on_documents=printing.hook(settings, "fiscal") if printing else None,
         )
-    _out(
-        args,
-        issued.to_json() | {"refers_to": args.invoice},
-        lambda: print(
+        outcome = printing.send(con) if printing else None
+
+    def text() -> None:
+        print(
             f"credit note {issued.number} for {args.invoice}: {issued.total_ttc} incl. VAT; "
             "the credited articles are back in stock"
-        ),
+        )
+        _say_printed(outcome)
+
+    _out(
+        args,
+        issued.to_json() | {"refers_to": args.invoice} | ({"print": outcome.to_json()} if outcome else {}),
+        text,
     )
-    return EXIT_OK
+    return EXIT_OK if outcome is None or outcome.ok else EXIT_FAILURE
 
 
 def cmd_ship(args: argparse.Namespace) -> int:
     from fastimport.processing import shipping
 
     with _open(args) as (config, settings, con):
+        printing = _printing(args, config)
         order = lifecycle.find_order(con, args.n, args.store)
         result = shipping.ship(
-            con, config, settings, order, args.carrier, args.tracking, args.actor, push=not args.no_push
+            con,
+            config,
+            settings,
+            order,
+            args.carrier,
+            args.tracking,
+            args.actor,
+            push=not args.no_push,
+            on_documents=printing.hook(settings, "delivery_note") if printing else None,
         )
+        outcome = printing.send(con) if printing else None
 
     def text() -> None:
         again = "push retried for " if result.retried else ""
@@ -222,9 +345,52 @@ def cmd_ship(args: argparse.Namespace) -> int:
         elif result.push_error:
             print(f"the shop was not updated: {result.push_error}; run the same command again to retry",
                   file=sys.stderr)  # fmt: skip
+        if result.retried and printing is not None:
+            print(f"the delivery note {result.number} was not printed again: "
+                  f"`fastimport print reprint {result.number}` prints a duplicate")  # fmt: skip
+        _say_printed(outcome)
 
-    _out(args, result.to_json(), text)
+    _out(args, result.to_json() | ({"print": outcome.to_json()} if outcome else {}), text)
+    if outcome is not None and not outcome.ok:
+        return EXIT_FAILURE
     return EXIT_OK if result.pushed or args.no_push else EXIT_FAILURE
+
+
+def cmd_slip(args: argparse.Namespace) -> int:
+    from fastimport.processing import printing as slips
+
+    if args.pending == bool(args.orders):
+        raise ProcessingError("give order numbers, or --pending for every pending order (not both)")
+    with _open(args) as (config, settings, con):
+        printing = _printing(args, config)
+        assert printing is not None
+        if args.pending:
+            orders = slips.pending_orders(con, config, config.store(args.store).name if args.store else None)
+        else:
+            orders = list(
+                {(r.store_id, r.order_id): r for r in (lifecycle.find_order(con, n, args.store) for n in args.orders)}
+                .values()
+            )  # fmt: skip
+        report = slips.print_slips(con, settings, orders, printing.printer, args.actor)
+        printing.enqueued.jobs.extend((s.job_id, s.number) for s in report.printed)
+        outcome = printing.send(con)
+
+    def text() -> None:
+        for s in report.printed:
+            what = "now prepared" if s.moved else f"DUPLICATA {s.copy_number}"
+            print(f"slip for order {s.number} ({s.store}): {what}, print job #{s.job_id}")
+        for store, order_id, reason in report.refused:
+            print(f"no slip: order {order_id} ({store}): {reason}", file=sys.stderr)
+        if args.pending or len(report.printed) != 1:
+            moved = sum(s.moved for s in report.printed)
+            print(f"{len(report.printed)} slip{'s' if len(report.printed) != 1 else ''} queued, "
+                  f"{moved} order{'s' if moved != 1 else ''} moved to prepared, {len(report.refused)} refused")  # fmt: skip
+        _say_printed(outcome)
+
+    _out(args, report.to_json() | {"print": outcome.to_json()}, text)
+    if not outcome.ok or (report.refused and not args.pending):
+        return EXIT_FAILURE
+    return EXIT_OK
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
