@@ -107,7 +107,7 @@ def refs(printer: LoopbackPrinter) -> list[str]:
 def french(amount: Any) -> str:
     """Decimal("1234.5") → "1 234,50" (written independently of the print room's formatter)."""
     units, cents = f"{abs(amount):.2f}".split(".")
-    groups = []
+    groups: list[str] = []
     while len(units) > 3:
         groups.insert(0, units[-3:])
         units = units[:-3]
