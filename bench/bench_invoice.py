@@ -15,28 +15,31 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from bench.machine import versions
 from fastimport.config import parse_config
 from fastimport.processing import invoicing, stock
 from fastimport.processing.settings import load_settings
 from fastimport.processing.verify import verify
-from fastimport.store import connect
+from fastimport.store import connect, raw
 
 RESULTS = Path(__file__).parent / "results" / "invoice.json"
 
 _ORDERS = """
 INSERT INTO orders (store_id, order_id, number, shop_status, state, currency, created_at, modified_at, paid_at, total,
     total_tax, shipping_total, prices_include_tax, customer_id, first_name, last_name, email, shipping_method_title,
-    payment_method, payment_method_title, transaction_id, line_count, content_hash, raw, first_run, last_run,
-    imported_at, updated_at)
+    payment_method, payment_method_title, transaction_id, line_count, content_hash, raw_chunk, raw_offset, raw_length,
+    first_run, last_run, imported_at, updated_at)
 SELECT 1, o, o::VARCHAR, 'processing', 'pending', 'EUR', TIMESTAMPTZ '2026-03-24' + to_seconds(o), now(),
     now(), 0, 0, 5.75, true, 0, 'Marie', 'Durand', 'marie@example.fr', 'Colissimo', 'stripe', 'Carte', 'pi_' || o,
-    1 + o % 5, o, encode('{"billing":{"first_name":"Marie","last_name":"Durand","address_1":"12 rue des Lilas",'
-    || '"postcode":"69003","city":"Lyon","country":"FR","email":"marie@example.fr"},"shipping_tax":"1.15"}'),
-    1, 1, now(), now()
+    1 + o % 5, o, 1, 0, ?, 1, 1, now(), now()
 FROM range(1, ? + 1) t(o)
 """
+_PAYLOAD = (
+    b'{"billing":{"first_name":"Marie","last_name":"Durand","address_1":"12 rue des Lilas",'
+    b'"postcode":"69003","city":"Lyon","country":"FR","email":"marie@example.fr"},"shipping_tax":"1.15"}'
+)
 _LINES = """
 INSERT INTO order_lines
 SELECT 1, o, n, o * 10 + n, 1 + (o * 7 + n) % 200, 0, 'SKU' || (1 + (o * 7 + n) % 200), 'Article', 1 + (o + n) % 3,
@@ -53,7 +56,10 @@ def setup(path: Path, orders: int) -> None:
     con.execute(
         "INSERT INTO products SELECT 1, p, 0, 'SKU' || p, 'Article ' || p, 1, '', true, 100000, now() FROM range(1, 201) t(p)"
     )
-    con.execute(_ORDERS, [orders])
+    # Every order points at the same stored payload: what invoicing reads from it (billing, fees).
+    chunk, size, _, lengths = raw.pack(pa.array([_PAYLOAD], pa.binary()))
+    con.execute("INSERT INTO raw_chunks VALUES (1, 1, ?, ?, ?)", [raw.CODEC, size, chunk])
+    con.execute(_ORDERS, [lengths[0].as_py(), orders])
     con.execute(_LINES, [orders])
     # The shop's totals: the lines plus 5.75 + 1.15 of shipping, and one cent off on every 50th order.
     con.execute(

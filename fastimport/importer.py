@@ -23,13 +23,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fastimport.columns import CHANGED, NEW, REPEAT, UNCHANGED
+from fastimport.columns import CHANGED, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
 from fastimport.errors import FastImportError, ParseError
 from fastimport.io.connector import Connector, Page, adjust_page, connector_for, fetcher_for
 from fastimport.io.fetcher import Fetcher
 from fastimport.ranges import ImportRange
 from fastimport.store import imports as store
+from fastimport.store import raw as raw_payloads
 
 DEFAULT_BATCH_ORDERS = 20_000
 STAGES = ("fetch", "parse", "dedup", "store")
@@ -101,6 +102,7 @@ class _StoreImport:
         self.range_column = "created_at" if rng.field == "created" else "modified_at"
         self.orders: list[pa.Table] = []
         self.lines: list[pa.Table] = []
+        self.chunks: list[tuple[int, int, bytes]] = []
         self.held = 0
         self.unchanged = 0
         self.repeated = 0
@@ -112,7 +114,7 @@ class _StoreImport:
         self.fetcher: Fetcher | None = None
 
     def feed(self, page: Page) -> bool:
-        """Parse and dedup one page (worker thread); True when a batch is ready to store."""
+        """Parse, dedup and pack one page (worker thread); True when a batch is ready to store."""
         t0 = time.perf_counter()
         try:
             parsed = self.core.parse_page(page.body, self.connector.page_spec)
@@ -126,60 +128,99 @@ class _StoreImport:
         orders, lines = adjust_page(self.connector, parsed.orders, parsed.lines)
         column = orders.column(self.range_column)
         in_range = pc.and_(pc.greater_equal(column, self.lo_us), pc.less(column, self.hi_us))
-        if not pc.all(in_range).as_py():
-            keep_idx = pc.indices_nonzero(in_range)
-            orders, lines = _take_orders(orders, lines, keep_idx)
+        if pc.sum(in_range).as_py() != orders.num_rows:
+            orders, lines = _take_orders(orders, lines, pc.indices_nonzero(in_range))
         ids = orders.column("order_id").combine_chunks()
         modified = orders.column("modified_at").combine_chunks()
         verdict = self.dedup.classify(ids, modified, orders.column("content_hash").combine_chunks())
-        time.perf_counter()
         self.pages += 1
         self.pages_unflushed += 1
         self.seen += orders.num_rows
         if orders.num_rows:
             top = pc.max(modified).as_py()
             self.max_modified = top if self.max_modified is None else max(self.max_modified, top)
-        counts = pc.value_counts(verdict).to_pylist()
-        tally = {c["values"]: c["counts"] for c in counts}
-        self.unchanged += tally.get(UNCHANGED, 0)
-        self.repeated += tally.get(REPEAT, 0)
-        if tally.get(NEW, 0) or tally.get(CHANGED, 0):
-            wanted = pc.indices_nonzero(pc.less_equal(verdict, CHANGED))
-            orders, lines = _take_orders(orders, lines, wanted)
-            line_count = pc.value_counts(lines.column("order_index")).flatten() if lines.num_rows else None
-            counts_arr = _line_counts(orders.num_rows, line_count)
-            order_ids = orders.column("order_id").combine_chunks()
-            lines = lines.append_column("order_id", pc.take(order_ids, lines.column("order_index")))
-            self.orders.append(orders.append_column("line_count", counts_arr))
-            self.lines.append(lines)
-            self.held += orders.num_rows
+        wanted_mask = pc.less_equal(verdict, CHANGED)
+        wanted = pc.sum(wanted_mask).as_py() or 0
+        if wanted < orders.num_rows:
+            repeated = pc.sum(pc.equal(verdict, REPEAT)).as_py() or 0
+            self.repeated += repeated
+            self.unchanged += orders.num_rows - wanted - repeated
+        t2 = time.perf_counter()
+        if wanted:
+            if wanted < orders.num_rows:
+                orders, lines = _take_orders(orders, lines, pc.indices_nonzero(wanted_mask))
+            self._hold(orders, lines)
         self.stages["parse"] += t1 - t0
-        self.stages["dedup"] += time.perf_counter() - t1
+        self.stages["dedup"] += t2 - t1
+        self.stages["store"] += time.perf_counter() - t2
         return self.held >= self.batch_orders
 
-    def take_batch(self) -> tuple[pa.Table, pa.Table, int, int]:
-        """Hand the held orders to the store stage; counts of unchanged orders ride along for the run log."""
-        orders = pa.concat_tables(self.orders) if self.orders else None
-        lines = pa.concat_tables(self.lines) if self.lines else None
-        unchanged, pages = self.unchanged, self.pages_unflushed
-        self.orders, self.lines, self.held, self.pages_unflushed = [], [], 0, 0
-        self.unchanged = 0
-        if orders is None or lines is None:
-            return _EMPTY_ORDERS, _EMPTY_LINES, unchanged, pages
-        return orders, lines, unchanged, pages
+    def _hold(self, orders: pa.Table, lines: pa.Table) -> None:
+        """Keep new and changed orders for the next batch, their payloads compressed as one chunk."""
+        chunk, size, offsets, lengths = raw_payloads.pack(orders.column(RAW_COLUMN))
+        local = len(self.chunks)
+        self.chunks.append((local, size, chunk))
+        order_ids = orders.column("order_id").combine_chunks()
+        line_index = lines.column(ORDER_INDEX_COLUMN)
+        lines = lines.append_column("order_id", pc.take(order_ids, line_index))
+        orders = orders.drop_columns([RAW_COLUMN])
+        n = orders.num_rows
+        orders = (
+            orders.append_column("line_count", _line_counts(n, line_index))
+            .append_column("raw_chunk_local", pa.repeat(pa.scalar(local, pa.int64()), n))
+            .append_column("raw_offset", offsets)
+            .append_column("raw_length", lengths)
+        )
+        self.orders.append(orders)
+        self.lines.append(lines)
+        self.held += n
 
-    def write(self, con: duckdb.DuckDBPyConnection, batch: tuple[pa.Table, pa.Table, int, int]) -> None:
+    def take_batch(self) -> Batch:
+        """Hand the held orders to the store stage; counts of unchanged orders ride along for the run log."""
+        batch = Batch(
+            orders=pa.concat_tables(self.orders) if self.orders else None,
+            lines=pa.concat_tables(self.lines) if self.lines else None,
+            chunks=pa.table(
+                {
+                    "chunk_local": pa.array([c[0] for c in self.chunks], pa.int64()),
+                    "size": pa.array([c[1] for c in self.chunks], pa.int32()),
+                    "data": pa.array([c[2] for c in self.chunks], pa.binary()),
+                }
+            ),
+            unchanged=self.unchanged,
+            pages=self.pages_unflushed,
+        )
+        self.orders, self.lines, self.chunks = [], [], []
+        self.held, self.pages_unflushed, self.unchanged = 0, 0, 0
+        return batch
+
+    def write(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
         t0 = time.perf_counter()
-        orders, lines, unchanged, pages = batch
-        if orders.num_rows == 0:
-            store.write_counts(con, self.run_id, unchanged, pages)
+        if batch.orders is None or batch.lines is None:
+            store.write_counts(con, self.run_id, batch.unchanged, batch.pages)
         else:
-            store.write_batch(con, self.store_id, self.run_id, orders, lines, unchanged, pages)
+            store.write_batch(
+                con,
+                self.store_id,
+                self.run_id,
+                batch.orders,
+                batch.lines,
+                batch.chunks,
+                batch.unchanged,
+                batch.pages,
+            )
         self.stages["store"] += time.perf_counter() - t0
 
 
-_EMPTY_ORDERS = pa.table({})
-_EMPTY_LINES = pa.table({})
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What the parse stage hands to the store stage: plain columns, nothing shared."""
+
+    orders: pa.Table | None
+    lines: pa.Table | None
+    chunks: pa.Table
+    unchanged: int
+    pages: int
 
 
 def _micros(moment: dt.datetime) -> int:
@@ -210,12 +251,14 @@ def _remap_list(n: int, keep: Sequence[int]) -> list[int | None]:
     return out
 
 
-def _line_counts(n_orders: int, counts: pa.StructArray | None) -> pa.Array:
-    result = [0] * n_orders
-    if counts is not None:
-        for idx, count in zip(counts[0].to_pylist(), counts[1].to_pylist(), strict=True):
-            result[idx] = count
-    return pa.array(result, type=pa.int32())
+def _line_counts(n_orders: int, line_index: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Lines per order; the core emits lines grouped by order, in order."""
+    counts = [0] * n_orders
+    if len(line_index):
+        tally = pc.value_counts(line_index)
+        for idx, count in zip(tally.field(0).to_pylist(), tally.field(1).to_pylist(), strict=True):
+            counts[idx] = count
+    return pa.array(counts, type=pa.int32())
 
 
 async def _run_store(

@@ -29,6 +29,7 @@ from fastimport.errors import ProcessingError
 from fastimport.processing import chain, money, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.settings import ProcessingSettings
+from fastimport.store import raw
 
 # Beyond this gap between the shop's total and its lines, it is not rounding: refuse, in plain words.
 MAX_ADJUSTMENT_CENTS = 5
@@ -176,10 +177,7 @@ SELECT k.pos, o.store_id, o.order_id, o.number, o.state, o.shop_status, coalesce
        CAST(coalesce(o.total_tax, 0) * 100 AS BIGINT), o.payment_method, o.payment_method_title,
        o.transaction_id, epoch_us(o.paid_at), o.shipping_method_title,
        o.ship_name, o.ship_address, o.ship_postcode, o.ship_city, o.ship_country,
-       json_extract_string(decode(o.raw), ['$.billing.first_name', '$.billing.last_name', '$.billing.company',
-           '$.billing.address_1', '$.billing.address_2', '$.billing.postcode', '$.billing.city',
-           '$.billing.country', '$.billing.email', '$.shipping_tax']) AS j,
-       json_extract(decode(o.raw), '$.fee_lines')::VARCHAR AS fees,
+       NULL AS j, NULL AS fees,  -- filled from the raw payload by _with_payload_fields
        o.first_name, o.last_name, o.company, o.email
 FROM chunk_keys k JOIN orders o ON o.store_id = k.store_id AND o.order_id = k.order_id
 ORDER BY k.pos
@@ -190,6 +188,27 @@ SELECT l.store_id, l.order_id, l.line_no, coalesce(l.product_id, 0), coalesce(l.
 FROM chunk_keys k JOIN order_lines l ON l.store_id = k.store_id AND l.order_id = k.order_id
 ORDER BY l.store_id, l.order_id, l.line_no
 """
+
+
+_BILLING_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "postcode", "city", "country",
+                   "email")  # fmt: skip
+
+
+def _with_payload_fields(
+    con: duckdb.DuckDBPyConnection, headers: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Billing address, shipping tax and fee lines, read from the order's stored WooCommerce payload."""
+    payloads = raw.payloads(con, [(int(h[1]), int(h[2])) for h in headers])
+    out = []
+    for h in headers:
+        blob = payloads.get((int(h[1]), int(h[2])))
+        order = orjson.loads(blob) if blob else {}
+        billing = order.get("billing") or {}
+        values = [billing.get(k) for k in _BILLING_FIELDS] + [order.get("shipping_tax")]
+        fields = [None if v is None else str(v) for v in values]
+        fees = orjson.dumps(order.get("fee_lines") or []).decode()
+        out.append((*h[:20], fields, fees, *h[22:]))
+    return out
 
 
 def _invoice_chunk(
@@ -218,7 +237,7 @@ def _invoice_chunk(
     try:
         issued_at = now or dt.datetime.now(dt.UTC)
         issued_us = chain.epoch_us(issued_at)
-        headers = con.execute(_HEADER_SQL).fetchall()
+        headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
         lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
         for row in con.execute(_LINES_SQL).fetchall():
             lines_by_order.setdefault((row[0], row[1]), []).append(row)

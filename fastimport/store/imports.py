@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import StoreError
+from fastimport.store import raw
 
 # Orders the shop may still change locally: once invoiced, the record is frozen.
 UPDATABLE_STATES = ("pending", "prepared")
@@ -23,7 +24,8 @@ ORDER_COLUMNS = (
     "number, shop_status, currency, created_at, modified_at, paid_at, total, total_tax, shipping_total, "
     "discount_total, prices_include_tax, customer_id, email, first_name, last_name, company, phone, "
     "ship_name, ship_address, ship_postcode, ship_city, ship_country, shipping_method, shipping_method_title, "
-    "payment_method, payment_method_title, transaction_id, customer_note, line_count, content_hash, raw"
+    "payment_method, payment_method_title, transaction_id, customer_note, line_count, content_hash, "
+    "raw_offset, raw_length"
 )
 _MONEY_ORDER = ("total", "total_tax", "shipping_total", "discount_total")
 _MONEY_LINE = ("unit_price", "subtotal", "total", "total_tax")
@@ -44,7 +46,7 @@ def _select(columns: str, money: tuple[str, ...], instants: tuple[str, ...] = ()
 
 _ORDER_SELECT = _select(ORDER_COLUMNS, _MONEY_ORDER, _INSTANTS)
 _UPDATE_SET = (
-    ", ".join(f"{c} = excluded.{c}" for c in (x.strip() for x in ORDER_COLUMNS.split(",")))
+    ", ".join(f"{c} = excluded.{c}" for c in [*(x.strip() for x in ORDER_COLUMNS.split(",")), "raw_chunk"])
     + ", last_run = excluded.last_run, updated_at = excluded.updated_at"
 )
 LINE_COLUMNS = (
@@ -117,20 +119,31 @@ def write_batch(
     run_id: int,
     orders: pa.Table,
     lines: pa.Table,
+    chunks: pa.Table,
     unchanged: int,
     pages: int,
 ) -> BatchResult:
     """Upsert one batch of new and changed orders with their lines, in one transaction.
 
-    ``orders`` holds the core's order columns plus ``line_count``; ``lines`` the
-    line columns plus ``order_id``.  Orders already invoiced are not touched:
-    the shop's change becomes an order event that asks for action.
+    ``orders`` holds the core's order columns plus ``line_count`` and the raw
+    payload's place (``raw_chunk_local``, ``raw_offset``, ``raw_length``);
+    ``lines`` the line columns plus ``order_id``; ``chunks`` the compressed
+    payloads (``chunk_local``, ``size``, ``data``).  Orders already invoiced are
+    not touched: the shop's change becomes an order event that asks for action.
     """
     con.register("batch_orders", orders)
     con.register("batch_lines", lines)
+    con.register("batch_chunks", chunks)
     try:
         con.execute("BEGIN TRANSACTION")
-        locked = _record_locked_changes(con, store_id)
+        # One process writes at a time (DuckDB's file lock), so max + 1 is free inside this transaction.
+        row = con.execute("SELECT coalesce(max(chunk_id), 0) + 1 FROM raw_chunks").fetchone()
+        base = int(row[0]) if row else 1
+        con.execute(
+            "INSERT INTO raw_chunks SELECT chunk_local + ?, ?, ?, size, data FROM batch_chunks",
+            [base, store_id, raw.CODEC],
+        )
+        locked = _record_locked_changes(con, store_id, base)
         existing = con.execute(
             "SELECT count(*) FROM batch_orders b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id",
             [store_id],
@@ -143,11 +156,11 @@ def write_batch(
             [store_id, store_id],
         )
         con.execute(
-            f"INSERT INTO orders (store_id, order_id, {ORDER_COLUMNS}, first_run, last_run, imported_at, updated_at) "
-            f"SELECT ?, order_id, {_ORDER_SELECT}, ?, ?, now(), now() FROM batch_orders "
-            f"ON CONFLICT (store_id, order_id) DO UPDATE SET {_UPDATE_SET} "
+            f"INSERT INTO orders (store_id, order_id, {ORDER_COLUMNS}, raw_chunk, first_run, last_run, imported_at, "
+            f"updated_at) SELECT ?, order_id, {_ORDER_SELECT}, raw_chunk_local + ?, ?, ?, now(), now() "
+            f"FROM batch_orders ON CONFLICT (store_id, order_id) DO UPDATE SET {_UPDATE_SET} "
             f"WHERE orders.state IN {UPDATABLE_STATES}",
-            [store_id, run_id, run_id],
+            [store_id, base, run_id, run_id],
         )
         con.execute(
             f"INSERT INTO order_lines (store_id, order_id, {LINE_COLUMNS}) "
@@ -172,27 +185,29 @@ def write_batch(
     finally:
         con.unregister("batch_orders")
         con.unregister("batch_lines")
+        con.unregister("batch_chunks")
         con.execute("DROP TABLE IF EXISTS locked_now")
     return BatchResult(orders.num_rows, new, updated, locked, flags[0], flags[1])
 
 
-def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int) -> int:
+def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int, chunk_base: int) -> int:
     """Turn shop changes to invoiced orders into events (once per distinct remote version)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE locked_now AS "
         "SELECT b.order_id, o.state, o.shop_status AS old_status, b.shop_status AS new_status, "
-        "b.content_hash, b.raw FROM batch_orders b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id "
+        "b.content_hash, b.raw_chunk_local + ? AS raw_chunk, b.raw_offset, b.raw_length "
+        "FROM batch_orders b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id "
         f"WHERE o.state NOT IN {UPDATABLE_STATES}",
-        [store_id],
+        [chunk_base, store_id],
     )
     con.execute(
         "INSERT INTO order_events (store_id, order_id, happened_at, kind, actor, from_state, to_state, detail, "
-        "needs_action, remote_hash, payload) "
+        "needs_action, remote_hash, raw_chunk, raw_offset, raw_length) "
         "SELECT ?, order_id, now(), 'shop_change_after_invoice', 'shop', old_status, new_status, "
         "'the shop changed this order after it was ' || state || ' (shop status ' || old_status || ' -> ' "
         f"|| new_status || ')' || CASE WHEN new_status IN {CLOSED_STATUSES} "
         "THEN ': a credit note is proposed' ELSE ': the invoice is kept as it is' END, "
-        f"new_status IN {CLOSED_STATUSES}, content_hash, raw FROM locked_now k "
+        f"new_status IN {CLOSED_STATUSES}, content_hash, raw_chunk, raw_offset, raw_length FROM locked_now k "
         "WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.store_id = ? AND e.order_id = k.order_id "
         "AND e.remote_hash = k.content_hash)",
         [store_id, store_id],

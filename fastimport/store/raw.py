@@ -1,0 +1,84 @@
+"""Raw order payloads: kept byte for byte, compressed a page of orders at a time.
+
+An order's JSON is stored as (chunk, offset, length) into a zstd-compressed
+chunk holding the raw bytes of the orders kept from one page.  ``pack`` runs
+on the parse thread (it is CPU work), the store only inserts the chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CODEC = "zstd"
+
+
+def pack(raws: pa.Array) -> tuple[bytes, int, pa.Array, pa.Array]:
+    """Compress the payloads of one page: (chunk, uncompressed size, int32 offsets, int32 lengths)."""
+    binary = raws.combine_chunks() if isinstance(raws, pa.ChunkedArray) else raws
+    if binary.type != pa.binary():
+        binary = binary.cast(pa.binary())
+    if binary.offset or binary.null_count:
+        binary = pa.concat_arrays([binary])  # a slice: rebase its buffers
+    offsets_buffer = binary.buffers()[1]
+    data_buffer = binary.buffers()[2]
+    all_offsets = pa.Array.from_buffers(pa.int32(), len(binary) + 1, [None, offsets_buffer], offset=0)
+    start = all_offsets[0].as_py()
+    end = all_offsets[len(binary)].as_py()
+    body = data_buffer[start:end] if data_buffer is not None else pa.py_buffer(b"")
+    offsets = pc.subtract(all_offsets.slice(0, len(binary)), start)
+    lengths = pc.binary_length(binary)
+    chunk = pa.compress(body, codec=CODEC, asbytes=True)
+    return chunk, body.size, offsets, pc.cast(lengths, pa.int32())
+
+
+def payloads(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The raw JSON of each (store_id, order_id) asked for; orders not stored are absent."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    table = pa.table(
+        {
+            "store_id": pa.array([k[0] for k in wanted], pa.int32()),
+            "order_id": pa.array([k[1] for k in wanted], pa.int64()),
+        }
+    )
+    con.register("wanted_payloads", table)
+    try:
+        rows = con.execute(
+            "SELECT o.store_id, o.order_id, o.raw_chunk, o.raw_offset, o.raw_length FROM wanted_payloads w "
+            "JOIN orders o ON o.store_id = w.store_id AND o.order_id = w.order_id ORDER BY o.raw_chunk"
+        ).fetchall()
+        chunk_ids = sorted({r[2] for r in rows})
+        chunks = _chunks(con, chunk_ids)
+    finally:
+        con.unregister("wanted_payloads")
+    out: dict[tuple[int, int], bytes] = {}
+    cache: dict[int, bytes] = {}
+    for store_id, order_id, chunk_id, offset, length in rows:
+        if chunk_id not in cache:
+            cache = {chunk_id: _inflate(chunks[chunk_id])}  # rows are sorted by chunk: keep one at a time
+        out[(store_id, order_id)] = cache[chunk_id][offset : offset + length]
+    return out
+
+
+def payload(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> bytes | None:
+    return payloads(con, [(store_id, order_id)]).get((store_id, order_id))
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, tuple[str, int, bytes]]:
+    if not chunk_ids:
+        return {}
+    rows = con.execute(
+        "SELECT chunk_id, codec, size, data FROM raw_chunks WHERE chunk_id IN (SELECT unnest(?))", [chunk_ids]
+    ).fetchall()
+    return {int(r[0]): (str(r[1]), int(r[2]), bytes(r[3])) for r in rows}
+
+
+def _inflate(entry: tuple[str, int, bytes]) -> bytes:
+    codec, size, data = entry
+    out: bytes = pa.decompress(data, decompressed_size=size, codec=codec, asbytes=True)
+    return out
