@@ -35,7 +35,7 @@ async def test_invoice_pending_print_prints_every_invoice_once_in_number_order(
     numbers = [i["number"] for i in report["invoices"]]
     assert len(numbers) >= 45 and numbers == sorted(numbers)
     assert report["print"] == {
-        "enqueued": len(numbers), "printed": len(numbers), "still_queued": 0, "reasons": [], "jobs": [],
+        "enqueued": len(numbers), "printed": len(numbers), "still_queued": 0, "reasons": [], "jobs": [], "sent": True,
     }  # fmt: skip
     assert refs(loopback_printer) == numbers  # each exactly once, in number order
     totals = dict(till.query("SELECT number, total_ttc FROM invoices"))
@@ -87,6 +87,12 @@ async def test_printer_offline_mid_batch_keeps_every_ticket_for_print_retry(
     assert queued == len(issued) - printed_before
 
     loopback_printer.come_online()
+    code, out, err = await run(
+        till, "credit-note", issued[0], "--reason", "x", "--print", "--print-timeout", "0"
+    )
+    assert code == 0 and "not sent: --print-timeout 0" in out, err
+    queued += 1
+    issued.append(till.query("SELECT number FROM invoices WHERE kind = 'credit_note'")[0][0])
     code, out, _ = await run(till, "print", "retry")
     assert code == 0 and f"printed {queued}; 0 still waiting" in out
     assert refs(loopback_printer) == issued  # all of them, exactly once, in number order

@@ -43,7 +43,8 @@ def _print_flags(parser: argparse.ArgumentParser, what: str, flag: str = "--prin
         *names,
         dest="printer",
         metavar="NAME",
-        help="printer name (default: the first configured; implies --print)",
+        help="printer name (default: the first configured)"
+        + ("; implies --print" if flag == "--printer" else ""),
     )
     parser.add_argument(
         "--print-timeout",

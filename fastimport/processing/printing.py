@@ -101,10 +101,11 @@ class PrintOutcome:
     printed: int
     waiting: list[JobInfo]
     seconds: float
+    sent: bool = True  # False: --print-timeout 0, the jobs were only queued
 
     @property
     def ok(self) -> bool:
-        return not self.waiting
+        return not self.waiting or not self.sent
 
     def reasons(self) -> list[str]:
         """Each distinct reason jobs are still waiting, with how many."""
@@ -122,11 +123,14 @@ class PrintOutcome:
             "still_queued": len(self.waiting),
             "reasons": self.reasons(),
             "jobs": [j.job_id for j in self.waiting],
+            "sent": self.sent,
         }
 
     def describe(self) -> list[str]:
         lines = [f"tickets: {self.enqueued} queued, {self.printed} printed"]
-        if self.waiting:
+        if not self.sent:
+            lines[0] += " (not sent: --print-timeout 0; `fastimport print retry` sends the queue)"
+        elif self.waiting:
             lines.append(
                 f"{len(self.waiting)} ticket{'s' if len(self.waiting) != 1 else ''} still in the print queue "
                 "(nothing is lost; they print in order with `fastimport print retry` once the printer is back):"
@@ -152,7 +156,7 @@ def send_queued(
         finally:
             worker.close()
     waiting = [j for j in list_jobs(con) if j.status != "printed"]
-    return PrintOutcome(enqueued, printed, waiting, time.monotonic() - started)
+    return PrintOutcome(enqueued, printed, waiting, time.monotonic() - started, sent=timeout > 0)
 
 
 # -- preparation slips -----------------------------------------------------------------------------
