@@ -1,4 +1,5 @@
-"""Micro-benchmark of the parsing core: orjson.loads vs native vs pure-Python parse_page, and Dedup.
+"""Micro-benchmark of the parsing core: orjson.loads vs native vs pure-Python parse_page, the
+per-order content hash (XXH3-64, called from Python as the compiled core calls it), and Dedup.
 
     python bench/core_micro.py [--orders 100] [--pages 30] [--ids 1000000]
 
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from fastimport._core_shared import content_hash
 from fastimport.core import load_core
 from fastimport.io.woocommerce_spec import WOOCOMMERCE_PAGE
 
@@ -176,6 +178,9 @@ def main() -> None:
         run(lambda p: python.parse_page(p, spec), few), args.orders * len(few)
     )
 
+    raws = [r for p in pages for r in native.parse_page(p, spec).orders.column("raw").to_pylist()]
+    results["content_hash_orders_s"] = rate(lambda: [content_hash(r) for r in raws], n_orders)
+
     n = args.ids
     ids = pa.array(range(n), type=pa.int64())
     mod = pa.array([1] * n, type=pa.int64())
@@ -200,6 +205,7 @@ def main() -> None:
         ("orjson_loads_orders_s", "orjson.loads (reference)"),
         ("native_parse_orders_s", "native parse_page"),
         ("python_parse_orders_s", "python parse_page"),
+        ("content_hash_orders_s", "content_hash (XXH3-64)"),
     ):
         print(f"  {label:28s} {results[key]:>12,.0f} orders/s")
     speedup = results["native_parse_orders_s"] / results["python_parse_orders_s"]

@@ -25,6 +25,7 @@ import re
 from typing import Any, Final
 
 import pyarrow as pa
+from xxhash import xxh3_64_intdigest
 
 from fastimport.columns import (
     HASH_COLUMN,
@@ -254,11 +255,12 @@ def lines_schema(spec: PageSpec) -> pa.Schema:
     return pa.schema(cols)
 
 
-def content_hash(raw: bytes | memoryview) -> int:
-    """blake2b-64 of ``raw``, read as a little-endian signed int64."""
-    import hashlib
+_SIGN: Final[int] = 1 << 63
 
-    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little", signed=True)
+
+def content_hash(raw: bytes | memoryview) -> int:
+    """XXH3-64 (seed 0) of ``raw``: the unsigned 64-bit digest as a two's-complement int64."""
+    return (xxh3_64_intdigest(raw) ^ _SIGN) - _SIGN
 
 
 def as_int64(values: Any, what: str) -> memoryview:

@@ -76,8 +76,9 @@ class PageSpec:
 
 # Columns every parsed page carries in addition to the spec's fields.
 RAW_COLUMN: Final[str] = "raw"  # orders: the order's JSON bytes exactly as the shop sent them (binary)
-HASH_COLUMN: Final[str] = (
-    "content_hash"  # orders: int64, blake2b-64 of the raw bytes (signed view of the digest, little-endian)
-)
+# orders: int64, XXH3-64 (xxHash, seed 0) of the raw bytes: the unsigned 64-bit digest
+# (``xxhash.xxh3_64_intdigest``) reinterpreted as signed two's complement, i.e. ``d - 2**64``
+# when ``d >= 2**63``.  Both cores compute it with ``_core_shared.content_hash``'s definition.
+HASH_COLUMN: Final[str] = "content_hash"
 ORDER_INDEX_COLUMN: Final[str] = "order_index"  # lines: int32 index of the parent order within the page
 LINE_NO_COLUMN: Final[str] = "line_no"  # lines: int32 position of the line within its order, from 0

@@ -339,6 +339,30 @@ def test_content_hash_same_across_cores() -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "digest"),
+    [
+        (b"", 0x2D06800538D394C2),  # XXH3-64 reference vector (empty input, seed 0)
+        (b"a", 0xE6C632B61E964E1F),
+        (b'{"id":1}', 0xEAE780B141B62740),
+        (b'{"id":3}', 0xEB9BDD9C0A60314C),
+        (b"abc", 0x78AF5F94892F3950),
+    ],
+)
+def test_content_hash_is_xxh3_64_as_signed(raw: bytes, digest: int) -> None:
+    signed = digest - 2**64 if digest >= 2**63 else digest
+    assert content_hash(raw) == signed == int.from_bytes(digest.to_bytes(8, "big"), "big", signed=True)
+    assert content_hash(memoryview(raw)) == signed
+
+
+@pytest.mark.parametrize("mod", CORES)
+def test_content_hash_column_pinned(mod: ModuleType) -> None:
+    page = parse(mod, b'[{"id":1},{"id":3}, {"id":2,"s":"' + b"x" * 5000 + b'"}]')
+    got = page.orders.column("content_hash").to_pylist()
+    assert got[:2] == [0xEAE780B141B62740 - 2**64, 0xEB9BDD9C0A60314C - 2**64]
+    assert got[2] == content_hash(page.orders.column("raw")[2].as_py())
+
+
+@pytest.mark.parametrize(
     ("page", "message"),
     [
         (b"", "page is not valid JSON: unexpected end of data at byte 0"),
