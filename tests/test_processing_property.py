@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,7 +15,7 @@ from fastimport.config import parse_config
 from fastimport.processing import credit, invoicing, stock
 from fastimport.processing.settings import load_settings
 from fastimport.processing.verify import verify
-from fastimport.store import connect
+from fastimport.store import connect, raw
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, raw_config
 
 RATES = {"": 200, "taux-reduit": 100, "taux-reduit-5-5": 55}
@@ -62,9 +65,10 @@ def _load(con, orders):  # type: ignore[no-untyped-def]
         con.execute(
             "INSERT INTO orders (store_id, order_id, number, shop_status, state, currency, created_at, modified_at, "
             "paid_at, total, total_tax, shipping_total, prices_include_tax, customer_id, first_name, last_name, "
-            "shipping_method_title, payment_method, payment_method_title, line_count, content_hash, raw, first_run, "
-            "last_run, imported_at, updated_at) VALUES (1, ?, ?, 'processing', 'pending', 'EUR', ?, ?, ?, ?, ?, ?, "
-            "false, 0, 'Ada', 'L', 'Colissimo', 'stripe', 'Carte', ?, 0, ?, 1, 1, now(), now())",
+            "shipping_method_title, payment_method, payment_method_title, line_count, content_hash, raw_chunk, "
+            "raw_offset, raw_length, first_run, last_run, imported_at, updated_at) VALUES (1, ?, ?, 'processing', "
+            "'pending', 'EUR', ?, ?, ?, ?, ?, ?, false, 0, 'Ada', 'L', 'Colissimo', 'stripe', 'Carte', ?, 0, ?, 0, ?, "
+            "1, 1, now(), now())",
             [
                 oid,
                 str(oid),
@@ -75,9 +79,17 @@ def _load(con, orders):  # type: ignore[no-untyped-def]
                 tax_total / 100,
                 ship_ht / 100,
                 len(lines),
-                f'{{"shipping_tax":"{ship_ht // 5 / 100:.2f}"}}'.encode(),
+                oid,
+                _store_payload(con, oid, f'{{"shipping_tax":"{ship_ht // 5 / 100:.2f}"}}'.encode()),
             ],
         )
+
+
+def _store_payload(con: duckdb.DuckDBPyConnection, chunk_id: int, payload: bytes) -> int:
+    """Keep an order's raw JSON as the importer does (a compressed chunk); returns its length."""
+    chunk, size, _, lengths = raw.pack(pa.array([payload], pa.binary()))
+    con.execute("INSERT INTO raw_chunks VALUES (?, 1, ?, ?, ?)", [chunk_id, raw.CODEC, size, chunk])
+    return int(lengths[0].as_py())
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -88,9 +100,9 @@ def _load(con, orders):  # type: ignore[no-untyped-def]
 )
 def test_numbering_and_levels_hold(monkeypatch: pytest.MonkeyPatch, orders, chunk, credit_every) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
-    raw = raw_config(__import__("pathlib").Path("/tmp"), "http://x", chunk)
-    raw["database"]["path"] = ":memory:"
-    config = parse_config(raw)
+    settings_raw = raw_config(Path("."), "http://x", chunk)  # the database is in memory: no path is used
+    settings_raw["database"]["path"] = ":memory:"
+    config = parse_config(settings_raw)
     s = load_settings(config)
     con = connect(":memory:")
     _load(con, orders)
