@@ -1,11 +1,18 @@
 """The stock ledger: movements in DuckDB, levels derived with Polars.
 
-Movements: ``initial`` (the shop's level at the first catalogue sync that saw
-the article), ``invoice`` (−), ``credit_note`` (+), ``adjustment`` (±).  A
-level is the sum of an article's movements.  Polars computes, per article, the
-level, the quantity reserved by pending orders, the available level, and the
-delta since the level the shop last accepted; ``stock push`` sends only the
-articles whose delta is not zero.
+Two quantities per article, kept apart on purpose:
+
+- ``level``: what is physically on the shelves, the sum of the ledger's movements:
+  ``initial`` (see below), ``invoice`` (−), ``credit_note`` (+), ``adjustment`` (±);
+- ``available``: what the web shop may still sell, ``level`` minus the quantities
+  ``reserved`` by web orders the till has not invoiced yet.
+
+The web shop already took its own sales off its stock when they were paid, so the
+shop's figure is ``available``, not ``level``: the ``initial`` movement is the shop's
+level *plus* the alive pending orders it had already counted, invoicing one of them
+leaves ``available`` unchanged, and ``stock push`` sends ``available`` for the
+articles whose figure differs from what the shop last accepted (or showed at the
+catalogue sync).  Without this, every web sale would be taken off twice.
 
 An article is (store, product_id, variation_id); lines whose product is
 unknown to the shop (product_id 0) are keyed by their SKU and never pushed.
@@ -19,6 +26,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain
 
@@ -33,8 +41,11 @@ def ensure_initial_levels(con: duckdb.DuckDBPyConnection) -> int:
             con,
             "INSERT INTO stock_movements (store_id, product_id, variation_id, sku, quantity, kind, reference, "
             "happened_at, actor, note) "
-            "SELECT p.store_id, p.product_id, p.variation_id, p.sku, p.stock_quantity, 'initial', NULL, "
-            "p.synced_at, 'catalog sync', 'level on the shop at the catalogue sync' FROM products p "
+            "SELECT store_id, product_id, variation_id, sku, stock_quantity + sold, 'initial', NULL, synced_at, "
+            "'catalog sync', 'level on the shop at the catalogue sync, plus ' || sold || "
+            "' sold there to orders not yet invoiced' FROM (SELECT p.*, coalesce((SELECT sum(r.quantity) "
+            f"FROM ({_RESERVED_SQL}) r WHERE r.store_id = p.store_id AND r.product_id = p.product_id "
+            "AND r.variation_id = p.variation_id AND r.created_at < p.synced_at), 0) AS sold FROM products p) p "
             "WHERE p.stock_quantity IS NOT NULL AND coalesce(p.manage_stock, true) "
             "AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.kind = 'initial' AND m.store_id = p.store_id "
             "AND m.product_id = p.product_id AND m.variation_id = p.variation_id)",
@@ -76,6 +87,15 @@ def adjust(
     )
 
 
+# Quantities of web orders the till has not invoiced yet and the shop still counts as sold.
+_RESERVED_SQL = (
+    "SELECT l.store_id, coalesce(l.product_id, 0) AS product_id, coalesce(l.variation_id, 0) AS variation_id, "
+    "CASE WHEN coalesce(l.product_id, 0) = 0 THEN l.sku END AS item_sku, l.quantity::BIGINT AS quantity, "
+    "o.created_at FROM order_lines l JOIN orders o USING (store_id, order_id) "
+    f"WHERE o.state IN ('pending', 'prepared') AND o.shop_status NOT IN {(*CLOSED_STATUSES, 'trash')}"
+)
+
+
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     frame = pl.from_arrow(con.sql(sql).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
@@ -104,16 +124,13 @@ def levels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
     reserved = _frame(
         con,
-        "SELECT l.store_id, coalesce(l.product_id, 0) AS product_id, coalesce(l.variation_id, 0) AS variation_id, "
-        "CASE WHEN coalesce(l.product_id, 0) = 0 THEN l.sku END AS item_sku, l.quantity::BIGINT AS quantity "
-        "FROM order_lines l JOIN orders o USING (store_id, order_id) "
-        "WHERE o.state IN ('pending', 'prepared') AND o.shop_status NOT IN ('cancelled', 'refunded', 'failed', "
-        "'trash')",
+        f"SELECT store_id, product_id, variation_id, item_sku, sum(quantity)::BIGINT AS quantity "
+        f"FROM ({_RESERVED_SQL}) GROUP BY ALL",
     )
     names = _frame(
         con,
-        "SELECT p.store_id, p.product_id, p.variation_id, p.name, s.name AS store FROM products p "
-        "JOIN stores s USING (store_id)",
+        "SELECT p.store_id, p.product_id, p.variation_id, p.name, s.name AS store, "
+        "p.stock_quantity::BIGINT AS shop_level FROM products p JOIN stores s USING (store_id)",
     )
     return compute_levels(moves, pushes, reserved, names)
 
@@ -135,12 +152,10 @@ def compute_levels(
         .join(names, on=["store_id", "product_id", "variation_id"], how="left")
         .with_columns(
             pl.col("reserved").fill_null(0),
-            pl.coalesce(pl.col("last_pushed"), pl.col("initial")).alias("last_pushed"),
+            pl.coalesce(pl.col("last_pushed"), pl.col("shop_level")).alias("last_pushed"),
         )
-        .with_columns(
-            (pl.col("level") - pl.col("reserved")).alias("available"),
-            (pl.col("level") - pl.col("last_pushed")).alias("delta"),
-        )
+        .with_columns((pl.col("level") - pl.col("reserved")).alias("available"))
+        .with_columns((pl.col("available") - pl.col("last_pushed")).alias("delta"))
         .with_columns(
             ((pl.col("delta") != 0) & pl.col("tracked") & (pl.col("product_id") != 0)).alias("changed")
         )
@@ -155,14 +170,16 @@ class PushItem:
     product_id: int
     variation_id: int
     sku: str | None
-    level: int
+    level: int  # what the shop should show: the article's available quantity
 
 
 def push_plan(con: duckdb.DuckDBPyConnection) -> list[PushItem]:
     """The articles whose level changed since the shop last accepted one, with their new level."""
     frame = levels(con).filter(pl.col("changed"))
     return [
-        PushItem(int(r["store_id"]), int(r["product_id"]), int(r["variation_id"]), r["sku"], int(r["level"]))
+        PushItem(
+            int(r["store_id"]), int(r["product_id"]), int(r["variation_id"]), r["sku"], int(r["available"])
+        )
         for r in frame.iter_rows(named=True)
     ]
 
