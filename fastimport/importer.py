@@ -86,10 +86,7 @@ class _StoreImport:
         self.connector: Connector = connector_for(cfg)
         self.adjust = adjuster(self.connector)
         self.store_id = store.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
-        synced = con.execute(
-            "SELECT catalog_synced_at FROM stores WHERE store_id = ?", [self.store_id]
-        ).fetchone()
-        self.catalog_synced = bool(synced and synced[0] is not None)
+        self.catalog_synced = store.catalog_synced(con, self.store_id)
         self.run_id = store.begin_run(con, self.store_id, rng.mode, rng.start, rng.end)
         known = store.fingerprints(con, self.store_id)
         self.dedup = core.Dedup()
@@ -290,27 +287,29 @@ async def _run_store(
     fetcher = fetcher_for(cfg, session)
     job.fetcher = fetcher
     writing: asyncio.Future[None] | None = None
-    t_fetch = time.perf_counter()
-    waited = 0.0
+    pages = job.connector.pages(fetcher, job.rng)
     try:
-        async for page in job.connector.pages(fetcher, job.rng):
+        while True:
+            # "fetch" is the time the pipeline waited for the shop (requests run ahead meanwhile).
+            t = time.perf_counter()
+            try:
+                page = await anext(pages)
+            except StopAsyncIteration:
+                break
+            job.stages["fetch"] += time.perf_counter() - t
             ready = await loop.run_in_executor(parse_pool, job.feed, page)
             if progress:
                 progress(cfg.name, job.pages, job.seen)
             if ready:
                 if writing is not None:
-                    t = time.perf_counter()
                     await writing  # back-pressure: one batch in flight per store
-                    waited += time.perf_counter() - t
                 writing = loop.run_in_executor(store_pool, job.write, con, job.take_batch())
     finally:
+        await pages.aclose()  # type: ignore[attr-defined]
         # Whatever happened, the batches parsed so far are stored: nothing fetched is lost.
         if writing is not None:
             await asyncio.shield(writing)
         await loop.run_in_executor(store_pool, job.write, con, job.take_batch())
-        job.stages["fetch"] = (
-            time.perf_counter() - t_fetch - job.stages["parse"] - job.stages["dedup"] - waited
-        )
 
 
 async def import_stores(

@@ -153,13 +153,26 @@ def _record(
 async def _push(
     config: Config, order: lifecycle.OrderRef, carrier: str, tracking: str | None, number: str
 ) -> None:
-    from fastimport.io.connector import fetcher_for
+    """Tell the shop: WooCommerce gets an order note with the tracking and the status "completed";
+    Shopify and PrestaShop get the tracking through their own calls (a fulfillment, the order's carrier row).
+    """
+    from fastimport.io.connector import PushBack, connector_for, fetcher_for
     from fastimport.io.woocommerce_push import WooCommercePush, session
 
     store = config.store(order.store)
     async with session() as http:
-        push = WooCommercePush(store, fetcher_for(store, http))
-        note = f"Votre commande a été expédiée ({carrier})"
-        note += f" : numéro de suivi {tracking}." if tracking else "."
-        await push.add_note(order.order_id, f"{note} Bon de livraison {number}.")
-        await push.set_status(order.order_id, "completed")
+        fetcher = fetcher_for(store, http)
+        if store.platform == "woocommerce":
+            push = WooCommercePush(store, fetcher)
+            note = f"Votre commande a été expédiée ({carrier})"
+            note += f" : numéro de suivi {tracking}." if tracking else "."
+            await push.add_note(order.order_id, f"{note} Bon de livraison {number}.")
+            await push.set_status(order.order_id, "completed")
+            return
+        connector = connector_for(store)
+        if not isinstance(connector, PushBack):
+            raise ProcessingError(
+                f"store '{store.name}': fastimport cannot write back to {store.platform} shops"
+            )
+        if tracking:
+            await connector.set_tracking(fetcher, order.order_id, tracking, company=carrier)

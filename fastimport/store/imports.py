@@ -92,6 +92,13 @@ def fingerprints(con: duckdb.DuckDBPyConnection, store_id: int) -> pa.Table:
     ).to_arrow_table()
 
 
+def catalog_synced(con: duckdb.DuckDBPyConnection, store_id: int) -> bool:
+    row = con.execute(
+        "SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id]
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def watermark(con: duckdb.DuckDBPyConnection, store_id: int) -> dt.datetime | None:
     row = con.execute("SELECT watermark FROM stores WHERE store_id = ?", [store_id]).fetchone()
     return row[0] if row and row[0] is not None else None
@@ -218,10 +225,7 @@ def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int, chunk_
 
 def _unknown_counts(con: duckdb.DuckDBPyConnection, store_id: int) -> tuple[int, int]:
     """Unknown articles (lines) and unknown customers (orders) in this batch, if the catalogue was synced."""
-    row = con.execute(
-        "SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id]
-    ).fetchone()
-    if not row or not row[0]:
+    if not catalog_synced(con, store_id):
         return 0, 0
     counts = con.execute(
         "SELECT "
