@@ -93,7 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `fastimport sim ...` hands every argument (--help included) to the simulator's own parser.
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "sim":
+        args.args = [*args.args, *unknown]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "print":
             return int(args.handler(args, _print_context(args)))

@@ -172,3 +172,10 @@ async def test_sigkill_mid_import_then_rerun_leaves_every_order_once(
     assert len(ids) == len(set(ids))
     assert set(ids) == truth_ids(shop, WEEK_START, WEEK_END)
     assert orphans == (0,) and mismatched == (0,)
+
+
+async def test_sim_takes_its_own_options(tmp_path: Path) -> None:
+    code, out, _ = await fastimport("sim", "--help", cwd=tmp_path)
+    assert code == 0 and "--max-concurrency" in out and "--faults" in out
+    code, _, err = await fastimport("pending", "--bogus", cwd=tmp_path)
+    assert code == 2 and "--bogus" in err
