@@ -155,8 +155,10 @@ class _StoreImport:
         t2 = time.perf_counter()
         if wanted:
             if wanted_mask is not None:
-                orders, lines = _take_orders(orders, lines, pc.indices_nonzero(wanted_mask))
-            self._hold(orders, lines)
+                kept = pc.indices_nonzero(wanted_mask)
+                orders, lines = _take_orders(orders, lines, kept)
+                verdict = pc.take(verdict, kept)
+            self._hold(orders.append_column("verdict", verdict), lines)
         self.stages["parse"] += t1 - t0
         self.stages["dedup"] += t2 - t1
         self.stages["store"] += time.perf_counter() - t2
@@ -185,7 +187,7 @@ class _StoreImport:
     def take_batch(self) -> Batch:
         """Hand the held orders to the store stage; counts of unchanged orders ride along for the run log."""
         batch = Batch(
-            orders=pa.concat_tables(self.orders) if self.orders else None,
+            orders=_last_version_only(pa.concat_tables(self.orders)) if self.orders else None,
             lines=pa.concat_tables(self.lines) if self.lines else None,
             chunks=pa.table(
                 {
@@ -256,6 +258,17 @@ def _remap_list(n: int, keep: Sequence[int]) -> list[int | None]:
     for new, old in enumerate(keep):
         out[old] = new
     return out
+
+
+def _last_version_only(orders: pa.Table) -> pa.Table:
+    """An order changed on the shop while we paged can arrive twice in one batch: keep its last version."""
+    ids = orders.column("order_id")
+    if pc.count_distinct(ids).as_py() == orders.num_rows:
+        return orders
+    last: dict[int, int] = {}
+    for position, order_id in enumerate(ids.to_pylist()):
+        last[order_id] = position
+    return orders.take(pa.array(sorted(last.values()), pa.int64()))
 
 
 def _line_counts(n_orders: int, line_index: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -13,6 +13,9 @@ from fastimport.store.schema import MIGRATIONS
 # DuckDB lets one process hold a database file for writing; a second process
 # (another till, a nightly job) waits for it rather than failing at once.
 DEFAULT_LOCK_WAIT_SECONDS = 30.0
+# DuckDB's default buffer pool is 80 % of RAM, which a till shares with everything else; it caches
+# what an import writes and peaked at 1 GB for a million orders. It spills to disk beyond this cap.
+MEMORY_LIMIT = "512MB"
 
 
 def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
@@ -24,7 +27,7 @@ def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> d
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path))
+            con = duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT})
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
