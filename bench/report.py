@@ -228,7 +228,7 @@ def _stage_table(res: dict[str, Any], title: str = "W1: where fastimport's time 
     out = [
         "",
         f"{title} (seconds per stage from `ImportReport.stages`; parse and dedup run on one worker "
-        "thread, store on another, overlapping the fetch; fetch is the wall time not spent waiting on them):",
+        "thread, store on another, overlapping the fetch; fetch is the time the pipeline waited for the shop):",
         "",
         "| peer | wall s | " + " | ".join(f"{s} s" for s in STAGES) + " | parse+dedup orders/s |",
         "|---|---:|" + "---:|" * len(STAGES) + "---:|",
