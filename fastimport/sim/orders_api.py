@@ -45,7 +45,6 @@ class OrdersApi:
         self.store = store
         self.create_during = create_during
         self.modify_during = modify_during
-        self.drifted = False
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self._note_id = 50_000
 
@@ -98,19 +97,9 @@ class OrdersApi:
         start = offset if offset >= 0 else (page - 1) * per_page
         body = self.store.page(positions[start : start + per_page])
         headers = paginate(request, len(positions), page, per_page)
-        if page == 1 and not self.drifted and (self.create_during or self.modify_during):
-            self._drift(positions)
+        if page == 1:
+            self.store.drift(positions, self.create_during, self.modify_during)
         return json_response(body, headers=headers)
-
-    def _drift(self, positions: list[int]) -> None:
-        """Once per shop lifetime, right after a first page: new orders arrive, listed ones change."""
-        self.drifted = True
-        now = int(time.time())
-        for _ in range(self.create_during):
-            self.store.add(now, "processing", {})
-        for idx in positions[: self.modify_during]:
-            current = ALL_STATUSES[self.store.status[idx]]
-            self.store.set_status(idx, "completed" if current != "completed" else "refunded")
 
     # -- one order --------------------------------------------------------------------------
 

@@ -175,7 +175,6 @@ class PrestaShopApi:
         self.catalogue = [p for p in products if p.listed]
         self.customer_of = customers
         self.create_during, self.modify_during = create_during, modify_during
-        self.drifted = False
         self.writes: list[tuple[str, str, dict[str, str]]] = []  # accepted writes: (method, path, fields)
         self.histories: list[dict[str, Any]] = []
         self.carriers: dict[int, dict[str, Any]] = {}  # order id -> order_carrier (created on first read)
@@ -211,22 +210,13 @@ class PrestaShopApi:
             positions = [p for p in positions if self.store.ids[p] in wanted]
         offset, count = _limit(request)
         chosen = positions[offset : offset + count if count is not None else None]
-        if not self.drifted and offset == 0 and (self.create_during or self.modify_during):
-            self._drift(positions)
+        if offset == 0:
+            self.store.drift(positions, self.create_during, self.modify_during)
         if not chosen:
             return ps_json(b"[]")  # PrestaShop/PrestaShop#22760: an empty list is a bare array
         if request.query.get("display") != "full":
             return ps_json({"orders": [{"id": self.store.ids[p]} for p in chosen]})
         return ps_json(b'{"orders":' + self.store.page(chosen) + b"}")
-
-    def _drift(self, positions: list[int]) -> None:
-        self.drifted = True
-        now = int(time.time())
-        for _ in range(self.create_during):
-            self.store.add(now, "processing", {})
-        for idx in positions[: self.modify_during]:
-            current = ALL_STATUSES[self.store.status[idx]]
-            self.store.set_status(idx, "completed" if current != "completed" else "refunded")
 
     async def customers(self, request: web.Request) -> web.Response:
         self._json_only(request)

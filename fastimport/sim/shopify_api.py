@@ -111,7 +111,6 @@ class ShopifyOrdersApi:
         self.store = store
         self.create_during = create_during
         self.modify_during = modify_during
-        self.drifted = False
 
     def _filters(self, query: Any) -> dict[str, str]:
         return {k: query[k] for k in _FILTERS if k in query}
@@ -170,18 +169,9 @@ class ShopifyOrdersApi:
             url = request.url.with_query([("limit", str(limit)), ("page_info", token)])
             headers["Link"] = f'<{url}>; rel="next"'
         body = self.store.page(chosen)
-        if "page_info" not in query and not self.drifted and (self.create_during or self.modify_during):
-            self._drift(positions)
+        if "page_info" not in query:
+            self.store.drift(positions, self.create_during, self.modify_during)
         return json_response(b'{"orders":' + body + b"}", headers=headers)
-
-    def _drift(self, positions: list[int]) -> None:
-        self.drifted = True
-        now = int(time.time())
-        for _ in range(self.create_during):
-            self.store.add(now, "processing", {})
-        for idx in positions[: self.modify_during]:
-            current = ALL_STATUSES[self.store.status[idx]]
-            self.store.set_status(idx, "completed" if current != "completed" else "refunded")
 
     async def count(self, request: web.Request) -> web.Response:
         filters = self._filters(request.query)

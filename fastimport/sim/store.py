@@ -68,6 +68,7 @@ def encode(obj: Any, php: bool) -> bytes:
 
 class OrderStore:
     def __init__(self, ctx: OrderContext, php: bool) -> None:
+        self.drifted = False
         self.ctx = ctx
         self.php = php
         self.ids = array("q")
@@ -201,6 +202,19 @@ class OrderStore:
             self.overrides[idx] = overrides
         self._changed()
         return oid
+
+    def drift(self, positions: list[int], create: int, modify: int) -> None:
+        """Page drift, once per shop lifetime, right after a first page was served:
+        ``create`` new orders arrive and the first ``modify`` listed ones change status."""
+        if self.drifted or not (create or modify):
+            return
+        self.drifted = True
+        now = int(time.time())
+        for _ in range(create):
+            self.add(now, "processing", {})
+        for idx in positions[:modify]:
+            current = ALL_STATUSES[self.status[idx]]
+            self.set_status(idx, "completed" if current != "completed" else "refunded")
 
     def set_status(self, idx: int, status: str) -> None:
         now = max(int(time.time()), self.modified[idx] + 1)
