@@ -16,6 +16,10 @@ DEFAULT_LOCK_WAIT_SECONDS = 30.0
 # DuckDB's default buffer pool is 80 % of RAM, which a till shares with everything else; it caches
 # what an import writes and peaked at 1 GB for a million orders. It spills to disk beyond this cap.
 MEMORY_LIMIT = "512MB"
+# DuckDB folds its write-ahead log into the file every 16 MB by default, i.e. after nearly every
+# import batch, re-compressing the same row groups each time; every 64 MB cut the store stage by
+# ~30 % on 200,000 orders (each batch is still committed and durable in the log).
+CHECKPOINT_THRESHOLD = "64MB"
 
 
 def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
@@ -27,7 +31,9 @@ def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> d
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT})
+            con = duckdb.connect(
+                str(path), config={"memory_limit": MEMORY_LIMIT, "checkpoint_threshold": CHECKPOINT_THRESHOLD}
+            )
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
