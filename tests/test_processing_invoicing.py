@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
 
 from fastimport.cli import main as cli
@@ -289,4 +290,24 @@ async def test_partial_credit_notes_sum_to_the_invoice(tmp_path: Path, shop_fact
     ).fetchall()[0]
     assert all(v == 0 for v in total)
     assert verify(con, settings.key()).ok
+    con.close()
+
+
+async def test_woocommerce_invoices_carry_the_billing_address_and_fees(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    shop, url = await shop_factory(orders=60, start=W0, end=W1)
+    config = processing_config(tmp_path, url)
+    await import_shop(config)
+    settings = load_settings(config)
+    con = connect(config.database)
+    report = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
+    truth = {o["id"]: o for o in shop.truth()}
+    assert report.issued
+    for number, order_id, buyer in con.execute("SELECT number, order_id, buyer FROM invoices").fetchall():
+        b = orjson.loads(buyer)
+        assert b["city"] and b["postcode"] and b["address"], number
+        assert truth[order_id]["total"] == str(
+            con.execute("SELECT total_ttc FROM invoices WHERE number = ?", [number]).fetchone()[0]  # type: ignore[index]
+        )
     con.close()

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from fastimport.processing import credit, invoicing, lifecycle, shipping, stock
@@ -41,6 +42,12 @@ async def test_ship_and_stock_push_reach_the_shop(
     report = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
     assert report.issued, report.refused
     first = report.issued[0]
+    # The buyer's address comes from the platform's own payload (Shopify: billing_address;
+    # PrestaShop keeps it behind an address id, so the stored name and e-mail are what it has).
+    buyers = [orjson.loads(r[0]) for r in con.execute("SELECT buyer FROM invoices").fetchall()]
+    if platform == "shopify":
+        assert all(b["city"] and b["postcode"] and b["address"] for b in buyers)
+    assert all(b["name"] for b in buyers)
     order = lifecycle.find_order(con, str(first.order_id), None)
     shop.received.clear()
     result = await asyncio.to_thread(

@@ -128,6 +128,49 @@ CONNECTORS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Fee:
+    name: str | None
+    total: str  # excl. VAT, as the shop wrote it
+    total_tax: str
+    tax_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    """What an order's stored payload says about invoicing it beyond the stored columns.
+
+    Read by each platform's mapping module (``BUYERS``), from the raw JSON kept at import:
+    the invoicing room never learns a platform's field names.
+    """
+
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    address_1: str | None = None
+    address_2: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+    email: str | None = None
+    shipping_tax: str | None = None  # None: the shop does not say, derive it from the totals
+    fees: tuple[Fee, ...] = ()
+
+
+# platform -> "module:function" reading a Buyer from one order's raw JSON.
+BUYERS: dict[str, str] = {
+    "woocommerce": "fastimport.io.woocommerce_spec:buyer",
+    "shopify": "fastimport.io.shopify_spec:buyer",
+    "prestashop": "fastimport.io.prestashop_spec:buyer",
+}
+
+
+def buyer_of(platform: str, payload: bytes) -> Buyer:
+    module_name, _, name = BUYERS[platform].partition(":")
+    read: Callable[[bytes], Buyer] = getattr(importlib.import_module(module_name), name)
+    return read(payload)
+
+
 def connector_for(store: StoreConfig, **options: Any) -> Connector:
     target = CONNECTORS.get(store.platform)
     if target is None:

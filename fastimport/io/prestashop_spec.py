@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fastimport.columns import FieldSpec, PageSpec
+from fastimport.io.connector import Buyer
 
 F = FieldSpec
 
@@ -143,3 +145,18 @@ def adjust_prestashop(
     lines = lines.append_column("total_tax", pa.array(taxes, pa.int64()))
     lines = lines.append_column("tax_class", pa.nulls(lines.num_rows, pa.string()))
     return orders, lines
+
+
+def buyer(payload: bytes) -> Buyer:
+    """A PrestaShop order names its invoice address by id only (``id_address_invoice``): the stored
+    columns (name, e-mail) are all it carries; the shipping tax follows from its two shipping totals."""
+    from decimal import Decimal, InvalidOperation
+
+    order = orjson.loads(payload)
+    try:
+        tax = Decimal(str(order.get("total_shipping_tax_incl"))) - Decimal(
+            str(order.get("total_shipping_tax_excl"))
+        )
+    except (InvalidOperation, ValueError):
+        return Buyer()
+    return Buyer(shipping_tax=str(tax.quantize(_CENT, ROUND_HALF_UP)))

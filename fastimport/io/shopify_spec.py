@@ -9,10 +9,14 @@ Orders without ``customer`` (guests) get customer id 0, as on WooCommerce.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fastimport.columns import FieldSpec, PageSpec
+from fastimport.io.connector import Buyer
 
 F = FieldSpec
 
@@ -122,3 +126,32 @@ def adjust_shopify(orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Tabl
         lines.schema.get_field_index("total_tax"), "total_tax", _share(tax, left, ordered)
     )
     return orders, lines.append_column("total", total).append_column("subtotal", subtotal)
+
+
+def buyer(payload: bytes) -> Buyer:
+    """The billing address of a Shopify order; its shipping tax is the sum of its shipping lines' taxes."""
+    from decimal import Decimal
+
+    order = orjson.loads(payload)
+    address = order.get("billing_address") or {}
+
+    def text(value: Any) -> str | None:
+        return None if value in (None, "") else str(value)
+
+    taxes = [
+        t.get("price") for line in order.get("shipping_lines") or () for t in line.get("tax_lines") or ()
+    ]
+    return Buyer(
+        first_name=text(address.get("first_name")),
+        last_name=text(address.get("last_name")),
+        company=text(address.get("company")),
+        address_1=text(address.get("address1")),
+        address_2=text(address.get("address2")),
+        postcode=text(address.get("zip")),
+        city=text(address.get("city")),
+        country=text(address.get("country_code")),
+        email=text(order.get("email")),
+        shipping_tax=str(sum((Decimal(str(t)) for t in taxes if t is not None), Decimal(0)))
+        if taxes
+        else None,
+    )

@@ -5,7 +5,12 @@ The connector owns this mapping; the parsing core only follows it.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from fastimport.columns import FieldSpec, PageSpec
+from fastimport.io.connector import Buyer, Fee
 
 F = FieldSpec
 
@@ -57,3 +62,23 @@ WOOCOMMERCE_PAGE = PageSpec(
         F("tax_class", ("tax_class",), "str"),
     ),
 )
+
+
+def buyer(payload: bytes) -> Buyer:
+    """The billing address, shipping tax and fee lines of a WooCommerce order."""
+
+    order = orjson.loads(payload)
+    billing = order.get("billing") or {}
+
+    def text(value: Any) -> str | None:
+        return None if value in (None, "") else str(value)
+
+    return Buyer(
+        **{k: text(billing.get(k)) for k in ("first_name", "last_name", "company", "address_1", "address_2",
+                                             "postcode", "city", "country", "email")},
+        shipping_tax=text(order.get("shipping_tax")),
+        fees=tuple(
+            Fee(text(f.get("name")), str(f.get("total") or "0"), str(f.get("total_tax") or "0"), text(f.get("tax_class")))
+            for f in order.get("fee_lines") or ()
+        ),
+    )  # fmt: skip

@@ -13,6 +13,7 @@ adjustment line.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,6 +27,7 @@ import pyarrow as pa
 
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
+from fastimport.io.connector import Buyer, buyer_of
 from fastimport.processing import chain, money, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.settings import ProcessingSettings
@@ -177,7 +179,7 @@ SELECT k.pos, o.store_id, o.order_id, o.number, o.state, o.shop_status, coalesce
        CAST(coalesce(o.total_tax, 0) * 100 AS BIGINT), o.payment_method, o.payment_method_title,
        o.transaction_id, epoch_us(o.paid_at), o.shipping_method_title,
        o.ship_name, o.ship_address, o.ship_postcode, o.ship_city, o.ship_country,
-       NULL AS j, NULL AS fees,  -- filled from the raw payload by _with_payload_fields
+       NULL AS j, NULL AS fees,  -- filled by _with_payload_fields
        o.first_name, o.last_name, o.company, o.email
 FROM chunk_keys k JOIN orders o ON o.store_id = k.store_id AND o.order_id = k.order_id
 ORDER BY k.pos
@@ -190,23 +192,21 @@ ORDER BY l.store_id, l.order_id, l.line_no
 """
 
 
-_BILLING_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "postcode", "city", "country",
-                   "email")  # fmt: skip
-
-
 def _with_payload_fields(
     con: duckdb.DuckDBPyConnection, headers: list[tuple[Any, ...]]
 ) -> list[tuple[Any, ...]]:
-    """Billing address, shipping tax and fee lines, read from the order's stored WooCommerce payload."""
+    """Billing address, shipping tax and fee lines, which the order's platform reads from its stored JSON."""
     payloads = raw.payloads(con, [(int(h[1]), int(h[2])) for h in headers])
+    platforms = {
+        int(r[0]): str(r[1]) for r in con.execute("SELECT store_id, platform FROM stores").fetchall()
+    }
     out = []
     for h in headers:
         blob = payloads.get((int(h[1]), int(h[2])))
-        order = orjson.loads(blob) if blob else {}
-        billing = order.get("billing") or {}
-        values = [billing.get(k) for k in _BILLING_FIELDS] + [order.get("shipping_tax")]
-        fields = [None if v is None else str(v) for v in values]
-        fees = orjson.dumps(order.get("fee_lines") or []).decode()
+        b = buyer_of(platforms[int(h[1])], blob) if blob else Buyer()
+        fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
+                  b.email, b.shipping_tax]  # fmt: skip
+        fees = orjson.dumps([dataclasses.asdict(f) for f in b.fees]).decode()
         out.append((*h[:20], fields, fees, *h[22:]))
     return out
 
