@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import sys
 from typing import Any
 
 PACKAGES = ("aiohttp", "orjson", "duckdb", "polars", "pyarrow", "Cython", "dlt", "requests", "psutil")
@@ -49,7 +48,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "ram_gib": _mem_total_gib(),
         "os": f"{platform.system()} {platform.release()}",
-        "python_impl": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
+        "python_impl": f"{platform.python_implementation()} {platform.python_version()}",
     }
 
 
