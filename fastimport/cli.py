@@ -110,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fastimport: interrupted; what was stored so far is kept", file=sys.stderr)
         return 130
+    finally:
+        while _open_connections:
+            _open_connections.pop().close()
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -127,10 +130,16 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+_open_connections: list[Any] = []
+
+
 def _connect(config: Config) -> Any:
+    """Open the database for this command; :func:`main` closes it (checkpointing DuckDB's log) on the way out."""
     from fastimport.store import connect
 
-    return connect(config.database)
+    con = connect(config.database)
+    _open_connections.append(con)
+    return con
 
 
 # -- commands --------------------------------------------------------------------------------------
