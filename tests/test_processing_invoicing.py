@@ -113,6 +113,16 @@ async def test_refusals_and_missing_settings(tmp_path: Path, shop_factory: ShopF
     assert "cancelled on the shop" in capsys.readouterr().err
     assert cli(["--config", str(path), "ship", str(cancelled[0][0]), "--carrier", "x", "--no-push"]) == 1
     assert "cannot be shipped" in capsys.readouterr().err
+    # Every platform's "will not be fulfilled" word counts, Shopify's voided payment included.
+    con = connect(config.database)
+    voided = con.execute(
+        "UPDATE orders SET shop_status = 'voided' WHERE order_id = (SELECT min(order_id) FROM orders "
+        "WHERE state = 'pending' AND paid_at IS NOT NULL) RETURNING order_id"
+    ).fetchone()
+    con.close()
+    assert voided is not None
+    assert cli(["--config", str(path), "invoice", str(voided[0])]) == 1
+    assert "voided on the shop" in capsys.readouterr().err
     monkeypatch.delenv(SIGNING_ENV)
     assert cli(["--config", str(path), "invoice", "--pending"]) == 1
     assert f"set the environment variable {SIGNING_ENV}" in capsys.readouterr().err

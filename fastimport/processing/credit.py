@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain, money
 from fastimport.processing.invoicing import Document, DocumentsHook, Issued, record_settings, write_documents
@@ -227,7 +228,7 @@ def proposed_credit_notes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]
     rows = con.execute(
         "SELECT DISTINCT s.name, e.order_id, i.number, e.to_state, e.detail FROM order_events e "
         "JOIN stores s USING (store_id) JOIN invoices i ON i.store_id = e.store_id AND i.order_id = e.order_id "
-        "AND i.kind = 'invoice' WHERE e.needs_action AND e.to_state IN ('cancelled', 'refunded', 'failed') "
+        f"AND i.kind = 'invoice' WHERE e.needs_action AND e.to_state IN {CLOSED_STATUSES} "
         "ORDER BY s.name, e.order_id"
     ).fetchall()
     return [

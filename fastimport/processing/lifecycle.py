@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
 
 STATES = ("pending", "prepared", "invoiced", "shipped", "cancelled")
@@ -22,7 +23,8 @@ TRANSITIONS = {
     "cancelled": (),
 }
 # Shop statuses that forbid invoicing: the sale did not happen (or was undone) on the shop.
-DEAD_SHOP_STATUSES = ("cancelled", "refunded", "failed", "trash")
+# The shop will not fulfil these (the words every connector maps its statuses onto), or trashed them.
+DEAD_SHOP_STATUSES = (*CLOSED_STATUSES, "trash")
 
 
 @dataclass(frozen=True, slots=True)

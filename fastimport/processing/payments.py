@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 
+from fastimport.columns import CLOSED_STATUSES
 from fastimport.processing.settings import ProcessingSettings
 
 _SQL = """
@@ -28,7 +29,7 @@ def payments(con: duckdb.DuckDBPyConnection, settings: ProcessingSettings) -> li
         paid = r[10] if r[10] else (total if r[9] is not None else 0)
         due = total + r[11] - paid if r[3] in ("invoiced", "shipped") else total - paid
         status = "paid" if paid >= total else ("partially paid" if paid > 0 else "unpaid")
-        if r[4] in ("cancelled", "refunded", "failed") and r[3] in ("pending", "prepared"):
+        if r[4] in CLOSED_STATUSES and r[3] in ("pending", "prepared"):
             status = r[4]
         out.append(
             {

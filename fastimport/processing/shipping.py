@@ -94,7 +94,7 @@ def _record(
     actor: str,
     on_documents: DocumentsHook | None = None,
 ) -> tuple[str, str]:
-    if order.state == "cancelled" or order.shop_status in ("cancelled", "refunded", "failed", "trash"):
+    if order.state == "cancelled" or order.shop_status in lifecycle.DEAD_SHOP_STATUSES:
         raise ProcessingError(
             f"order {order.order_id} is cancelled ({order.state} here, {order.shop_status} on the shop): "
             "it cannot be shipped",

@@ -26,9 +26,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain
+from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 
 KEY = ["store_id", "product_id", "variation_id", "item_sku"]
 
@@ -92,7 +92,7 @@ _RESERVED_SQL = (
     "SELECT l.store_id, coalesce(l.product_id, 0) AS product_id, coalesce(l.variation_id, 0) AS variation_id, "
     "CASE WHEN coalesce(l.product_id, 0) = 0 THEN l.sku END AS item_sku, l.quantity::BIGINT AS quantity, "
     "o.created_at FROM order_lines l JOIN orders o USING (store_id, order_id) "
-    f"WHERE o.state IN ('pending', 'prepared') AND o.shop_status NOT IN {(*CLOSED_STATUSES, 'trash')}"
+    f"WHERE o.state IN ('pending', 'prepared') AND o.shop_status NOT IN {DEAD_SHOP_STATUSES}"
 )
 
 
