@@ -35,7 +35,7 @@ import orjson
 from fastimport import ranges
 from fastimport.config import parse_config
 from fastimport.core import core_description
-from fastimport.importer import import_stores
+from fastimport.importer import run_imports
 from fastimport.sim import SimOptions, SimShop
 from fastimport.store import connect
 
@@ -80,7 +80,7 @@ async def run(orders: int, latency: float, per_page: int, concurrency: int) -> d
             con = connect(config.database)
             t0 = time.perf_counter()
             report = (
-                await import_stores(
+                await run_imports(
                     con, [(config.stores[0], ranges.ImportRange(START, END, "created", "range"))]
                 )
             )[0]

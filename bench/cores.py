@@ -31,7 +31,7 @@ def load(name: str) -> tuple[ModuleType, str]:
 def _named(module: ModuleType, name: str) -> ModuleType:
     """The module itself if it says which core it is (``CORE``), else a view of it that does.
 
-    ``import_stores`` reports ``core.CORE``; a core module without it gets a thin
+    ``run_imports`` reports ``core.CORE``; a core module without it gets a thin
     namespace with the same ``parse_page`` and ``Dedup`` objects (no extra work per call).
     """
     if getattr(module, "CORE", None) == name:

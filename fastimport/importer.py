@@ -325,7 +325,7 @@ async def _run_store(
         await loop.run_in_executor(store_pool, job.write, con, job.take_batch())
 
 
-async def import_stores(
+async def run_imports(
     con: duckdb.DuckDBPyConnection,
     jobs: Sequence[tuple[StoreConfig, ImportRange]],
     *,

@@ -102,3 +102,60 @@ def incremental(
         return this_week(zone, now)
     now = now or dt.datetime.now(dt.UTC)
     return ImportRange(watermark - overlap, now + dt.timedelta(minutes=1), "modified", "incremental")
+
+
+RangeKind = Literal["today", "yesterday", "week", "between", "incremental"]
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRequest:
+    """What the user asked for, before it is resolved per store (each store has its own time zone).
+
+    Build one with :meth:`today`, :meth:`yesterday`, :meth:`week`, :meth:`between` or
+    :meth:`incremental`; :func:`fastimport.import_stores` resolves it for every store.
+    """
+
+    kind: RangeKind
+    since: str | None = None  # between: a date (whole local day) or an ISO 8601 date-time
+    until: str | None = None  # between: inclusive end; None means now
+
+    @classmethod
+    def today(cls) -> RangeRequest:
+        return cls("today")
+
+    @classmethod
+    def yesterday(cls) -> RangeRequest:
+        return cls("yesterday")
+
+    @classmethod
+    def week(cls) -> RangeRequest:
+        return cls("week")
+
+    @classmethod
+    def between(cls, since: str | dt.date, until: str | dt.date | None = None) -> RangeRequest:
+        return cls("between", str(since), None if until is None else str(until))
+
+    @classmethod
+    def incremental(cls) -> RangeRequest:
+        return cls("incremental")
+
+    def resolve(
+        self,
+        zone: ZoneInfo,
+        *,
+        watermark: dt.datetime | None = None,
+        overlap: dt.timedelta = dt.timedelta(0),
+        now: dt.datetime | None = None,
+    ) -> ImportRange:
+        """The exact UTC range for a store in ``zone`` (``watermark``: its last incremental import)."""
+        if self.kind == "today":
+            return today(zone, now)
+        if self.kind == "yesterday":
+            return yesterday(zone, now)
+        if self.kind == "week":
+            return this_week(zone, now)
+        if self.kind == "between":
+            if not self.since:
+                raise ConfigError("a date range needs its first day (--since)", key="--since")
+            return explicit(self.since, self.until, zone, now)
+        return incremental(watermark, overlap, zone, now)

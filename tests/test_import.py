@@ -13,7 +13,7 @@ import pytest
 from fastimport import ranges
 from fastimport.catalog import sync_catalog
 from fastimport.config import Config
-from fastimport.importer import import_stores
+from fastimport.importer import run_imports
 from fastimport.sim.platforms import platform_status
 from fastimport.store import connect, raw
 from tests.conftest import PLATFORMS, ShopFactory, config_for
@@ -51,7 +51,7 @@ def stored_ids(config: Config) -> list[int]:
 async def run_import(config: Config, rng: ranges.ImportRange, **kwargs: Any) -> Any:
     con = connect(config.database)
     try:
-        reports = await import_stores(con, [(config.stores[0], rng)], **kwargs)
+        reports = await run_imports(con, [(config.stores[0], rng)], **kwargs)
     finally:
         con.close()
     return reports[0]
@@ -194,7 +194,7 @@ async def test_unknown_articles_and_customers_are_flagged(tmp_path: Path, shop_f
     con = connect(config.database)
     catalog = await sync_catalog(con, config.stores[0])
     assert catalog.products > 0 and catalog.customers > 0
-    report = (await import_stores(con, [(config.stores[0], whole_window())]))[0]
+    report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
     assert report.ok and report.catalog_synced
     known_skus = {r[0] for r in con.execute("SELECT sku FROM products WHERE sku IS NOT NULL").fetchall()}
     unknown_lines = sum(
@@ -225,7 +225,7 @@ async def test_an_order_deleted_during_pagination_does_not_hide_others(
             deleted.append(lowest)
 
     con = connect(config.database)
-    report = (await import_stores(con, [(config.stores[0], whole_window())], progress=delete_a_read_order))[0]
+    report = (await run_imports(con, [(config.stores[0], whole_window())], progress=delete_a_read_order))[0]
     con.close()
     assert report.ok, report.error
     assert deleted

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fastimport import ranges
-from fastimport.importer import import_stores
+from fastimport.importer import run_imports
 from fastimport.sim.platforms import platform_status
 from fastimport.store import connect
 from tests.conftest import PLATFORMS, SECRET_OF, ShopFactory, config_for
@@ -37,7 +37,7 @@ async def test_transient_faults_are_retried(tmp_path: Path, shop_factory: ShopFa
     shop, url = await shop_factory(orders=150, start=WEEK_START, end=WEEK_END, faults=faults)
     config = config_for(tmp_path, url, per_page=25, timeout=1, retries=5)
     con = connect(config.database)
-    report = (await import_stores(con, [(config.stores[0], whole_window())]))[0]
+    report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
     con.close()
     assert report.ok, report.error
     assert report.retries >= len(faults.split(","))
@@ -49,7 +49,7 @@ async def test_retry_after_is_honoured(tmp_path: Path, shop_factory: ShopFactory
     config = config_for(tmp_path, url, retries=2)
     con = connect(config.database)
     started = dt.datetime.now()
-    report = (await import_stores(con, [(config.stores[0], whole_window())]))[0]
+    report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
     con.close()
     assert report.ok
     assert (dt.datetime.now() - started).total_seconds() >= 0.6
@@ -67,7 +67,7 @@ async def test_a_shop_that_keeps_failing_stops_with_a_clear_message_and_keeps_st
 
     con = connect(config.database)
     report = (
-        await import_stores(
+        await run_imports(
             con,
             [(config.stores[0], whole_window())],
             batch_orders=40,
@@ -86,7 +86,7 @@ async def test_a_shop_that_keeps_failing_stops_with_a_clear_message_and_keeps_st
     shop.set_faults("")
     config_ok = config_for(tmp_path, url, per_page=20)
     con = connect(config_ok.database)
-    again = (await import_stores(con, [(config_ok.stores[0], whole_window())]))[0]
+    again = (await run_imports(con, [(config_ok.stores[0], whole_window())]))[0]
     con.close()
     assert again.ok and again.new == 400 - len(kept)
     assert stored_ids(config_ok) == sorted(truth_ids(shop, WEEK_START, WEEK_END))
@@ -99,7 +99,7 @@ async def test_wrong_credentials_name_the_store_and_write_no_order(
     monkeypatch.setenv(SECRET_OF[platform][1], "wrong")
     config = config_for(tmp_path, url)
     con = connect(config.database)
-    report = (await import_stores(con, [(config.stores[0], whole_window())]))[0]
+    report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
     count = con.execute("SELECT count(*) FROM orders").fetchone()
     con.close()
     assert not report.ok
@@ -123,14 +123,14 @@ async def test_incremental_picks_up_a_cancellation_made_after_import(
     con = connect(config.database)
     store = config.stores[0]
     first = ranges.explicit((now - dt.timedelta(days=4)).date().isoformat(), None, store.zone)
-    assert (await import_stores(con, [(store, first)]))[0].ok
+    assert (await run_imports(con, [(store, first)]))[0].ok
     target = next(o["id"] for o in shop.truth() if o["status"] == platform_status(platform, "processing"))
     shop.modify_order(target, status="refunded")
     from fastimport.store import imports
 
     mark = imports.watermark(con, 1)
     rng = ranges.incremental(mark, dt.timedelta(minutes=10), store.zone)
-    report = (await import_stores(con, [(store, rng)]))[0]
+    report = (await run_imports(con, [(store, rng)]))[0]
     status = con.execute("SELECT shop_status FROM orders WHERE order_id = ?", [target]).fetchone()
     con.close()
     assert report.ok and report.mode == "incremental"

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fastimport.print.cli import add_print_commands
+from fastimport.cli.printing import add_print_commands
 from fastimport.print.config import PrinterConfig, parse_printers
 from fastimport.print.documents import Document, InvoiceTicket
 from fastimport.print.queue import PrintWorker, enqueue, enqueue_document, get_job, list_jobs, render_document

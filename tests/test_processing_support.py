@@ -9,7 +9,7 @@ from typing import Any
 from fastimport import ranges
 from fastimport.catalog import sync_catalog
 from fastimport.config import Config, parse_config
-from fastimport.importer import import_stores
+from fastimport.importer import run_imports
 from fastimport.store import connect
 from tests.conftest import KEY_ENV, SECRET_ENV, store_table
 
@@ -72,7 +72,7 @@ async def import_shop(config: Config, catalog: bool = True) -> None:
         if catalog:
             await sync_catalog(con, config.stores[0])
         rng = ranges.ImportRange(W0, W1, "created", "range")
-        reports = await import_stores(con, [(config.stores[0], rng)])
+        reports = await run_imports(con, [(config.stores[0], rng)])
         assert reports[0].ok, reports[0].error
     finally:
         con.close()

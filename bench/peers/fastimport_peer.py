@@ -1,4 +1,4 @@
-"""fastimport itself: ``import_stores`` with a chosen core into a DuckDB file (fresh, or W1's for W3)."""
+"""fastimport itself: ``run_imports`` with a chosen core into a DuckDB file (fresh, or W1's for W3)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bench.shop import KEY, SECRET
 
 def run(job: Job) -> dict[str, Any]:
     from fastimport.config import parse_config
-    from fastimport.importer import import_stores
+    from fastimport.importer import run_imports
     from fastimport.ranges import ImportRange
     from fastimport.store.db import connect
 
@@ -45,7 +45,7 @@ def run(job: Job) -> dict[str, Any]:
     con = connect(job.db)
     before = _counts(con)
     reports = asyncio.run(
-        import_stores(con, [(config.stores[0], rng)], core=module, batch_orders=job.batch_orders)
+        run_imports(con, [(config.stores[0], rng)], core=module, batch_orders=job.batch_orders)
     )
     seconds = time.perf_counter() - t0
     after = _counts(con)

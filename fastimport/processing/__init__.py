@@ -1,4 +1,4 @@
 """Processing: pending order → lawful invoice (gapless, HMAC-chained), stock ledger, shipment, push-back.
 
-Library first; ``fastimport.processing.cli`` is a thin layer over it.
+Library only: the command line (``fastimport.cli.processing``) and the till page reach it through ``fastimport.api``.
 """

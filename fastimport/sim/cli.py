@@ -39,11 +39,11 @@ async def _serve(options: SimOptions, host: str, port: int, dump: str | None) ->
     if dump:
         with open(dump, "wb") as fh:
             fh.write(orjson.dumps(shop.truth()))
-    print(url, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    print(url, flush=True)  # only once Ctrl-C stops the shop cleanly: a script may send it at once
     try:
         await stop.wait()
     finally:

@@ -1,7 +1,8 @@
-"""``fastimport print …`` commands, written against :class:`PrintContext`.
+"""``fastimport print queue | retry | reprint``, written against :class:`PrintContext`.
 
 Wire them with ``add_print_commands(subparsers)``; each leaf parser sets
-``handler`` (``args.handler(args, ctx) -> int`` exit code).
+``handler`` (``args.handler(args, ctx) -> int`` exit code).  The main CLI's
+:class:`~fastimport.cli.common.Session` is the context; tests pass their own.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from typing import Protocol, TextIO
 
 import duckdb
 
+from fastimport.api.printing import print_job, print_queue, reprint, retry_printing, send_print_queue
 from fastimport.errors import PrintError
 from fastimport.print.config import PrinterConfig
-from fastimport.print.queue import MAY_HAVE_PRINTED_TWICE, JobInfo, PrintWorker, get_job, list_jobs, requeue
-from fastimport.print.reprint import reprint
-
-# How long `print retry` / `print reprint` keep trying to send before leaving the rest queued.
-SEND_NOW_SECONDS = 15.0
+from fastimport.print.queue import MAY_HAVE_PRINTED_TWICE, JobInfo
 
 
 class PrintContext(Protocol):
@@ -75,7 +73,7 @@ def _describe(job: JobInfo) -> str:
 
 def cmd_queue(args: argparse.Namespace, ctx: PrintContext, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    jobs = list_jobs(ctx.con, include_printed=bool(args.all))
+    jobs = print_queue(ctx.con, include_printed=bool(args.all))
     if args.json:
         json.dump([j.as_json() for j in jobs], out, ensure_ascii=False)
         out.write("\n")
@@ -93,13 +91,8 @@ def cmd_queue(args: argparse.Namespace, ctx: PrintContext, out: TextIO | None = 
 
 
 def _send_now(ctx: PrintContext, out: TextIO) -> int:
-    worker = PrintWorker(lambda: ctx.con.cursor(), ctx.printers)
-    try:
-        report = worker.run(until_empty=True, max_seconds=SEND_NOW_SECONDS)
-    finally:
-        worker.close()
-    left = [j for j in list_jobs(ctx.con) if j.status != "printed"]
-    out.write(f"printed {report.printed}; {len(left)} still waiting or failed\n")
+    printed, left = send_print_queue(ctx.con, ctx.printers)
+    out.write(f"printed {printed}; {len(left)} still waiting or failed\n")
     for job in left:
         out.write(_describe(job) + "\n")
     return 0 if not left else 1
@@ -108,7 +101,7 @@ def _send_now(ctx: PrintContext, out: TextIO) -> int:
 def cmd_retry(args: argparse.Namespace, ctx: PrintContext, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if args.job is not None:
-        job = get_job(ctx.con, args.job)
+        job = print_job(ctx.con, args.job)
         if job is None:
             sys.stderr.write(f"no print job #{args.job}\n")
             return 2
@@ -117,7 +110,7 @@ def cmd_retry(args: argparse.Namespace, ctx: PrintContext, out: TextIO | None = 
                 f"job #{args.job} was printed; use `print reprint {job.document_ref}` for a duplicate\n"
             )
             return 2
-    count = requeue(ctx.con, args.job)
+    count = retry_printing(ctx.con, args.job)
     out.write(f"{count} job{'s' if count != 1 else ''} queued for printing\n")
     if args.queue_only or not ctx.printers:
         return 0

@@ -1,4 +1,4 @@
-"""Human-readable output for a terminal: import summaries and order tables."""
+"""Human-readable output for a terminal (rich): import summaries and order tables."""
 
 from __future__ import annotations
 

@@ -1,26 +1,38 @@
-"""The demo: the main job end to end against the built-in simulated shop, in under a minute."""
+"""``fastimport demo``: the main job end to end against the built-in simulated shop, in under a minute."""
 
 from __future__ import annotations
 
-import asyncio
+import argparse
 import datetime as dt
 import os
 import time
 from pathlib import Path
 
-from fastimport import core, ranges
-from fastimport.catalog import sync_catalog
-from fastimport.config import parse_config
-from fastimport.importer import import_stores
-from fastimport.report import console, print_import_reports, print_orders
-from fastimport.sim import SimOptions, SimShopThread
-from fastimport.store import connect
-from fastimport.store.queries import list_orders
+from fastimport.cli.common import Session
+
+
+def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="import a week from the built-in simulated shop into demo.duckdb")
+    demo.add_argument("--orders", type=int, default=3000, help="orders in the simulated shop (default 3000)")
+    demo.add_argument("--database", default="demo.duckdb", help="database file (default demo.duckdb)")
+    demo.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace, _session: Session) -> int:
+    return run_demo(orders=args.orders, database=args.database)
+
 
 DEMO_KEY_ENV, DEMO_SECRET_ENV = "FASTIMPORT_DEMO_KEY", "FASTIMPORT_DEMO_SECRET"
 
 
 def run_demo(orders: int = 3000, database: str = "demo.duckdb") -> int:
+    import fastimport as api
+    from fastimport import core
+    from fastimport.cli.output import console, print_import_reports, print_orders
+    from fastimport.config import parse_config
+    from fastimport.ranges import RangeRequest
+    from fastimport.sim import SimOptions, SimShopThread
+
     started = time.perf_counter()
     db = Path(database)
     for leftover in (db, db.with_name(db.name + ".wal")):
@@ -46,21 +58,20 @@ def run_demo(orders: int = 3000, database: str = "demo.duckdb") -> int:
             }
         )
         store = config.stores[0]
-        con = connect(config.database)
-        catalog = asyncio.run(sync_catalog(con, store))
+        con = api.connect(config)
+        [catalog] = api.sync_catalog(config, con)
         console.print(f"Catalogue: {catalog.products} products, {catalog.customers} customers")
         today = dt.datetime.now(dt.UTC).astimezone(store.zone).date()
-        week = ranges.day_range(today - dt.timedelta(days=7), today, store.zone, "range")
+        week = RangeRequest.between(today - dt.timedelta(days=7), today)
         for attempt in ("First import", "Same range again"):
             console.rule(attempt)
-            reports = asyncio.run(import_stores(con, [(store, week)]))
-            print_import_reports(reports, {store.name: week}, {store.name: store})
+            jobs = api.plan_imports(config, con, week)
+            reports = api.import_stores(config, con, jobs)
+            print_import_reports(reports, {cfg.name: rng for cfg, rng in jobs}, {store.name: store})
             if not reports[0].ok:
                 return 1
             if attempt == "First import":
-                pending = list_orders(
-                    con, stores=[store.name], pending_statuses={store.name: store.pending_statuses}
-                )
+                pending = api.pending_orders(config, con)
                 print_orders(
                     pending[:15],
                     title=f"Pending orders: the oldest 15 of {len(pending)}",

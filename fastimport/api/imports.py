@@ -1,0 +1,146 @@
+"""Import side of the library API: open the store, plan ranges per store, import, list orders."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from fastimport.catalog import CatalogReport
+from fastimport.config import Config, StoreConfig
+from fastimport.errors import FastImportError
+from fastimport.importer import DEFAULT_BATCH_ORDERS, ImportReport, ProgressCallback, run_imports
+from fastimport.ranges import ImportRange, RangeRequest, parse_bound
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def connect(config: Config) -> Connection:
+    """Open the configured store (creating and migrating it if needed); close it when done."""
+    from fastimport.store import connect as open_store
+
+    return open_store(config.database)
+
+
+def selected_stores(config: Config, names: Sequence[str] | None = None) -> list[StoreConfig]:
+    """The named stores (every configured store when ``names`` is empty), or a ConfigError."""
+    return [config.store(n) for n in names] if names else list(config.stores)
+
+
+def plan_imports(
+    config: Config,
+    con: Connection,
+    request: RangeRequest,
+    stores: Sequence[str] | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> list[tuple[StoreConfig, ImportRange]]:
+    """Each store with its exact range: local days in its time zone, or its own incremental watermark."""
+    from fastimport.store import imports
+
+    planned = []
+    for cfg in selected_stores(config, stores):
+        watermark = None
+        if request.kind == "incremental":
+            store_id = imports.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
+            watermark = imports.watermark(con, store_id)
+        rng = request.resolve(
+            cfg.zone, watermark=watermark, overlap=dt.timedelta(minutes=cfg.overlap_minutes), now=now
+        )
+        planned.append((cfg, rng))
+    return planned
+
+
+async def import_stores_async(
+    config: Config,
+    con: Connection,
+    request: RangeRequest | Sequence[tuple[StoreConfig, ImportRange]],
+    *,
+    stores: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+    batch_orders: int | None = None,
+) -> list[ImportReport]:
+    """Import the requested range from every selected store at once; one report per store.
+
+    A store that fails (shop down, bad credentials) has ``ok=False`` and a plain-words ``error``;
+    the others carry on, and whatever was stored before a failure is kept.
+    """
+    jobs = plan_imports(config, con, request, stores) if isinstance(request, RangeRequest) else list(request)
+    if batch_orders is None:
+        batch_orders = int(os.environ.get("FASTIMPORT_BATCH_ORDERS", DEFAULT_BATCH_ORDERS))
+    return await run_imports(con, jobs, progress=progress, batch_orders=batch_orders)
+
+
+def import_stores(
+    config: Config,
+    con: Connection,
+    request: RangeRequest | Sequence[tuple[StoreConfig, ImportRange]],
+    *,
+    stores: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+    batch_orders: int | None = None,
+) -> list[ImportReport]:
+    """:func:`import_stores_async` for code without an event loop (scripts, the command line)."""
+    _no_running_loop("import_stores", "import_stores_async")
+    return asyncio.run(
+        import_stores_async(config, con, request, stores=stores, progress=progress, batch_orders=batch_orders)
+    )
+
+
+def sync_catalog(config: Config, con: Connection, stores: Sequence[str] | None = None) -> list[CatalogReport]:
+    """Pull each store's products (with variations) and customers, to flag unknown ones."""
+    _no_running_loop("sync_catalog", "sync_catalog_async")
+    return asyncio.run(sync_catalog_async(config, con, stores))
+
+
+async def sync_catalog_async(
+    config: Config, con: Connection, stores: Sequence[str] | None = None
+) -> list[CatalogReport]:
+    from fastimport.catalog import sync_catalog as sync_one
+
+    return [await sync_one(con, cfg) for cfg in selected_stores(config, stores)]
+
+
+def pending_orders(
+    config: Config, con: Connection, stores: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Orders awaiting processing (local state pending or prepared, shop status pending), oldest first."""
+    from fastimport.store.queries import list_orders
+
+    chosen = selected_stores(config, stores)
+    return list_orders(
+        con, stores=[s.name for s in chosen], pending_statuses={s.name: s.pending_statuses for s in chosen}
+    )
+
+
+def stored_orders(
+    config: Config,
+    con: Connection,
+    stores: Sequence[str] | None = None,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every stored order, whatever its state; ``since``/``until`` are dates local to the first store."""
+    from fastimport.store.queries import list_orders
+
+    chosen = selected_stores(config, stores)
+    zone = chosen[0].zone
+    return list_orders(
+        con,
+        stores=[s.name for s in chosen],
+        since=parse_bound(since, zone, is_end=False) if since else None,
+        until=parse_bound(until, zone, is_end=True) if until else None,
+    )
+
+
+def _no_running_loop(name: str, instead: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise FastImportError(f"{name}() cannot run inside an event loop: await {instead}() there")

@@ -1,0 +1,83 @@
+"""What every command shares: exit codes, JSON output, the store session, usage errors.
+
+Exit codes are a contract for batch jobs: 0 success, 1 a failure the user must act on (one
+plain-words line on stderr), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from fastimport.config import Config, load_config
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from fastimport.print.config import PrinterConfig
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class Session:
+    """One command's configuration and store connection, opened on first use and closed by ``main``.
+
+    It also serves the print commands as their context (``.con``, ``.printers``).
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.args.config)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            from fastimport.api.imports import connect
+
+            self._con = connect(self.config)
+        return self._con
+
+    @cached_property
+    def printers(self) -> Sequence[PrinterConfig]:
+        from fastimport.api.printing import configured_printers
+
+        return configured_printers(self.config)
+
+    def close(self) -> None:
+        """Close the store (DuckDB folds its log into the file on the way out)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+Handler = Callable[[argparse.Namespace, Session], int]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+
+
+def output(args: argparse.Namespace, value: Any, text: Callable[[], None]) -> None:
+    """``--json``: the value on stdout; otherwise the human-readable text."""
+    if getattr(args, "json", False):
+        print_json(value)
+    else:
+        text()
+
+
+def usage(message: str) -> SystemExit:
+    print(f"fastimport: {message}", file=sys.stderr)
+    return SystemExit(EXIT_USAGE)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
