@@ -80,7 +80,9 @@ def test_a_minimal_store_takes_the_platform_defaults(described: Platform) -> Non
     assert store.per_page == described.page_size.default
     assert store.pending_statuses == described.pending_statuses
     too_big = {**minimal_table(described), "per_page": described.page_size.maximum + 1}
-    with pytest.raises(ConfigError, match=r"stores\[0\] \('eshop'\)\.per_page must be a whole number at most"):
+    with pytest.raises(
+        ConfigError, match=r"stores\[0\] \('eshop'\)\.per_page must be a whole number at most"
+    ):
         store_of(too_big)
     for key in described.secret_keys:
         missing = {k: v for k, v in minimal_table(described).items() if k != key}
