@@ -132,7 +132,7 @@ def _ready_batch(job: Job) -> tuple[pa.Table, pa.Table, str]:
 
 
 def _page_spec() -> Any:
-    from fastimport.io.woocommerce_spec import WOOCOMMERCE_PAGE
+    from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
 
     return WOOCOMMERCE_PAGE
 

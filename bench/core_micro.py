@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from fastimport._core_shared import content_hash
 from fastimport.core import load_core
-from fastimport.io.woocommerce_spec import WOOCOMMERCE_PAGE
+from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
 
 
 def make_order(rng: random.Random, oid: int) -> dict[str, Any]:

@@ -9,7 +9,8 @@ import aiohttp
 import duckdb
 
 from fastimport.config import StoreConfig
-from fastimport.io.connector import connector_for, fetcher_for
+from fastimport.io.connector import fetcher_for
+from fastimport.io.registry import connector_for
 from fastimport.store import imports, queries
 
 

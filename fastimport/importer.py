@@ -26,8 +26,9 @@ import pyarrow.compute as pc
 from fastimport.columns import CHANGED, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
 from fastimport.errors import FastImportError, ParseError
-from fastimport.io.connector import Connector, Page, adjuster, connector_for, fetcher_for
+from fastimport.io.connector import Connector, Page, adjuster, fetcher_for
 from fastimport.io.fetcher import Fetcher
+from fastimport.io.registry import connector_for
 from fastimport.ranges import ImportRange
 from fastimport.store import imports as store
 from fastimport.store import raw as raw_payloads

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from fastimport.config import PENDING_BY_PLATFORM
+from fastimport.io.registry import platform as platform_described
 from fastimport.sim.platforms import platform_status
 from tests.conftest import PLATFORMS, SECRET_OF, ShopFactory, subprocess_env, write_config_file
 from tests.test_import import WEEK_END, WEEK_START, truth_ids
@@ -74,9 +74,9 @@ async def test_import_json_contract_and_pending(
     code, out, _ = await fastimport("--config", str(config), "pending", "--json", cwd=tmp_path)
     assert code == 0
     pending = orjson.loads(out)
-    expected = [o for o in shop.truth() if o["status"] in PENDING_BY_PLATFORM[platform]]
+    expected = [o for o in shop.truth() if o["status"] in platform_described(platform).pending_statuses]
     assert {platform_status(platform, s) for s in ("processing", "on-hold")} <= set(
-        PENDING_BY_PLATFORM[platform]
+        platform_described(platform).pending_statuses
     )
     assert len(pending) == len(expected) > 0
     first = pending[0]

@@ -8,6 +8,7 @@ import pytest
 
 from fastimport.config import load_config
 from fastimport.errors import ConfigError
+from fastimport.io.shopify.config import ShopifyStore
 
 GOOD = """
 [database]
@@ -77,3 +78,55 @@ def test_credentials_come_from_the_environment(tmp_path: Path, monkeypatch: pyte
 def test_unknown_store_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no store named 'paris'"):
         load_config(write(tmp_path, GOOD)).store("paris")
+
+
+def test_an_unknown_key_in_a_store_is_named_with_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD + "per_pgae = 50\n"))
+    message = str(err.value)
+    assert message.startswith("stores[0] ('eshop-lyon').per_pgae is not a known key (known keys: ")
+    assert "per_page" in message and "secret_env" in message and "auth" in message
+    assert err.value.key == "stores[0] ('eshop-lyon').per_pgae"
+
+
+def test_another_platforms_key_is_not_a_known_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\('eshop-lyon'\)\.token_env is not a known key"):
+        load_config(write(tmp_path, GOOD + 'token_env = "SHOPIFY_TOKEN"\n'))
+
+
+SHOPIFY = """
+[database]
+path = "till.duckdb"
+
+[[stores]]
+name = "eshop-paris"
+platform = "shopify"
+url = "https://paris.myshopify.com"
+timezone = "Europe/Paris"
+token_env = "SHOPIFY_TOKEN"
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('mode = "fast"', "stores[0] ('eshop-paris').mode must be one of auto, bulk, rest (got 'fast')"),
+        ('api_version = "v1"', "stores[0] ('eshop-paris').api_version must look like \"2025-07\" (got 'v1')"),
+        ("per_page = 251", "stores[0] ('eshop-paris').per_page must be a whole number at most 250 (got 251)"),
+        ('token_env = ""', "stores[0] ('eshop-paris').token_env must be a non-empty string (got '')"),
+    ],
+)
+def test_a_bad_platform_option_is_named(tmp_path: Path, line: str, message: str) -> None:
+    text = SHOPIFY.replace('token_env = "SHOPIFY_TOKEN"\n', "") + (
+        "" if "token_env" in line else 'token_env = "T"\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text + line + "\n"))
+    assert str(err.value) == message
+
+
+def test_platform_options_take_their_defaults(tmp_path: Path) -> None:
+    store = load_config(write(tmp_path, SHOPIFY)).store(None)
+    assert (store.per_page, store.pending_statuses) == (250, ("paid", "authorized", "partially_paid"))
+    assert isinstance(store, ShopifyStore)
+    assert (store.api_version, store.mode) == ("2025-07", "auto")

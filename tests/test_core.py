@@ -22,7 +22,7 @@ from fastimport import core
 from fastimport._core_shared import content_hash
 from fastimport.columns import CHANGED, NEW, REPEAT, UNCHANGED, FieldSpec, PageSpec
 from fastimport.errors import ParseError
-from fastimport.io.woocommerce_spec import WOOCOMMERCE_PAGE
+from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = core.load_core("native")

@@ -13,9 +13,10 @@ import pytest
 
 from fastimport.config import StoreConfig
 from fastimport.errors import FetchError
-from fastimport.io import shopify_bulk
-from fastimport.io.connector import PushBack, connector_for
 from fastimport.io.fetcher import Fetcher
+from fastimport.io.pushback import PushBack
+from fastimport.io.registry import connector_for
+from fastimport.io.shopify import bulk as shopify_bulk
 from fastimport.store import connect
 from tests.conftest import ShopFactory, config_for
 from tests.test_import import WEEK_END, WEEK_START, run_import, whole_window
@@ -157,11 +158,17 @@ async def test_a_failed_bulk_job_stops_with_a_clear_message(
 
 
 def test_shopify_windows_cover_the_range_without_gaps() -> None:
-    from fastimport.io.shopify import ShopifyConnector
+    from fastimport.io.shopify.config import ShopifyStore
+    from fastimport.io.shopify.connector import ShopifyConnector
     from fastimport.ranges import ImportRange
 
-    store = StoreConfig(
-        "s", "shopify", "https://x.myshopify.com", "Europe/Paris", token_env="T", concurrency=4
+    store = ShopifyStore(
+        name="s",
+        platform="shopify",
+        url="https://x.myshopify.com",
+        timezone="Europe/Paris",
+        token_env="T",
+        concurrency=4,
     )
     connector = ShopifyConnector.__new__(ShopifyConnector)
     connector.store = store

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fastimport.io.woocommerce_push import StockUpdate, batches
+from fastimport.io.pushback import StockLevel
+from fastimport.io.woocommerce.push import batches
 from fastimport.processing import credit, invoicing, lifecycle, shipping, stock
 from fastimport.processing.push import push_stock
 from fastimport.processing.settings import load_settings
@@ -21,8 +22,8 @@ def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_batches_hold_at_most_100_and_variations_go_to_their_parent() -> None:
-    updates = [StockUpdate(i, 0, 1) for i in range(1, 251)] + [
-        StockUpdate(900, 900 + i, 2) for i in range(1, 131)
+    updates = [StockLevel(i, 0, None, 1) for i in range(1, 251)] + [
+        StockLevel(900, 900 + i, None, 2) for i in range(1, 131)
     ]
     plan = batches(updates)
     assert [len(items) for _, items in plan] == [100, 100, 50, 100, 30]

@@ -12,18 +12,19 @@ The contract, in the order an import uses it:
    shop-local dates to UTC, a status derived from several fields, amounts after refunds), on the
    parsed columns, before the range filter and the dedup;
 4. ``catalog`` / ``customers`` read the articles and customers for the unknown-article checks;
-5. push-backs (:class:`PushBack`): stock, status and tracking written back to the shop.
+5. push-backs (:class:`fastimport.io.pushback.PushBack`): stock, status and tracking written
+   back to the shop.
 
-Adding a platform is one module with a class following :class:`Connector`, and one line in
-``CONNECTORS``.
+Each platform package (``fastimport/io/<platform>/``) holds its connector, and its
+:class:`~fastimport.io.platform.Platform` description names it; :mod:`fastimport.io.registry`
+builds the one a store needs (``connector_for``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 import pyarrow as pa
@@ -64,9 +65,12 @@ class Customer:
 
 
 class Connector(Protocol):
-    platform: str
     page_spec: PageSpec
-    store: StoreConfig
+
+    @property
+    def store(self) -> StoreConfig:
+        """The store's configuration (its platform's StoreConfig subclass)."""
+        ...
 
     def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
         """Every page of orders in the range, each order at least once despite page drift."""
@@ -86,26 +90,6 @@ class Adjusting(Protocol):
         ...
 
 
-@runtime_checkable
-class PushBack(Protocol):
-    """Writes back to the shop; each raises FetchError (or a child) in plain words when refused."""
-
-    async def set_stock(self, fetcher: Fetcher, sku: str, quantity: int) -> None:
-        """Set the absolute stock of the article with this SKU."""
-        ...
-
-    async def set_status(self, fetcher: Fetcher, order_id: int, status: str) -> None:
-        """Move the order to a platform status (a WooCommerce status, Shopify "cancelled" / "closed",
-        a PrestaShop order state id)."""
-        ...
-
-    async def set_tracking(
-        self, fetcher: Fetcher, order_id: int, number: str, company: str | None = None, url: str | None = None
-    ) -> None:
-        """Attach a parcel tracking number to the order (marks it shipped where the platform does)."""
-        ...
-
-
 def adjuster(connector: Connector) -> Callable[[pa.Table, pa.Table], tuple[pa.Table, pa.Table]]:
     """The connector's finishing step for parsed pages if it has one, else the identity.
 
@@ -120,14 +104,6 @@ def _unchanged(orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
     return orders, lines
 
 
-# platform -> "module:Class"; imported on first use so a store only loads its own platform.
-CONNECTORS: dict[str, str] = {
-    "woocommerce": "fastimport.io.woocommerce:WooCommerceConnector",
-    "shopify": "fastimport.io.shopify:ShopifyConnector",
-    "prestashop": "fastimport.io.prestashop:PrestaShopConnector",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Fee:
     name: str | None
@@ -140,7 +116,7 @@ class Fee:
 class Buyer:
     """What an order's stored payload says about invoicing it beyond the stored columns.
 
-    Read by each platform's mapping module (``BUYERS``), from the raw JSON kept at import:
+    Read by each platform's ``Platform.buyer`` from the raw JSON kept at import:
     the invoicing room never learns a platform's field names.
     """
 
@@ -155,31 +131,6 @@ class Buyer:
     email: str | None = None
     shipping_tax: str | None = None  # None: the shop does not say, derive it from the totals
     fees: tuple[Fee, ...] = ()
-
-
-# platform -> "module:function" reading a Buyer from one order's raw JSON.
-BUYERS: dict[str, str] = {
-    "woocommerce": "fastimport.io.woocommerce_spec:buyer",
-    "shopify": "fastimport.io.shopify_spec:buyer",
-    "prestashop": "fastimport.io.prestashop_spec:buyer",
-}
-
-
-def buyer_of(platform: str, payload: bytes) -> Buyer:
-    module_name, _, name = BUYERS[platform].partition(":")
-    read: Callable[[bytes], Buyer] = getattr(importlib.import_module(module_name), name)
-    return read(payload)
-
-
-def connector_for(store: StoreConfig, **options: Any) -> Connector:
-    target = CONNECTORS.get(store.platform)
-    if target is None:
-        raise ValueError(f"unknown platform {store.platform!r}")
-    module_name, _, class_name = target.partition(":")
-    module = importlib.import_module(module_name)
-    factory: Any = getattr(module, class_name)
-    connector: Connector = factory(store, **options)
-    return connector
 
 
 def fetcher_for(store: StoreConfig, http: aiohttp.ClientSession) -> Fetcher:

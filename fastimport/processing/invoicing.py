@@ -27,7 +27,8 @@ import pyarrow as pa
 
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
-from fastimport.io.connector import Buyer, buyer_of
+from fastimport.io.connector import Buyer
+from fastimport.io.registry import buyer_of
 from fastimport.processing import chain, money, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.settings import ProcessingSettings

@@ -7,15 +7,14 @@ from typing import Any
 
 import duckdb
 
-from fastimport.config import Config, StoreConfig
-from fastimport.errors import FetchError
-from fastimport.io.fetcher import Fetcher
+from fastimport.config import Config
 from fastimport.processing import stock
 
 
 def push_stock(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
     from fastimport.io.connector import fetcher_for
-    from fastimport.io.woocommerce_push import StockUpdate, WooCommercePush, session
+    from fastimport.io.pushback import StockLevel, push_stock, session
+    from fastimport.io.registry import push_back_for
 
     stock.ensure_initial_levels(con)
     plan = stock.push_plan(con)
@@ -28,18 +27,11 @@ def push_stock(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
                 cfg = config.store(names[store_id])
                 items = [p for p in plan if p.store_id == store_id]
                 by_key = {(p.product_id, p.variation_id): p for p in items}
-                fetcher = fetcher_for(cfg, http)
-                if cfg.platform != "woocommerce":
-                    results.extend(await _push_one_by_one(cfg, fetcher, items))
-                    continue
-                pusher = WooCommercePush(cfg, fetcher)
-                answers = await pusher.push_stock(
-                    [StockUpdate(p.product_id, p.variation_id, p.level) for p in items]
-                )
+                levels = [StockLevel(p.product_id, p.variation_id, p.sku, p.level) for p in items]
+                # Batched where the platform offers it, else one call per SKU.
+                answers = await push_stock(push_back_for(cfg), fetcher_for(cfg, http), levels)
                 for a in answers:
-                    results.append(
-                        (by_key[(a.update.product_id, a.update.variation_id)], a.accepted, a.error)
-                    )
+                    results.append((by_key[(a.item.product_id, a.item.variation_id)], a.accepted, a.error))
 
     if plan:
         asyncio.run(run())
@@ -59,25 +51,3 @@ def push_stock(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
             for r in accepted
         ],
     }  # fmt: skip
-
-
-async def _push_one_by_one(
-    cfg: StoreConfig, fetcher: Fetcher, items: list[stock.PushItem]
-) -> list[tuple[stock.PushItem, bool, str | None]]:
-    """Platforms without a batch endpoint for stock (Shopify, PrestaShop): one call per article, by SKU."""
-    from fastimport.io.connector import PushBack, connector_for
-
-    connector = connector_for(cfg)
-    out: list[tuple[stock.PushItem, bool, str | None]] = []
-    for item in items:
-        if not isinstance(connector, PushBack):
-            out.append((item, False, f"fastimport cannot write stock back to {cfg.platform} shops"))
-        elif not item.sku:
-            out.append((item, False, "the article has no SKU, which this platform needs to find it"))
-        else:
-            try:
-                await connector.set_stock(fetcher, item.sku, item.level)
-                out.append((item, True, None))
-            except FetchError as exc:
-                out.append((item, False, exc.message))
-    return out

@@ -153,26 +153,21 @@ def _record(
 async def _push(
     config: Config, order: lifecycle.OrderRef, carrier: str, tracking: str | None, number: str
 ) -> None:
-    """Tell the shop: WooCommerce gets an order note with the tracking and the status "completed";
-    Shopify and PrestaShop get the tracking through their own calls (a fulfillment, the order's carrier row).
-    """
-    from fastimport.io.connector import PushBack, connector_for, fetcher_for
-    from fastimport.io.woocommerce_push import WooCommercePush, session
+    """Tell the shop, the best way its platform offers (a note to the buyer and a "shipped" status, or
+    the tracking number on a fulfillment or carrier row)."""
+    from fastimport.io.connector import fetcher_for
+    from fastimport.io.pushback import notify_shipped, session
+    from fastimport.io.registry import push_back_for
 
     store = config.store(order.store)
+    message = f"Votre commande a été expédiée ({carrier})"
+    message += f" : numéro de suivi {tracking}." if tracking else "."
     async with session() as http:
-        fetcher = fetcher_for(store, http)
-        if store.platform == "woocommerce":
-            push = WooCommercePush(store, fetcher)
-            note = f"Votre commande a été expédiée ({carrier})"
-            note += f" : numéro de suivi {tracking}." if tracking else "."
-            await push.add_note(order.order_id, f"{note} Bon de livraison {number}.")
-            await push.set_status(order.order_id, "completed")
-            return
-        connector = connector_for(store)
-        if not isinstance(connector, PushBack):
-            raise ProcessingError(
-                f"store '{store.name}': fastimport cannot write back to {store.platform} shops"
-            )
-        if tracking:
-            await connector.set_tracking(fetcher, order.order_id, tracking, company=carrier)
+        await notify_shipped(
+            push_back_for(store),
+            fetcher_for(store, http),
+            order.order_id,
+            carrier=carrier,
+            tracking=tracking,
+            message=f"{message} Bon de livraison {number}.",
+        )

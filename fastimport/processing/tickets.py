@@ -25,6 +25,7 @@ import duckdb
 import orjson
 
 from fastimport import __version__
+from fastimport.io.registry import display_name
 from fastimport.print.documents import (
     CreditNoteTicket,
     DeliveryLine,
@@ -43,7 +44,6 @@ SOFTWARE_NAME = "fastimport"
 SOFTWARE_VERSION = __version__
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-PLATFORM_NAMES = {"woocommerce": "WooCommerce", "shopify": "Shopify", "prestashop": "PrestaShop"}
 CREDIT_NOTE_TERMS = "Avoir à valoir ou remboursé par le moyen de paiement d'origine."
 
 
@@ -297,7 +297,7 @@ def preparation_slip(
     return PreparationSlip(
         order_number=str(o[5] or o[4]),
         store=str(o[1]),
-        source_platform=PLATFORM_NAMES.get(str(o[2]), str(o[2])),
+        source_platform=display_name(str(o[2])),
         order_date=_local(o[6], zone),
         imported_at=_local(o[7], zone),
         customer_name=customer,

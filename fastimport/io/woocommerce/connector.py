@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 
-from fastimport.config import StoreConfig
 from fastimport.errors import AuthError, FetchError, TransientFetchError
-from fastimport.io import oauth1
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
-from fastimport.io.woocommerce_spec import WOOCOMMERCE_PAGE
+from fastimport.io.woocommerce import oauth1
+from fastimport.io.woocommerce.config import WooCommerceStore
+from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
 from fastimport.ranges import ImportRange
 
 API_PATH = "/wp-json/wc/v3"
@@ -36,7 +36,7 @@ class WooCommerceConnector:
     platform = "woocommerce"
     page_spec = WOOCOMMERCE_PAGE
 
-    def __init__(self, store: StoreConfig) -> None:
+    def __init__(self, store: WooCommerceStore) -> None:
         self.store = store
         self.key, self.secret = store.credentials()
         self.api = store.url + API_PATH

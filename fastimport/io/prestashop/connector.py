@@ -20,11 +20,11 @@ from xml.sax.saxutils import escape
 import orjson
 import pyarrow as pa
 
-from fastimport.config import StoreConfig
 from fastimport.errors import AuthError, FetchError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
-from fastimport.io.prestashop_spec import PRESTASHOP_PAGE, adjust_prestashop
+from fastimport.io.prestashop.config import PrestaShopStore
+from fastimport.io.prestashop.spec import PRESTASHOP_PAGE, adjust_prestashop
 from fastimport.ranges import ImportRange
 
 MAX_PASSES = 3
@@ -39,7 +39,7 @@ class PrestaShopConnector:
     platform = "prestashop"
     page_spec = PRESTASHOP_PAGE
 
-    def __init__(self, store: StoreConfig) -> None:
+    def __init__(self, store: PrestaShopStore) -> None:
         self.store = store
         self.key = store.secret("key_env")
         self.api = store.url + "/api"

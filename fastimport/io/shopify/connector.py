@@ -28,11 +28,11 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from fastimport.config import StoreConfig
 from fastimport.errors import AuthError, FetchError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
-from fastimport.io.shopify_spec import SHOPIFY_PAGE, adjust_shopify
+from fastimport.io.shopify.config import ShopifyStore
+from fastimport.io.shopify.spec import SHOPIFY_PAGE, adjust_shopify
 from fastimport.ranges import ImportRange
 
 CALL_LIMIT = "X-Shopify-Shop-Api-Call-Limit"
@@ -97,7 +97,7 @@ class ShopifyConnector:
     platform = "shopify"
     page_spec = SHOPIFY_PAGE
 
-    def __init__(self, store: StoreConfig, pacer: BucketPacer | None = None) -> None:
+    def __init__(self, store: ShopifyStore, pacer: BucketPacer | None = None) -> None:
         self.store = store
         self.token = store.secret("token_env")
         self.api = f"{store.url}/admin/api/{store.api_version}"
@@ -202,7 +202,7 @@ class ShopifyConnector:
         total = await self.count(fetcher, rng.start, rng.end, rng.field)
         mode = self.store.mode
         if mode == "bulk" or (mode == "auto" and total > BULK_ABOVE):
-            from fastimport.io.shopify_bulk import bulk_pages
+            from fastimport.io.shopify.bulk import bulk_pages
 
             self.mode_used = "bulk"
             async for page in bulk_pages(self, fetcher, rng):

@@ -23,7 +23,7 @@ from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.ranges import ImportRange
 
 if TYPE_CHECKING:
-    from fastimport.io.shopify import ShopifyConnector
+    from fastimport.io.shopify.connector import ShopifyConnector
 
 POLL_SECONDS = 1.0
 MAX_WAIT_SECONDS = 6 * 3600.0

@@ -1,0 +1,20 @@
+"""Shopify as fastimport knows it (named in :mod:`fastimport.io.registry`)."""
+
+from __future__ import annotations
+
+from fastimport.io.platform import Platform
+from fastimport.io.shopify.config import PAGE_SIZE, PENDING_STATUSES, ShopifyStore
+from fastimport.io.shopify.connector import ShopifyConnector
+from fastimport.io.shopify.spec import buyer
+
+PLATFORM = Platform(
+    name="shopify",
+    display_name="Shopify",
+    store=ShopifyStore,
+    connector=ShopifyConnector,
+    push_back=ShopifyConnector,  # the tracking number fulfils the order: no separate notice
+    buyer=buyer,
+    pending_statuses=PENDING_STATUSES,
+    page_size=PAGE_SIZE,
+    secret_keys=("token_env",),
+)
