@@ -21,6 +21,7 @@ from fastimport.processing import chain, money
 from fastimport.processing.invoicing import Document, DocumentsHook, Issued, record_settings, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.processing.stock import book_documents
+from fastimport.store.db import transaction
 
 
 def parse_lines(spec: list[str] | None) -> dict[int, int | None] | None:
@@ -53,15 +54,10 @@ def credit_note(
     if not reason or not reason.strip():
         raise ProcessingError("a credit note needs a reason (--reason)")
     record_settings(con, settings, key, actor)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         issued = _credit(con, settings, key, invoice_number, reason.strip(), lines, actor)
         if on_documents is not None:
             on_documents(con, [issued.number])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return issued
 
 

@@ -32,6 +32,7 @@ from fastimport.processing import chain, money, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.store import raw
+from fastimport.store.db import transaction
 
 # Beyond this gap between the shop's total and its lines, it is not rounding: refuse, in plain words.
 MAX_ADJUSTMENT_CENTS = 5
@@ -233,65 +234,66 @@ def _invoice_chunk(
         }
     )
     con.register("chunk_keys", keys)
-    con.execute("BEGIN TRANSACTION")
     try:
-        issued_at = now or dt.datetime.now(dt.UTC)
-        issued_us = chain.epoch_us(issued_at)
-        headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
-        lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-        for row in con.execute(_LINES_SQL).fetchall():
-            lines_by_order.setdefault((row[0], row[1]), []).append(row)
-        found = {(int(h[1]), int(h[2])) for h in headers}
-        for sid, oid in chunk:
-            if (sid, oid) not in found:
-                report.refused.append(Refused(stores.get(sid, ("?",))[0], oid, "no such order"))
-        docs: list[Document] = []
-        heads: dict[str, list[Any]] = {}
-        for h in headers:
-            store_name, zone = stores[int(h[1])]
-            reason = _refusal(h, allow_unpaid)
-            if reason is None:
-                try:
-                    doc = _build_invoice(
-                        h, lines_by_order.get((h[1], h[2]), []), class_rates, store_name, seller_json, actor
-                    )
-                except ProcessingError as exc:
-                    reason = exc.message
-            if reason is not None:
-                report.refused.append(Refused(store_name, int(h[2]), reason))
-                continue
-            series = settings.series.format(year=issued_at.astimezone(zone).year, store=store_name)
-            state = heads.get(series)
-            if state is None:
-                state = heads[series] = [*chain.head(con, series), 0]
-            state[0] += 1
-            doc.header["series"] = series
-            doc.header["seq"] = state[0]
-            doc.header["number"] = f"{series}-{state[0]:06d}"
-            doc.header["issued_at"] = issued_us
-            doc.header["prev_signature"] = state[1]
-            doc.signature = state[1] = chain.sign(key, state[1], doc.canonical())
-            doc.store_id = int(h[1])
-            docs.append(doc)
-        if docs:
-            first_id = write_documents(con, docs)
-            _after_invoices(con, first_id, first_id + len(docs) - 1, actor)
-            for series, (seq, sig, _) in heads.items():
-                chain.set_head(con, series, "invoice", seq, sig)
-            chain.journal(
-                con,
-                key,
-                "invoice",
-                actor,
-                f"{docs[0].header['number']} .. {docs[-1].header['number']}",
-                {"count": len(docs), "total_ttc": money.cents(sum(d.header["total_ttc"] for d in docs))},
-            )
-            if on_documents is not None:
-                on_documents(con, [d.header["number"] for d in docs])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            issued_at = now or dt.datetime.now(dt.UTC)
+            issued_us = chain.epoch_us(issued_at)
+            headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
+            lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+            for row in con.execute(_LINES_SQL).fetchall():
+                lines_by_order.setdefault((row[0], row[1]), []).append(row)
+            found = {(int(h[1]), int(h[2])) for h in headers}
+            for sid, oid in chunk:
+                if (sid, oid) not in found:
+                    report.refused.append(Refused(stores.get(sid, ("?",))[0], oid, "no such order"))
+            docs: list[Document] = []
+            heads: dict[str, list[Any]] = {}
+            for h in headers:
+                store_name, zone = stores[int(h[1])]
+                reason = _refusal(h, allow_unpaid)
+                if reason is None:
+                    try:
+                        doc = _build_invoice(
+                            h,
+                            lines_by_order.get((h[1], h[2]), []),
+                            class_rates,
+                            store_name,
+                            seller_json,
+                            actor,
+                        )
+                    except ProcessingError as exc:
+                        reason = exc.message
+                if reason is not None:
+                    report.refused.append(Refused(store_name, int(h[2]), reason))
+                    continue
+                series = settings.series.format(year=issued_at.astimezone(zone).year, store=store_name)
+                state = heads.get(series)
+                if state is None:
+                    state = heads[series] = [*chain.head(con, series), 0]
+                state[0] += 1
+                doc.header["series"] = series
+                doc.header["seq"] = state[0]
+                doc.header["number"] = f"{series}-{state[0]:06d}"
+                doc.header["issued_at"] = issued_us
+                doc.header["prev_signature"] = state[1]
+                doc.signature = state[1] = chain.sign(key, state[1], doc.canonical())
+                doc.store_id = int(h[1])
+                docs.append(doc)
+            if docs:
+                first_id = write_documents(con, docs)
+                _after_invoices(con, first_id, first_id + len(docs) - 1, actor)
+                for series, (seq, sig, _) in heads.items():
+                    chain.set_head(con, series, "invoice", seq, sig)
+                chain.journal(
+                    con,
+                    key,
+                    "invoice",
+                    actor,
+                    f"{docs[0].header['number']} .. {docs[-1].header['number']}",
+                    {"count": len(docs), "total_ttc": money.cents(sum(d.header["total_ttc"] for d in docs))},
+                )
+                if on_documents is not None:
+                    on_documents(con, [d.header["number"] for d in docs])
     finally:
         con.unregister("chunk_keys")
     for d in docs:
@@ -533,13 +535,8 @@ def record_settings(
     row = chain.one(con, "SELECT detail FROM journal WHERE kind = 'setting_change' ORDER BY seq DESC LIMIT 1")
     if row and orjson.loads(row[0]).get("settings") == fingerprint:
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         chain.journal(con, key, "setting_change", actor, None, {"settings": fingerprint})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def refused_message(refused: Iterable[Refused]) -> str:

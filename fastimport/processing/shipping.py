@@ -20,6 +20,7 @@ from fastimport.errors import FastImportError, ProcessingError
 from fastimport.processing import chain, lifecycle
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
+from fastimport.store.db import transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,7 @@ def _record(
     series = settings.delivery_series.format(
         year=now.astimezone(ZoneInfo(str(info[2]))).year, store=order.store
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         seq, _ = chain.head(con, series)
         seq += 1
         number = f"{series}-{seq:06d}"
@@ -143,10 +143,6 @@ def _record(
         lifecycle.move(con, order, "shipped", actor, f"shipped with {carrier_name}, delivery note {number}")
         if on_documents is not None:
             on_documents(con, [number])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return number, carrier_name
 
 
