@@ -17,7 +17,7 @@ import duckdb
 
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
-from fastimport.processing import chain, money
+from fastimport.processing import chain, money, numbering
 from fastimport.processing.invoicing import Document, DocumentsHook, Issued, record_settings, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.processing.stock import book_documents
@@ -154,14 +154,16 @@ def _credit(
     total_vat = sum(line[11] for line in lines)
     now = dt.datetime.now(dt.UTC)
     store_name = str(inv[3])
-    series = settings.credit_series.format(year=now.astimezone(ZoneInfo(str(inv[4]))).year, store=store_name)
+    series = numbering.series_for(
+        settings.credit_series, year=now.astimezone(ZoneInfo(str(inv[4]))).year, store=store_name
+    )
     seq, prev = chain.head(con, series)
     seq += 1
     header = {
         "kind": "credit_note",
         "series": series,
         "seq": seq,
-        "number": f"{series}-{seq:06d}",
+        "number": numbering.document_number(series, seq),
         "issued_at": chain.epoch_us(now),
         "store": store_name,
         "order_id": int(inv[5]),

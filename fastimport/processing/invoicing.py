@@ -28,7 +28,7 @@ import pyarrow as pa
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
 from fastimport.io.connector import Buyer, buyer_of
-from fastimport.processing import chain, money, stock
+from fastimport.processing import chain, money, numbering, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.store import raw
@@ -266,14 +266,16 @@ def _invoice_chunk(
                 if reason is not None:
                     report.refused.append(Refused(store_name, int(h[2]), reason))
                     continue
-                series = settings.series.format(year=issued_at.astimezone(zone).year, store=store_name)
+                series = numbering.series_for(
+                    settings.series, year=issued_at.astimezone(zone).year, store=store_name
+                )
                 state = heads.get(series)
                 if state is None:
                     state = heads[series] = [*chain.head(con, series), 0]
                 state[0] += 1
                 doc.header["series"] = series
                 doc.header["seq"] = state[0]
-                doc.header["number"] = f"{series}-{state[0]:06d}"
+                doc.header["number"] = numbering.document_number(series, state[0])
                 doc.header["issued_at"] = issued_us
                 doc.header["prev_signature"] = state[1]
                 doc.signature = state[1] = chain.sign(key, state[1], doc.canonical())

@@ -15,6 +15,7 @@ import orjson
 
 from fastimport.config import Config
 from fastimport.errors import ConfigError
+from fastimport.processing import numbering
 
 # Mandatory on every invoice (CGI annexe II art. 242 nonies A, Code de commerce L441-9).
 SELLER_REQUIRED = ("name", "legal_form", "address", "siren", "siret", "vat_number")
@@ -176,7 +177,7 @@ def _pattern(table: dict[str, Any], key: str, default: str) -> str:
             f"invoicing.{key} must be a non-empty pattern like {default!r}", key=f"invoicing.{key}"
         )
     try:
-        value.format(year=2000, store="s")
+        numbering.series_for(value, year=2000, store="s")
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError(
             f"invoicing.{key} = {value!r}: only {{year}} and {{store}} may appear in braces",
