@@ -18,11 +18,11 @@ import duckdb
 
 from fastimport.errors import PrintError
 from fastimport.print.config import PrinterConfig
-from fastimport.print.documents import DOCUMENT_KINDS, Document
+from fastimport.print.content import DOCUMENT_KINDS, TicketContent
 from fastimport.print.queue import enqueue_document, utcnow
 from fastimport.store.db import transaction
 
-DocumentSource = Callable[[duckdb.DuckDBPyConnection, str], Document | None]
+DocumentSource = Callable[[duckdb.DuckDBPyConnection, str], TicketContent | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ class ReprintResult:
     printer: str
 
 
-def find_document(con: duckdb.DuckDBPyConnection, ref: str) -> Document:
+def find_document(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent:
     """The document ``ref`` from the registered sources (kinds already printed for it first)."""
     known = [
         str(r[0])

@@ -18,7 +18,8 @@ import duckdb
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain, money, numbering
-from fastimport.processing.invoicing import Document, DocumentsHook, Issued, record_settings, write_documents
+from fastimport.processing.invoicing import DocumentsHook, Issued, record_settings
+from fastimport.processing.records import FiscalRecord, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.processing.stock import book_documents
 from fastimport.store.db import transaction
@@ -186,7 +187,7 @@ def _credit(
         "actor": actor,
         "prev_signature": prev,
     }
-    doc = Document(header, lines, sorted(vat_by.values(), reverse=True), store_id=int(inv[2]))
+    doc = FiscalRecord(header, lines, sorted(vat_by.values(), reverse=True), store_id=int(inv[2]))
     doc.signature = chain.sign(key, prev, doc.canonical())
     first = write_documents(con, [doc])
     book_documents(con, first, first)

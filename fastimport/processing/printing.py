@@ -1,4 +1,7 @@
-"""Where processing meets the print room: tickets enqueued with their documents, slips, reprints.
+"""Where processing meets the print queue: tickets enqueued with their documents, slips, reprints.
+
+No ticket content is decided here (that is :mod:`fastimport.processing.tickets`), nor any
+layout (:mod:`fastimport.print.layout`): this module only says *when* tickets are queued.
 
 * :func:`ticket_hook` returns the ``on_documents`` hook that ``invoice_orders``,
   ``credit_note`` and ``ship`` call inside their transaction: the tickets are
@@ -25,7 +28,7 @@ import duckdb
 from fastimport.config import Config
 from fastimport.errors import ConfigError, ProcessingError
 from fastimport.print.config import PrinterConfig, parse_printers
-from fastimport.print.documents import Document, PreparationSlip
+from fastimport.print.content import PreparationSlip, TicketContent
 from fastimport.print.queue import JobInfo, PrintWorker, enqueue_document, list_jobs
 from fastimport.print.reprint import ReprintEvent, register_document_source, register_reprint_listener
 from fastimport.processing import chain, lifecycle, tickets
@@ -79,7 +82,7 @@ def ticket_hook(
     """The ``on_documents`` hook that enqueues the tickets of ``kind`` ("fiscal" or "delivery_note")."""
 
     def hook(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> None:
-        documents: list[Document]
+        documents: list[TicketContent]
         if kind == "delivery_note":
             notes = [tickets.delivery_note(con, settings, n) for n in numbers]
             documents = [d for d in notes if d is not None]
@@ -323,19 +326,19 @@ def _hooks_settings() -> ProcessingSettings:
     return _settings
 
 
-def _invoice_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _invoice_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.invoice_ticket(con, _hooks_settings(), ref)
 
 
-def _credit_note_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _credit_note_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.credit_note_ticket(con, _hooks_settings(), ref)
 
 
-def _delivery_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _delivery_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.delivery_note(con, _hooks_settings(), ref)
 
 
-def _slip_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _slip_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.slip_for_ref(con, _hooks_settings(), ref)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from fastimport.processing import chain, numbering
-from fastimport.processing.invoicing import HEADER_FIELDS
+from fastimport.processing.records import HEADER_FIELDS
 
 _HEADERS_SQL = """
 SELECT i.invoice_id, i.kind, i.series, i.seq, i.number, epoch_us(i.issued_at), s.name, i.order_id, i.order_number,
