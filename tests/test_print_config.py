@@ -97,3 +97,35 @@ def test_bad_values_name_the_key(raw: dict[str, Any], key: str, words: str) -> N
         parse_printers(raw)
     assert info.value.key == key
     assert words in str(info.value)
+
+
+def test_whole_numbers_may_be_text_as_before() -> None:
+    [printer] = parse_printers({"printer": {"kind": "network", "host": "x", "port": "9100", "columns": "32"}})
+    assert (printer.port, printer.columns) == (9100, 32)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "words"),
+    [
+        (
+            {"printer": {"kind": "network", "host": "x", "paper_check": "yes"}},
+            "printer.paper_check",
+            "true or false",
+        ),
+        (
+            {"printer": {"kind": "usb", "vendor_id": "0xzz", "product_id": 1}},
+            "printer.vendor_id",
+            "whole number",
+        ),
+        (
+            {"printer": {"host": "x"}},
+            "printer.kind",
+            "kind is missing (one of network, usb, serial, cups, file)",
+        ),
+    ],
+)
+def test_typed_table_errors_name_the_printer_and_key(raw: dict[str, Any], key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_printers(raw)
+    assert info.value.key == key
+    assert str(info.value).startswith("printer 'default': ") and words in str(info.value)

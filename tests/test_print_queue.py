@@ -22,7 +22,7 @@ import pytest
 
 from fastimport.cli.printing import add_print_commands
 from fastimport.print.config import PrinterConfig, parse_printers
-from fastimport.print.documents import Document, InvoiceTicket
+from fastimport.print.content import InvoiceTicket, TicketContent
 from fastimport.print.queue import PrintWorker, enqueue, enqueue_document, get_job, list_jobs, render_document
 from fastimport.print.reprint import (
     ReprintEvent,
@@ -224,7 +224,7 @@ def run_cli(ctx: Ctx, *argv: str) -> tuple[int, str]:
 @pytest.fixture
 def hooks() -> Iterator[list[ReprintEvent]]:
     clear_hooks()
-    invoices: dict[str, Document] = {f"FA-2026-{n:06d}": sample_invoice(n) for n in range(3)}
+    invoices: dict[str, TicketContent] = {f"FA-2026-{n:06d}": sample_invoice(n) for n in range(3)}
     events: list[ReprintEvent] = []
     register_document_source("invoice", lambda con, ref: invoices.get(ref))
     register_reprint_listener(events.append)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fastimport.config import parse_config
-from fastimport.print.documents import CreditNoteTicket, InvoiceTicket
+from fastimport.print.content import CreditNoteTicket, InvoiceTicket
 from fastimport.print.reprint import clear_hooks
 from fastimport.processing import tickets
 from fastimport.processing.settings import load_settings
@@ -170,3 +170,20 @@ async def test_control_bytes_from_the_shop_never_reach_the_printer(
     slip, invoice = ("\n".join(decode(t).lines) for t in tickets_bytes)
     assert "Client : Mariepú@V" in slip and "laisser chez le gardienp22 merci" in slip
     assert "Client: Mariepú@V" in invoice
+
+
+def test_the_print_room_never_imports_io_or_processing() -> None:
+    """Ticket contents and layouts stay pure: what fills them lives in processing/tickets.py."""
+    import ast
+    from pathlib import Path
+
+    import fastimport.print
+
+    room = Path(fastimport.print.__file__).parent
+    for path in room.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(("fastimport.io", "fastimport.processing")), f"{path.name}: {name}"

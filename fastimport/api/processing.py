@@ -319,16 +319,12 @@ def verify(config: Config, con: Connection, *, actor: str | None = None) -> Veri
     """Walk every invoice chain and series head; a failure is recorded in the signed journal."""
     from fastimport.processing import chain
     from fastimport.processing.verify import verify as walk
+    from fastimport.store.db import transaction
 
     key = load_settings(config).key()
     report = walk(con, key)
     if not report.ok:
         first = report.problems[0]
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             chain.journal(con, key, "verify_failed", actor or default_actor(), first.record, first.to_json())
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return report

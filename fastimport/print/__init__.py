@@ -1,15 +1,29 @@
 """Printing: ticket layouts, ESC/POS rendering, printers and the persistent print queue.
 
+Where each thing lives (this room never imports ``fastimport.io`` or ``fastimport.processing``):
+
+* :mod:`~fastimport.print.content`: what a ticket can show, one frozen dataclass per kind
+  (preparation slip, invoice, credit note, delivery note).
+* :mod:`~fastimport.print.layout`: how each ticket looks on 48/42/32 columns (change the
+  invoice ticket's layout there).
+* :mod:`~fastimport.print.ticket`: the print operations a layout emits, and the paper.
+* :mod:`~fastimport.print.render`: operations → text preview, ESC/POS bytes, PNG.
+* :mod:`~fastimport.print.queue`, :mod:`~fastimport.print.transport`, :mod:`~fastimport.print.reprint`:
+  persisted jobs, sending them, reprints.
+* :mod:`~fastimport.print.config`: ``[printer]`` / ``[[printers]]``.
+
+Which stored value fills which field of a ticket (what goes on an invoice ticket) is decided
+by the processing room, in :mod:`fastimport.processing.tickets`.
+
 python-escpos is imported lazily (it has import-time side effects), so
 importing this package is cheap and keeps stdout clean.
 """
 
 from fastimport.print.config import PrinterConfig, paper_for, parse_printers
-from fastimport.print.documents import (
+from fastimport.print.content import (
     CreditNoteTicket,
     DeliveryLine,
     DeliveryNote,
-    Document,
     FiscalTicket,
     InvoiceLine,
     InvoiceTicket,
@@ -17,6 +31,7 @@ from fastimport.print.documents import (
     PreparationSlip,
     Seller,
     SlipLine,
+    TicketContent,
     VatAmount,
 )
 from fastimport.print.layout import layout
@@ -29,7 +44,6 @@ __all__ = [
     "CreditNoteTicket",
     "DeliveryLine",
     "DeliveryNote",
-    "Document",
     "FiscalTicket",
     "InvoiceLine",
     "InvoiceTicket",
@@ -41,6 +55,7 @@ __all__ = [
     "Seller",
     "SlipLine",
     "Ticket",
+    "TicketContent",
     "VatAmount",
     "enqueue",
     "enqueue_document",

@@ -26,9 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import msgspec
+from msgspec import UNSET, UnsetType
+
 from fastimport.errors import ConfigError
 from fastimport.print import _escpos
 from fastimport.print.ticket import Paper
+from fastimport.typed import convert, invalid
 
 KINDS: Final[tuple[str, ...]] = ("network", "usb", "serial", "cups", "file")
 DEFAULT_PROFILE: Final[str] = "TM-T20II"
@@ -150,6 +154,123 @@ def parse_printers(raw: Mapping[str, Any]) -> list[PrinterConfig]:
     return printers
 
 
+class PrinterTable(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One ``[printer]`` / ``[[printers]]`` table as written; :class:`PrinterConfig` is what it resolves to.
+
+    Keys left out stay UNSET, so a key of another kind (``host`` on a file printer) is told apart
+    from a default.  Ranges keep their "from low to high" wording, hence the checks by hand.
+    """
+
+    name: str | UnsetType = UNSET
+    kind: str  # one of KINDS, checked below to list them in this order (msgspec sorts a Literal's values)
+    profile: str = DEFAULT_PROFILE
+    columns: int | str | UnsetType = UNSET
+    codepage: str = DEFAULT_CODEPAGE
+    timeout: float = DEFAULT_TIMEOUT
+    host: str | UnsetType = UNSET
+    port: int | str | UnsetType = UNSET
+    paper_check: bool | UnsetType = UNSET
+    vendor_id: int | str | UnsetType = UNSET  # any whole number may be text: 0x04b8 or "0x04b8"
+    product_id: int | str | UnsetType = UNSET
+    device: str | UnsetType = UNSET
+    baudrate: int | str | UnsetType = UNSET
+    cups_name: str | UnsetType = UNSET
+    path: str | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise invalid("kind", f"must be one of {', '.join(KINDS)}")
+        given = {k for k in self.__struct_fields__ if getattr(self, k) is not UNSET}
+        foreign = sorted((given & _ALL_KEYS) - _COMMON_KEYS - _KIND_KEYS[self.kind])
+        if foreign:
+            raise invalid(foreign[0], f"does not apply to a {self.kind} printer")
+        for key in ("profile", "codepage", "host", "device", "cups_name", "path"):
+            value = getattr(self, key)
+            if isinstance(value, str) and not value.strip():
+                raise invalid(key, "must be a non-empty string")
+        for key in _REQUIRED[self.kind]:
+            if getattr(self, key) is UNSET:
+                raise invalid(key, f"is required for a {self.kind} printer{_EXAMPLE.get(key, '')}")
+        all_profiles = _escpos.profiles()
+        profile = self.profile.strip()
+        if profile not in all_profiles:
+            close = [p for p in all_profiles if p.lower().startswith(profile.lower()[:4])]
+            hint = f"; did you mean {', '.join(close[:5])}?" if close else ""
+            raise invalid("profile", f"{profile!r} is an unknown python-escpos profile{hint}")
+        pages = _escpos.profile_code_pages(profile)
+        codepage = self.codepage.strip().upper()
+        if codepage not in pages:
+            raise invalid(
+                "codepage",
+                f"{self.codepage!r}: profile {profile} has no code page {codepage} usable here "
+                f"(it has: {', '.join(sorted(pages))})",
+            )
+        if not 0 < self.timeout <= 300:
+            raise invalid("timeout", "must be a number of seconds above 0, at most 300")
+        for key, (low, high) in _RANGES.items():
+            value = getattr(self, key)
+            if value is UNSET:
+                continue
+            number = _whole(value)
+            if number is None:
+                raise invalid(key, "must be a whole number")
+            if not low <= number <= high:
+                raise invalid(key, f"must be a whole number from {low} to {high}")
+
+    def resolve(self, name: str) -> PrinterConfig:
+        profile = self.profile.strip()
+        return PrinterConfig(
+            name=name,
+            kind=self.kind,
+            profile=profile,
+            columns=_whole(self.columns) or _profile_columns(_escpos.profiles()[profile]),
+            codepage=self.codepage.strip().upper(),
+            timeout=float(self.timeout),
+            host=_text(self.host),
+            port=_whole(self.port) or DEFAULT_PORT,
+            paper_check=self.paper_check if isinstance(self.paper_check, bool) else True,
+            vendor_id=_whole(self.vendor_id),
+            product_id=_whole(self.product_id),
+            device=_text(self.device),
+            baudrate=_whole(self.baudrate) or DEFAULT_BAUDRATE,
+            cups_name=_text(self.cups_name),
+            path=_text(self.path),
+        )
+
+
+_REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    "network": ("host",),
+    "usb": ("vendor_id", "product_id"),
+    "serial": ("device",),
+    "cups": ("cups_name",),
+    "file": ("path",),
+}
+_EXAMPLE = {"vendor_id": " (e.g. 0x04b8)", "product_id": " (e.g. 0x0e15)"}
+_RANGES: Final[dict[str, tuple[int, int]]] = {
+    "columns": (16, 96),
+    "port": (1, 65535),
+    "vendor_id": (0, 0xFFFF),
+    "product_id": (0, 0xFFFF),
+    "baudrate": (50, 4_000_000),
+}
+
+
+def _whole(value: int | str | UnsetType) -> int | None:
+    """An integer key, which USB ids may also give as text (``"0x04b8"``); None if absent or not a number."""
+    if isinstance(value, UnsetType):
+        return None
+    if isinstance(value, str):
+        try:
+            return int(value, 0)
+        except ValueError:
+            return None
+    return value
+
+
+def _text(value: str | UnsetType) -> str | None:
+    return None if isinstance(value, UnsetType) else value.strip()
+
+
 def _parse_one(path: str, entry: Any, *, named: bool) -> PrinterConfig:
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{path} must be a table of keys", key=path)
@@ -161,100 +282,21 @@ def _parse_one(path: str, entry: Any, *, named: bool) -> PrinterConfig:
     if not isinstance(name_value, str) or not name_value.strip():
         raise ConfigError(f"{path}: name must be a non-empty string (got {name_value!r})", key=f"{path}.name")
     name = name_value.strip()
-    who = f"printer '{name}'"
-
-    def fail(key: str, message: str) -> ConfigError:
-        return ConfigError(f"{who}: {message}", key=f"{path}.{key}", printer=name)
-
+    # Checked before the table's types so an unknown key is named even next to other mistakes.
     unknown = sorted(set(entry) - _ALL_KEYS)
     if unknown:
-        raise fail(unknown[0], f"unknown key '{unknown[0]}' (known keys: {', '.join(sorted(_ALL_KEYS))})")
-
-    kind = entry.get("kind")
-    if kind is None:
-        raise fail("kind", f"kind is missing (one of {', '.join(KINDS)})")
-    if kind not in KINDS:
-        raise fail("kind", f"kind must be one of {', '.join(KINDS)} (got {kind!r})")
-    foreign = sorted((set(entry) - _COMMON_KEYS) - _KIND_KEYS[kind])
-    if foreign:
-        raise fail(foreign[0], f"key '{foreign[0]}' does not apply to a {kind} printer")
-
-    def text(key: str, *, required: bool = False, default: str | None = None) -> str | None:
-        value = entry.get(key, default)
-        if value is None:
-            if required:
-                raise fail(key, f"{key} is required for a {kind} printer")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise fail(key, f"{key} must be a non-empty string (got {value!r})")
-        return value.strip()
-
-    def integer(key: str, default: int | None, low: int, high: int) -> int | None:
-        value = entry.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                value = int(value, 0)
-            except ValueError:
-                raise fail(key, f"{key} must be a whole number (got {value!r})") from None
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise fail(key, f"{key} must be a whole number from {low} to {high} (got {value!r})")
-        return value
-
-    profile = text("profile", default=DEFAULT_PROFILE) or DEFAULT_PROFILE
-    all_profiles = _escpos.profiles()
-    if profile not in all_profiles:
-        close = [p for p in all_profiles if p.lower().startswith(profile.lower()[:4])]
-        hint = f"; did you mean {', '.join(close[:5])}?" if close else ""
-        raise fail("profile", f"unknown python-escpos profile {profile!r}{hint}")
-    columns = integer("columns", _profile_columns(all_profiles[profile]), 16, 96)
-    assert columns is not None
-    codepage = (text("codepage", default=DEFAULT_CODEPAGE) or DEFAULT_CODEPAGE).upper()
-    pages = _escpos.profile_code_pages(profile)
-    if codepage not in pages:
-        raise fail(
-            "codepage",
-            f"profile {profile} has no code page {codepage} usable here (it has: {', '.join(sorted(pages))})",
+        raise ConfigError(
+            f"printer '{name}': unknown key '{unknown[0]}' (known keys: {', '.join(sorted(_ALL_KEYS))})",
+            key=f"{path}.{unknown[0]}",
+            printer=name,
         )
-
-    timeout_value = entry.get("timeout", DEFAULT_TIMEOUT)
-    if (
-        isinstance(timeout_value, bool)
-        or not isinstance(timeout_value, int | float)
-        or not 0 < timeout_value <= 300
-    ):
-        raise fail(
-            "timeout", f"timeout must be a number of seconds above 0, at most 300 (got {timeout_value!r})"
+    if "kind" not in entry:
+        raise ConfigError(
+            f"printer '{name}': kind is missing (one of {', '.join(KINDS)})", key=f"{path}.kind", printer=name
         )
-    paper_check = entry.get("paper_check", True)
-    if not isinstance(paper_check, bool):
-        raise fail("paper_check", f"paper_check must be true or false (got {paper_check!r})")
-
-    host = text("host", required=kind == "network")
-    port = integer("port", DEFAULT_PORT, 1, 65535)
-    vendor_id = integer("vendor_id", None, 0, 0xFFFF)
-    product_id = integer("product_id", None, 0, 0xFFFF)
-    if kind == "usb":
-        for key, value in (("vendor_id", vendor_id), ("product_id", product_id)):
-            if value is None:
-                raise fail(key, f"{key} is required for a usb printer (e.g. 0x04b8)")
-    baudrate = integer("baudrate", DEFAULT_BAUDRATE, 50, 4_000_000)
-
-    return PrinterConfig(
-        name=name,
-        kind=kind,
-        profile=profile,
-        columns=columns,
-        codepage=codepage,
-        timeout=float(timeout_value),
-        host=host,
-        port=port or DEFAULT_PORT,
-        paper_check=paper_check,
-        vendor_id=vendor_id,
-        product_id=product_id,
-        device=text("device", required=kind == "serial"),
-        baudrate=baudrate or DEFAULT_BAUDRATE,
-        cups_name=text("cups_name", required=kind == "cups"),
-        path=text("path", required=kind == "file"),
-    )
+    try:
+        table = convert(entry, PrinterTable)
+    except ConfigError as exc:
+        # The message names the key within the printer; say which printer, and give the full path as key.
+        raise ConfigError(f"printer '{name}': {exc.message}", key=f"{path}.{exc.key}", printer=name) from exc  # type: ignore[attr-defined]
+    return table.resolve(name)

@@ -1,4 +1,7 @@
-"""Layouts: one pure function per document, document + paper → :class:`Ticket`.
+"""Layouts: how each ticket looks, one pure function per kind, content + paper → :class:`Ticket`.
+
+Change the look of an invoice ticket here (:func:`layout_fiscal`); what it shows is the
+:class:`~fastimport.print.content.InvoiceTicket` that :mod:`fastimport.processing.tickets` fills.
 
 Everything is laid out with spaces to the paper's column count (no printer
 alignment for text), so the text preview is exactly what the printer prints.
@@ -11,12 +14,12 @@ import textwrap
 from datetime import date, datetime
 from decimal import Decimal
 
-from fastimport.print.documents import (
+from fastimport.print.content import (
     CreditNoteTicket,
     DeliveryNote,
-    Document,
     FiscalTicket,
     PreparationSlip,
+    TicketContent,
 )
 from fastimport.print.text import code_page_text, money, quantity, rate, sanitise
 from fastimport.print.ticket import Barcode, Cut, Op, Paper, QRCode, Text, Ticket
@@ -303,7 +306,7 @@ def layout_delivery(note: DeliveryNote, paper: Paper) -> Ticket:
     return b.ticket(note.kind, note.ref, note.copy_number)
 
 
-def layout(document: Document, paper: Paper) -> Ticket:
+def layout(document: TicketContent, paper: Paper) -> Ticket:
     """The ticket for any document."""
     if isinstance(document, PreparationSlip):
         return layout_preparation(document, paper)

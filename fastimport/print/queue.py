@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from fastimport.print.config import PrinterConfig
-from fastimport.print.documents import Document
+from fastimport.print.content import TicketContent
 from fastimport.print.layout import layout
 from fastimport.print.render import render_escpos, render_text
 from fastimport.print.transport import PrinterUnavailable, Transport, transport_for
@@ -48,7 +48,7 @@ class RenderedJob:
     copy_number: int
 
 
-def render_document(document: Document, printer: PrinterConfig) -> RenderedJob:
+def render_document(document: TicketContent, printer: PrinterConfig) -> RenderedJob:
     """Lay out and render ``document`` for ``printer`` (bytes + text preview)."""
     ticket = layout(document, printer.paper())
     return RenderedJob(
@@ -86,7 +86,7 @@ def enqueue(
 
 def enqueue_document(
     con: duckdb.DuckDBPyConnection,
-    document: Document,
+    document: TicketContent,
     printer: PrinterConfig,
     *,
     reprint_of: int | None = None,

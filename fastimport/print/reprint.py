@@ -18,10 +18,11 @@ import duckdb
 
 from fastimport.errors import PrintError
 from fastimport.print.config import PrinterConfig
-from fastimport.print.documents import DOCUMENT_KINDS, Document
+from fastimport.print.content import DOCUMENT_KINDS, TicketContent
 from fastimport.print.queue import enqueue_document, utcnow
+from fastimport.store.db import transaction
 
-DocumentSource = Callable[[duckdb.DuckDBPyConnection, str], Document | None]
+DocumentSource = Callable[[duckdb.DuckDBPyConnection, str], TicketContent | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ class ReprintResult:
     printer: str
 
 
-def find_document(con: duckdb.DuckDBPyConnection, ref: str) -> Document:
+def find_document(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent:
     """The document ``ref`` from the registered sources (kinds already printed for it first)."""
     known = [
         str(r[0])
@@ -121,8 +122,7 @@ def reprint(
                 f"no printer named '{printer}' (configured: {', '.join(by_name)})", printer=printer
             )
         target = by_name[printer]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         row = con.execute(
             """SELECT coalesce(max(copy_number), 0), max(job_id) FILTER (WHERE copy_number = 0)
                FROM print_jobs WHERE document_ref = ? AND kind = ?""",
@@ -145,10 +145,6 @@ def reprint(
         )
         for listener in list(_listeners):
             listener(event)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return ReprintResult(
         job_id=job_id, kind=document.kind, document_ref=ref, copy_number=copy, printer=target.name
     )

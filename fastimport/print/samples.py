@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from fastimport.print.documents import (
+from fastimport.print.content import (
     CreditNoteTicket,
     DeliveryLine,
     DeliveryNote,

@@ -8,6 +8,7 @@ import duckdb
 
 from fastimport.errors import ProcessingError
 from fastimport.processing import lifecycle
+from fastimport.store.db import transaction
 
 
 def add_comment(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef, text: str, author: str) -> None:
@@ -15,17 +16,12 @@ def add_comment(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef, text:
         raise ProcessingError("an empty comment says nothing: write some text")
     if not author.strip():
         raise ProcessingError("a comment needs an author (--author)")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "INSERT INTO comments (store_id, order_id, author, written_at, text) VALUES (?, ?, ?, now(), ?)",
             [order.store_id, order.order_id, author.strip(), text.strip()],
         )
         lifecycle.record_event(con, order, "comment", author.strip(), text.strip())
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def comments(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef) -> list[dict[str, Any]]:

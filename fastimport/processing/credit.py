@@ -17,10 +17,12 @@ import duckdb
 
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
-from fastimport.processing import chain, money
-from fastimport.processing.invoicing import Document, DocumentsHook, Issued, record_settings, write_documents
+from fastimport.processing import chain, money, numbering
+from fastimport.processing.invoicing import DocumentsHook, Issued, record_settings
+from fastimport.processing.records import FiscalRecord, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.processing.stock import book_documents
+from fastimport.store.db import transaction
 
 
 def parse_lines(spec: list[str] | None) -> dict[int, int | None] | None:
@@ -53,15 +55,10 @@ def credit_note(
     if not reason or not reason.strip():
         raise ProcessingError("a credit note needs a reason (--reason)")
     record_settings(con, settings, key, actor)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         issued = _credit(con, settings, key, invoice_number, reason.strip(), lines, actor)
         if on_documents is not None:
             on_documents(con, [issued.number])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return issued
 
 
@@ -158,14 +155,16 @@ def _credit(
     total_vat = sum(line[11] for line in lines)
     now = dt.datetime.now(dt.UTC)
     store_name = str(inv[3])
-    series = settings.credit_series.format(year=now.astimezone(ZoneInfo(str(inv[4]))).year, store=store_name)
+    series = numbering.series_for(
+        settings.credit_series, year=now.astimezone(ZoneInfo(str(inv[4]))).year, store=store_name
+    )
     seq, prev = chain.head(con, series)
     seq += 1
     header = {
         "kind": "credit_note",
         "series": series,
         "seq": seq,
-        "number": f"{series}-{seq:06d}",
+        "number": numbering.document_number(series, seq),
         "issued_at": chain.epoch_us(now),
         "store": store_name,
         "order_id": int(inv[5]),
@@ -188,7 +187,7 @@ def _credit(
         "actor": actor,
         "prev_signature": prev,
     }
-    doc = Document(header, lines, sorted(vat_by.values(), reverse=True), store_id=int(inv[2]))
+    doc = FiscalRecord(header, lines, sorted(vat_by.values(), reverse=True), store_id=int(inv[2]))
     doc.signature = chain.sign(key, prev, doc.canonical())
     first = write_documents(con, [doc])
     book_documents(con, first, first)

@@ -29,10 +29,12 @@ from fastimport.config import Config
 from fastimport.errors import ProcessingError
 from fastimport.io.connector import Buyer
 from fastimport.io.registry import buyer_of
-from fastimport.processing import chain, money, stock
+from fastimport.processing import chain, money, numbering, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
+from fastimport.processing.records import FiscalRecord, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.store import raw
+from fastimport.store.db import transaction
 
 # Beyond this gap between the shop's total and its lines, it is not rounding: refuse, in plain words.
 MAX_ADJUSTMENT_CENTS = 5
@@ -41,30 +43,6 @@ INVOICABLE_STATES = ("pending", "prepared")
 # Called inside a document's transaction with the numbers it issued (e.g. to enqueue their tickets):
 # what it writes commits or rolls back with the documents.
 DocumentsHook = Callable[[duckdb.DuckDBPyConnection, Sequence[str]], None]
-
-HEADER_FIELDS = (
-    "kind", "series", "seq", "number", "issued_at", "store", "order_id", "order_number", "order_key",
-    "refers_to", "reason", "seller", "buyer", "currency", "total_ht", "total_vat", "adjustment", "total_ttc",
-    "payment_method", "payment_title", "transaction_id", "paid_at", "line_count", "actor", "prev_signature",
-)  # fmt: skip
-LINE_FIELDS = (
-    "line_no", "line_kind", "source_line_no", "product_id", "variation_id", "sku", "name", "quantity",
-    "unit_price_ht", "vat_rate", "total_ht", "vat", "total_ttc",
-)  # fmt: skip
-
-
-@dataclass(slots=True)
-class Document:
-    """One invoice or credit note before it is written: ``header`` keyed by HEADER_FIELDS (cents, µs)."""
-
-    header: dict[str, Any]
-    lines: list[list[Any]]  # in LINE_FIELDS order
-    vat: list[list[int]]  # [rate ×10, base cents, vat cents]
-    store_id: int = 0
-    signature: str = ""
-
-    def canonical(self) -> bytes:
-        return chain.canonical({**self.header, "lines": self.lines, "vat": self.vat})
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,65 +212,68 @@ def _invoice_chunk(
         }
     )
     con.register("chunk_keys", keys)
-    con.execute("BEGIN TRANSACTION")
     try:
-        issued_at = now or dt.datetime.now(dt.UTC)
-        issued_us = chain.epoch_us(issued_at)
-        headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
-        lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-        for row in con.execute(_LINES_SQL).fetchall():
-            lines_by_order.setdefault((row[0], row[1]), []).append(row)
-        found = {(int(h[1]), int(h[2])) for h in headers}
-        for sid, oid in chunk:
-            if (sid, oid) not in found:
-                report.refused.append(Refused(stores.get(sid, ("?",))[0], oid, "no such order"))
-        docs: list[Document] = []
-        heads: dict[str, list[Any]] = {}
-        for h in headers:
-            store_name, zone = stores[int(h[1])]
-            reason = _refusal(h, allow_unpaid)
-            if reason is None:
-                try:
-                    doc = _build_invoice(
-                        h, lines_by_order.get((h[1], h[2]), []), class_rates, store_name, seller_json, actor
-                    )
-                except ProcessingError as exc:
-                    reason = exc.message
-            if reason is not None:
-                report.refused.append(Refused(store_name, int(h[2]), reason))
-                continue
-            series = settings.series.format(year=issued_at.astimezone(zone).year, store=store_name)
-            state = heads.get(series)
-            if state is None:
-                state = heads[series] = [*chain.head(con, series), 0]
-            state[0] += 1
-            doc.header["series"] = series
-            doc.header["seq"] = state[0]
-            doc.header["number"] = f"{series}-{state[0]:06d}"
-            doc.header["issued_at"] = issued_us
-            doc.header["prev_signature"] = state[1]
-            doc.signature = state[1] = chain.sign(key, state[1], doc.canonical())
-            doc.store_id = int(h[1])
-            docs.append(doc)
-        if docs:
-            first_id = write_documents(con, docs)
-            _after_invoices(con, first_id, first_id + len(docs) - 1, actor)
-            for series, (seq, sig, _) in heads.items():
-                chain.set_head(con, series, "invoice", seq, sig)
-            chain.journal(
-                con,
-                key,
-                "invoice",
-                actor,
-                f"{docs[0].header['number']} .. {docs[-1].header['number']}",
-                {"count": len(docs), "total_ttc": money.cents(sum(d.header["total_ttc"] for d in docs))},
-            )
-            if on_documents is not None:
-                on_documents(con, [d.header["number"] for d in docs])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            issued_at = now or dt.datetime.now(dt.UTC)
+            issued_us = chain.epoch_us(issued_at)
+            headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
+            lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+            for row in con.execute(_LINES_SQL).fetchall():
+                lines_by_order.setdefault((row[0], row[1]), []).append(row)
+            found = {(int(h[1]), int(h[2])) for h in headers}
+            for sid, oid in chunk:
+                if (sid, oid) not in found:
+                    report.refused.append(Refused(stores.get(sid, ("?",))[0], oid, "no such order"))
+            docs: list[FiscalRecord] = []
+            heads: dict[str, list[Any]] = {}
+            for h in headers:
+                store_name, zone = stores[int(h[1])]
+                reason = _refusal(h, allow_unpaid)
+                if reason is None:
+                    try:
+                        doc = _build_invoice(
+                            h,
+                            lines_by_order.get((h[1], h[2]), []),
+                            class_rates,
+                            store_name,
+                            seller_json,
+                            actor,
+                        )
+                    except ProcessingError as exc:
+                        reason = exc.message
+                if reason is not None:
+                    report.refused.append(Refused(store_name, int(h[2]), reason))
+                    continue
+                series = numbering.series_for(
+                    settings.series, year=issued_at.astimezone(zone).year, store=store_name
+                )
+                state = heads.get(series)
+                if state is None:
+                    state = heads[series] = [*chain.head(con, series), 0]
+                state[0] += 1
+                doc.header["series"] = series
+                doc.header["seq"] = state[0]
+                doc.header["number"] = numbering.document_number(series, state[0])
+                doc.header["issued_at"] = issued_us
+                doc.header["prev_signature"] = state[1]
+                doc.signature = state[1] = chain.sign(key, state[1], doc.canonical())
+                doc.store_id = int(h[1])
+                docs.append(doc)
+            if docs:
+                first_id = write_documents(con, docs)
+                _after_invoices(con, first_id, first_id + len(docs) - 1, actor)
+                for series, (seq, sig, _) in heads.items():
+                    chain.set_head(con, series, "invoice", seq, sig)
+                chain.journal(
+                    con,
+                    key,
+                    "invoice",
+                    actor,
+                    f"{docs[0].header['number']} .. {docs[-1].header['number']}",
+                    {"count": len(docs), "total_ttc": money.cents(sum(d.header["total_ttc"] for d in docs))},
+                )
+                if on_documents is not None:
+                    on_documents(con, [d.header["number"] for d in docs])
     finally:
         con.unregister("chunk_keys")
     for d in docs:
@@ -329,7 +310,7 @@ def _build_invoice(
     store_name: str,
     seller_json: str,
     actor: str,
-) -> Document:
+) -> FiscalRecord:
     if not order_lines:
         raise ProcessingError("the order has no lines")
     lines: list[list[Any]] = []
@@ -411,95 +392,7 @@ def _build_invoice(
         "actor": actor,
         "prev_signature": "",
     }
-    return Document(header, lines, sorted(vat.values(), reverse=True))
-
-
-# -- writing ---------------------------------------------------------------------------------------
-
-_INVOICE_INSERT = """
-INSERT INTO invoices (invoice_id, kind, series, seq, number, issued_at, store_id, order_id, order_number, order_key,
-    refers_to, reason, seller, buyer, currency, total_ht, total_vat, adjustment, total_ttc, payment_method,
-    payment_title, transaction_id, paid_at, line_count, actor, prev_signature, signature)
-SELECT invoice_id, kind, series, seq, number, make_timestamp(issued_at)::TIMESTAMPTZ, store_id, order_id,
-    order_number, order_key, refers_to, reason, seller, buyer, currency,
-    CAST(total_ht AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(total_vat AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2),
-    CAST(adjustment AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(total_ttc AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2),
-    payment_method, payment_title, transaction_id, make_timestamp(paid_at)::TIMESTAMPTZ, line_count, actor,
-    prev_signature, signature
-FROM new_invoices
-"""
-_LINE_INSERT = """
-INSERT INTO invoice_lines SELECT invoice_id, line_no, line_kind, source_line_no, product_id, variation_id, sku,
-    name, quantity, CAST(unit_price_ht AS DECIMAL(18,0)) * 0.0001::DECIMAL(5,4),
-    CAST(vat_rate AS DECIMAL(4,0)) * 0.1::DECIMAL(2,1), CAST(total_ht AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2),
-    CAST(vat AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(total_ttc AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2)
-FROM new_lines
-"""
-_VAT_INSERT = """
-INSERT INTO invoice_vat SELECT invoice_id, CAST(vat_rate AS DECIMAL(4,0)) * 0.1::DECIMAL(2,1),
-    CAST(base_ht AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(vat AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2)
-FROM new_vat
-"""
-_INT_HEADER = {
-    "seq",
-    "issued_at",
-    "order_id",
-    "total_ht",
-    "total_vat",
-    "adjustment",
-    "total_ttc",
-    "paid_at",
-    "line_count",
-}
-_INT_LINE = {"line_no", "source_line_no", "product_id", "variation_id", "quantity", "unit_price_ht", "vat_rate", "total_ht", "vat", "total_ttc"}  # fmt: skip
-
-
-def write_documents(con: duckdb.DuckDBPyConnection, docs: Sequence[Document]) -> int:
-    """Insert signed documents (inside the caller's transaction): three bulk inserts; returns the first id."""
-    row = chain.one(con, "SELECT coalesce(max(invoice_id), 0) + 1 FROM invoices")
-    first = int(row[0]) if row else 1
-    ids = list(range(first, first + len(docs)))
-    cols: dict[str, Any] = {"invoice_id": pa.array(ids, pa.int64())}
-    for name in HEADER_FIELDS:
-        values = [d.header[name] for d in docs]
-        cols[name] = pa.array(values, pa.int64() if name in _INT_HEADER else pa.string())
-    cols["store_id"] = pa.array([d.store_id for d in docs], pa.int32())
-    cols["signature"] = pa.array([d.signature for d in docs], pa.string())
-    line_ids: list[int] = []
-    line_cols: list[list[Any]] = [[] for _ in LINE_FIELDS]
-    vat_cols: list[list[int]] = [[], [], [], []]
-    for inv_id, d in zip(ids, docs, strict=True):
-        for line in d.lines:
-            line_ids.append(inv_id)
-            for i, v in enumerate(line):
-                line_cols[i].append(v)
-        for r in d.vat:
-            vat_cols[0].append(inv_id)
-            vat_cols[1].append(r[0])
-            vat_cols[2].append(r[1])
-            vat_cols[3].append(r[2])
-    lines = {"invoice_id": pa.array(line_ids, pa.int64())}
-    for name, values in zip(LINE_FIELDS, line_cols, strict=True):
-        lines[name] = pa.array(values, pa.int64() if name in _INT_LINE else pa.string())
-    vat = pa.table(
-        {
-            "invoice_id": pa.array(vat_cols[0], pa.int64()),
-            "vat_rate": pa.array(vat_cols[1], pa.int64()),
-            "base_ht": pa.array(vat_cols[2], pa.int64()),
-            "vat": pa.array(vat_cols[3], pa.int64()),
-        }
-    )
-    con.register("new_invoices", pa.table(cols))
-    con.register("new_lines", pa.table(lines))
-    con.register("new_vat", vat)
-    try:
-        con.execute(_INVOICE_INSERT)
-        con.execute(_LINE_INSERT)
-        con.execute(_VAT_INSERT)
-    finally:
-        for name in ("new_invoices", "new_lines", "new_vat"):
-            con.unregister(name)
-    return first
+    return FiscalRecord(header, lines, sorted(vat.values(), reverse=True))
 
 
 def _after_invoices(con: duckdb.DuckDBPyConnection, first: int, last: int, actor: str) -> None:
@@ -534,13 +427,8 @@ def record_settings(
     row = chain.one(con, "SELECT detail FROM journal WHERE kind = 'setting_change' ORDER BY seq DESC LIMIT 1")
     if row and orjson.loads(row[0]).get("settings") == fingerprint:
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         chain.journal(con, key, "setting_change", actor, None, {"settings": fingerprint})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def refused_message(refused: Iterable[Refused]) -> str:

@@ -13,6 +13,7 @@ import duckdb
 
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
+from fastimport.store.db import transaction
 
 STATES = ("pending", "prepared", "invoiced", "shipped", "cancelled")
 TRANSITIONS = {
@@ -97,10 +98,5 @@ def move(con: duckdb.DuckDBPyConnection, order: OrderRef, to_state: str, actor: 
 
 def mark_prepared(con: duckdb.DuckDBPyConnection, order: OrderRef, actor: str) -> None:
     """The preparation slip was printed: pending → prepared (the print room calls this)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         move(con, order, "prepared", actor, "preparation slip printed")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

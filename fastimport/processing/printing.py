@@ -1,4 +1,7 @@
-"""Where processing meets the print room: tickets enqueued with their documents, slips, reprints.
+"""Where processing meets the print queue: tickets enqueued with their documents, slips, reprints.
+
+No ticket content is decided here (that is :mod:`fastimport.processing.tickets`), nor any
+layout (:mod:`fastimport.print.layout`): this module only says *when* tickets are queued.
 
 * :func:`ticket_hook` returns the ``on_documents`` hook that ``invoice_orders``,
   ``credit_note`` and ``ship`` call inside their transaction: the tickets are
@@ -25,12 +28,13 @@ import duckdb
 from fastimport.config import Config
 from fastimport.errors import ConfigError, ProcessingError
 from fastimport.print.config import PrinterConfig, parse_printers
-from fastimport.print.documents import Document
+from fastimport.print.content import PreparationSlip, TicketContent
 from fastimport.print.queue import JobInfo, PrintWorker, enqueue_document, list_jobs
 from fastimport.print.reprint import ReprintEvent, register_document_source, register_reprint_listener
 from fastimport.processing import chain, lifecycle, tickets
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
+from fastimport.store.db import transaction
 
 DEFAULT_PRINT_TIMEOUT = 30.0
 # Order states whose preparation slip is printed (a prepared order's slip again is a DUPLICATA).
@@ -78,7 +82,7 @@ def ticket_hook(
     """The ``on_documents`` hook that enqueues the tickets of ``kind`` ("fiscal" or "delivery_note")."""
 
     def hook(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> None:
-        documents: list[Document]
+        documents: list[TicketContent]
         if kind == "delivery_note":
             notes = [tickets.delivery_note(con, settings, n) for n in numbers]
             documents = [d for d in notes if d is not None]
@@ -238,45 +242,49 @@ def print_slips(
     """
     report = SlipReport()
     for given in orders:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             order = _current(con, given)
             reason = _slip_refusal(order)
-            if reason is not None:
-                con.execute("ROLLBACK")
-                report.refused.append((order.store, order.order_id, reason))
-                continue
-            slip = tickets.preparation_slip(con, settings, order.store_id, order.order_id)
-            assert slip is not None
-            row = chain.one(
-                con,
-                "SELECT max(copy_number) FROM print_jobs WHERE kind = 'preparation' AND document_ref = ?",
-                [slip.ref],
-            )
-            previous = row[0] if row else None
-            copy = 0 if previous is None and order.state == "pending" else int(previous or 0) + 1
-            if copy:
-                slip = tickets.preparation_slip(
-                    con, settings, order.store_id, order.order_id, copy_number=copy
-                )
-                assert slip is not None
-            job_id = enqueue_document(con, slip, printer)
-            if order.state == "pending":
-                lifecycle.move(
-                    con, order, "prepared", actor, f"preparation slip printed (print job #{job_id})"
-                )
-            else:
-                lifecycle.record_event(
-                    con, order, "slip_reprint", actor, f"preparation slip printed again: DUPLICATA {copy}"
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            # A refused order wrote nothing yet: committing this transaction is the same as rolling it back.
+            if reason is None:
+                slip, job_id, copy = _print_slip(con, settings, order, printer, actor)
+        if reason is not None:
+            report.refused.append((order.store, order.order_id, reason))
+            continue
         report.printed.append(
             SlipPrinted(order.store, order.order_id, slip.ref, job_id, copy, order.state == "pending")
         )
     return report
+
+
+def _print_slip(
+    con: duckdb.DuckDBPyConnection,
+    settings: ProcessingSettings,
+    order: lifecycle.OrderRef,
+    printer: PrinterConfig,
+    actor: str,
+) -> tuple[PreparationSlip, int, int]:
+    """Inside the slip's transaction: enqueue it (a DUPLICATA n if printed before) and move the order."""
+    slip = tickets.preparation_slip(con, settings, order.store_id, order.order_id)
+    assert slip is not None
+    row = chain.one(
+        con,
+        "SELECT max(copy_number) FROM print_jobs WHERE kind = 'preparation' AND document_ref = ?",
+        [slip.ref],
+    )
+    previous = row[0] if row else None
+    copy = 0 if previous is None and order.state == "pending" else int(previous or 0) + 1
+    if copy:
+        slip = tickets.preparation_slip(con, settings, order.store_id, order.order_id, copy_number=copy)
+        assert slip is not None
+    job_id = enqueue_document(con, slip, printer)
+    if order.state == "pending":
+        lifecycle.move(con, order, "prepared", actor, f"preparation slip printed (print job #{job_id})")
+    else:
+        lifecycle.record_event(
+            con, order, "slip_reprint", actor, f"preparation slip printed again: DUPLICATA {copy}"
+        )
+    return slip, job_id, copy
 
 
 def _current(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef) -> lifecycle.OrderRef:
@@ -318,19 +326,19 @@ def _hooks_settings() -> ProcessingSettings:
     return _settings
 
 
-def _invoice_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _invoice_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.invoice_ticket(con, _hooks_settings(), ref)
 
 
-def _credit_note_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _credit_note_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.credit_note_ticket(con, _hooks_settings(), ref)
 
 
-def _delivery_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _delivery_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.delivery_note(con, _hooks_settings(), ref)
 
 
-def _slip_source(con: duckdb.DuckDBPyConnection, ref: str) -> Document | None:
+def _slip_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
     return tickets.slip_for_ref(con, _hooks_settings(), ref)
 
 

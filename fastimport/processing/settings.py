@@ -11,10 +11,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import orjson
+from msgspec import UNSET, UnsetType
 
 from fastimport.config import Config
 from fastimport.errors import ConfigError
+from fastimport.processing import numbering
+from fastimport.typed import convert, invalid
 
 # Mandatory on every invoice (CGI annexe II art. 242 nonies A, Code de commerce L441-9).
 SELLER_REQUIRED = ("name", "legal_form", "address", "siren", "siret", "vat_number")
@@ -35,19 +39,36 @@ DEFAULT_TAX_CLASSES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Seller:
-    name: str
-    legal_form: str
-    address: str
-    siren: str
-    siret: str
-    vat_number: str
-    extra: tuple[tuple[str, str], ...] = ()
+_Text = str | int | float  # a value the tables accept as text (``capital = 10000`` is fine)
+
+
+class SellerSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The ``[seller]`` table: the identity printed on every invoice (frozen into each record)."""
+
+    name: str | UnsetType = UNSET
+    legal_form: str | UnsetType = UNSET
+    address: str | UnsetType = UNSET
+    siren: str | UnsetType = UNSET
+    siret: str | UnsetType = UNSET
+    vat_number: str | UnsetType = UNSET
+    capital: _Text | UnsetType = UNSET
+    rcs: _Text | UnsetType = UNSET
+    shop_name: _Text | UnsetType = UNSET
+    shop_address: _Text | UnsetType = UNSET
+    email: _Text | UnsetType = UNSET
+    phone: _Text | UnsetType = UNSET
+
+    def problem(self) -> str | None:
+        """Why invoicing must refuse this identity (a mandatory mention is missing), or None."""
+        missing = [k for k in SELLER_REQUIRED if not str(getattr(self, k) or "").strip()]
+        return "missing " + ", ".join(f"seller.{k}" for k in missing) if missing else None
 
     def as_dict(self) -> dict[str, str]:
-        out = {k: getattr(self, k) for k in SELLER_REQUIRED}
-        out.update(dict(self.extra))
+        out = {k: str(getattr(self, k) or "").strip() for k in SELLER_REQUIRED}
+        for k in SELLER_OPTIONAL:
+            value = getattr(self, k)
+            if value is not UNSET and value != "":
+                out[k] = str(value).strip()
         return out
 
     def canonical(self) -> str:
@@ -55,9 +76,51 @@ class Seller:
         return orjson.dumps(self.as_dict(), option=orjson.OPT_SORT_KEYS).decode()
 
 
+class InvoicingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The ``[invoicing]`` table (and ``[invoicing.tax_classes]``)."""
+
+    secret_env: str | UnsetType = UNSET
+    series: str = DEFAULT_SERIES
+    credit_series: str = DEFAULT_CREDIT_SERIES
+    delivery_series: str = DEFAULT_DELIVERY_SERIES
+    chunk: int = DEFAULT_CHUNK
+    tax_classes: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.secret_env, UnsetType) and not self.secret_env.strip():
+            raise invalid("secret_env", "must be the name of an environment variable")
+        for key, default in (
+            ("series", DEFAULT_SERIES),
+            ("credit_series", DEFAULT_CREDIT_SERIES),
+            ("delivery_series", DEFAULT_DELIVERY_SERIES),
+        ):
+            _check_pattern(key, getattr(self, key), default)
+        if len({self.series.strip(), self.credit_series.strip(), self.delivery_series.strip()}) != 3:
+            raise invalid(
+                "series",
+                "(with credit_series and delivery_series) must differ: each is its own continuous series",
+            )
+        if not 1 <= self.chunk <= 100_000:
+            raise invalid("chunk", "must be a whole number from 1 to 100000")
+        _check_names_to_text("tax_classes", self.tax_classes)
+
+
+class ProcessingTables(msgspec.Struct, frozen=True, kw_only=True):
+    """The processing tables of ``fastimport.toml``, as written (other tables belong to other rooms)."""
+
+    seller: SellerSettings | UnsetType = UNSET
+    invoicing: InvoicingSettings = msgspec.field(default_factory=InvoicingSettings)
+    carriers: dict[str, Any] = msgspec.field(default_factory=dict)
+    payment_methods: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_names_to_text("carriers", self.carriers)
+        _check_names_to_text("payment_methods", self.payment_methods)
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessingSettings:
-    seller: Seller | None
+    seller: SellerSettings | None
     seller_problem: str | None
     secret_env: str | None
     series: str = DEFAULT_SERIES
@@ -85,7 +148,7 @@ class ProcessingSettings:
             )
         return value.encode()
 
-    def require_seller(self) -> Seller:
+    def require_seller(self) -> SellerSettings:
         if self.seller is None:
             raise ConfigError(
                 f"invoicing refuses to start: the seller identity is incomplete ({self.seller_problem}); "
@@ -120,72 +183,46 @@ class ProcessingSettings:
 
 def load_settings(config: Config) -> ProcessingSettings:
     raw = config.raw
-    seller, problem = _seller(raw.get("seller"))
-    inv = raw.get("invoicing", {})
-    if not isinstance(inv, dict):
-        raise ConfigError("[invoicing] must be a table", key="invoicing")
-    secret_env = inv.get("secret_env")
-    if secret_env is not None and (not isinstance(secret_env, str) or not secret_env.strip()):
-        raise ConfigError(
-            "invoicing.secret_env must be the name of an environment variable", key="invoicing.secret_env"
+    tables = convert({k: raw[k] for k in _TABLES if k in raw}, ProcessingTables)
+    inv = tables.invoicing
+    seller = tables.seller
+    problem = "there is no [seller] table" if isinstance(seller, UnsetType) else seller.problem()
+    if not isinstance(seller, UnsetType):  # mandatory mentions are printed as written, without stray spaces
+        seller = msgspec.structs.replace(
+            seller, **{k: str(getattr(seller, k)).strip() for k in SELLER_REQUIRED}
         )
-    series = _pattern(inv, "series", DEFAULT_SERIES)
-    credit = _pattern(inv, "credit_series", DEFAULT_CREDIT_SERIES)
-    delivery = _pattern(inv, "delivery_series", DEFAULT_DELIVERY_SERIES)
-    if len({series, credit, delivery}) != 3:
-        raise ConfigError(
-            "invoicing.series, credit_series and delivery_series must differ: each is its own continuous series",
-            key="invoicing.series",
-        )
-    chunk = inv.get("chunk", DEFAULT_CHUNK)
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or not 1 <= chunk <= 100_000:
-        raise ConfigError("invoicing.chunk must be a whole number from 1 to 100000", key="invoicing.chunk")
-    tax_classes = dict(DEFAULT_TAX_CLASSES)
-    tax_classes.update(_str_map(inv.get("tax_classes", {}), "invoicing.tax_classes"))
     return ProcessingSettings(
-        seller=seller,
+        seller=None if problem or isinstance(seller, UnsetType) else seller,
         seller_problem=problem,
-        secret_env=secret_env.strip() if secret_env else None,
-        series=series,
-        credit_series=credit,
-        delivery_series=delivery,
-        chunk=chunk,
-        tax_classes=tax_classes,
-        carriers=_str_map(raw.get("carriers", {}), "carriers"),
-        payment_methods=_str_map(raw.get("payment_methods", {}), "payment_methods"),
+        secret_env=None if isinstance(inv.secret_env, UnsetType) else inv.secret_env.strip() or None,
+        series=inv.series.strip(),
+        credit_series=inv.credit_series.strip(),
+        delivery_series=inv.delivery_series.strip(),
+        chunk=inv.chunk,
+        tax_classes={**DEFAULT_TAX_CLASSES, **_as_text(inv.tax_classes)},
+        carriers=_as_text(tables.carriers),
+        payment_methods=_as_text(tables.payment_methods),
     )
 
 
-def _seller(table: Any) -> tuple[Seller | None, str | None]:
-    if table is None:
-        return None, "there is no [seller] table"
-    if not isinstance(table, dict):
-        raise ConfigError("[seller] must be a table", key="seller")
-    missing = [k for k in SELLER_REQUIRED if not isinstance(table.get(k), str) or not table[k].strip()]
-    if missing:
-        return None, "missing " + ", ".join(f"seller.{k}" for k in missing)
-    extra = tuple((k, str(table[k]).strip()) for k in SELLER_OPTIONAL if table.get(k) not in (None, ""))
-    name, form, address, siren, siret, vat = (str(table[k]).strip() for k in SELLER_REQUIRED)
-    return Seller(name, form, address, siren, siret, vat, extra), None
+_TABLES = tuple(ProcessingTables.__struct_fields__)
 
 
-def _pattern(table: dict[str, Any], key: str, default: str) -> str:
-    value = table.get(key, default)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(
-            f"invoicing.{key} must be a non-empty pattern like {default!r}", key=f"invoicing.{key}"
-        )
+def _check_pattern(key: str, value: str, default: str) -> None:
+    if not value.strip():
+        raise invalid(key, f"must be a non-empty pattern like {default!r}")
     try:
-        value.format(year=2000, store="s")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(
-            f"invoicing.{key} = {value!r}: only {{year}} and {{store}} may appear in braces",
-            key=f"invoicing.{key}",
-        ) from exc
-    return value.strip()
+        numbering.series_for(value, year=2000, store="s")
+    except (KeyError, IndexError, ValueError):
+        raise invalid(key, f"{value!r} may only use {{year}} and {{store}} in braces") from None
 
 
-def _str_map(value: Any, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(v, str | int | float) for v in value.values()):
-        raise ConfigError(f"[{where}] must be a table of names to text", key=where)
-    return {str(k): str(v) for k, v in value.items()}
+def _check_names_to_text(table: str, mapping: dict[str, Any]) -> None:
+    """``[carriers]``-like tables map names to text; a number is taken as its text (``"10" = 10``)."""
+    for key, value in mapping.items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise invalid(f"{table}.{key}", f"must be text (got {value!r})")
+
+
+def _as_text(mapping: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in mapping.items()}

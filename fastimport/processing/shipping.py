@@ -17,9 +17,10 @@ import duckdb
 
 from fastimport.config import Config
 from fastimport.errors import FastImportError, ProcessingError
-from fastimport.processing import chain, lifecycle
+from fastimport.processing import chain, lifecycle, numbering
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
+from fastimport.store.db import transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +124,13 @@ def _record(
             order=order.order_id,
         )
     now = dt.datetime.now(dt.UTC)
-    series = settings.delivery_series.format(
-        year=now.astimezone(ZoneInfo(str(info[2]))).year, store=order.store
+    series = numbering.series_for(
+        settings.delivery_series, year=now.astimezone(ZoneInfo(str(info[2]))).year, store=order.store
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         seq, _ = chain.head(con, series)
         seq += 1
-        number = f"{series}-{seq:06d}"
+        number = numbering.document_number(series, seq)
         row = chain.one(con, "SELECT coalesce(max(shipment_id), 0) + 1 FROM shipments")
         assert row is not None
         con.execute(
@@ -143,10 +143,6 @@ def _record(
         lifecycle.move(con, order, "shipped", actor, f"shipped with {carrier_name}, delivery note {number}")
         if on_documents is not None:
             on_documents(con, [number])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return number, carrier_name
 
 

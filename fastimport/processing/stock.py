@@ -29,14 +29,14 @@ import polars as pl
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
+from fastimport.store.db import transaction
 
 KEY = ["store_id", "product_id", "variation_id", "item_sku"]
 
 
 def ensure_initial_levels(con: duckdb.DuckDBPyConnection) -> int:
     """Book the shop's level of every stock-managed article the ledger has not met yet; returns how many."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         row = chain.one(
             con,
             "INSERT INTO stock_movements (store_id, product_id, variation_id, sku, quantity, kind, reference, "
@@ -50,10 +50,6 @@ def ensure_initial_levels(con: duckdb.DuckDBPyConnection) -> int:
             "AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.kind = 'initial' AND m.store_id = p.store_id "
             "AND m.product_id = p.product_id AND m.variation_id = p.variation_id)",
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(row[0]) if row else 0
 
 

@@ -1,9 +1,14 @@
-"""Processing records → the print room's plain documents.
+"""What goes on each ticket: stored records → the print room's ticket contents.
+
+The one place that decides which stored value fills which field of a preparation slip,
+invoice, credit note or delivery note ticket (legal mentions, payment lines, signature
+excerpt...).  How those fields are laid out on paper is :mod:`fastimport.print.layout`;
+when tickets are queued, and reprints, is :mod:`fastimport.processing.printing`.
 
 The print room (``fastimport.print``) knows tickets, not orders: this module
 reads what processing stored (invoices and credit notes with their frozen
 seller and buyer, orders and their lines, shipments) and builds the frozen
-dataclasses of :mod:`fastimport.print.documents`.  Everything comes from the
+dataclasses of :mod:`fastimport.print.content`.  Everything comes from the
 stored, signed record, so a reprint is identical to the original apart from
 its ORIGINAL / DUPLICATA mention.  Times are printed in the store's time zone.
 
@@ -26,7 +31,7 @@ import orjson
 
 from fastimport import __version__
 from fastimport.io.registry import display_name
-from fastimport.print.documents import (
+from fastimport.print.content import (
     CreditNoteTicket,
     DeliveryLine,
     DeliveryNote,

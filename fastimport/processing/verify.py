@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from fastimport.processing import chain
-from fastimport.processing.invoicing import HEADER_FIELDS
+from fastimport.processing import chain, numbering
+from fastimport.processing.records import HEADER_FIELDS
 
 _HEADERS_SQL = """
 SELECT i.invoice_id, i.kind, i.series, i.seq, i.number, epoch_us(i.issued_at), s.name, i.order_id, i.order_number,
@@ -95,7 +95,12 @@ def verify(con: duckdb.DuckDBPyConnection, key: bytes) -> VerifyReport:
             body = {**header, "lines": lines.get(int(row[0]), []), "vat": vats.get(int(row[0]), [])}
             records.append((int(row[3]), str(row[4]), chain.canonical(body), str(row[25]), str(row[26])))
         _walk(
-            report, series, records, heads.get(series), key, lambda seq, series=series: f"{series}-{seq:06d}"
+            report,
+            series,
+            records,
+            heads.get(series),
+            key,
+            lambda seq, series=series: numbering.document_number(series, seq),
         )
     journal_rows = con.execute(
         "SELECT seq, epoch_us(happened_at), kind, actor, subject, detail, prev_signature, signature FROM journal "

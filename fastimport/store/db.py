@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -48,6 +50,22 @@ def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> d
     return con
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``with transaction(con):`` BEGIN, COMMIT when the block ends, ROLLBACK on any exception (re-raised).
+
+    Any exception, not only database errors: a KeyboardInterrupt or a failing hook (a print job that
+    cannot be rendered) must not leave half a batch of invoices behind.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
@@ -70,22 +88,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     for migration in MIGRATIONS:
         if migration.version <= current:
             continue
-        con.execute("BEGIN TRANSACTION")
         try:
-            if migration.version == 1:
+            with transaction(con):
+                if migration.version == 1:
+                    con.execute(
+                        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                        "description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+                    )
+                for statement in migration.statements:
+                    con.execute(statement)
                 con.execute(
-                    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
-                    "description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+                    "INSERT INTO schema_version VALUES (?, ?, now())",
+                    [migration.version, migration.description],
                 )
-            for statement in migration.statements:
-                con.execute(statement)
-            con.execute(
-                "INSERT INTO schema_version VALUES (?, ?, now())",
-                [migration.version, migration.description],
-            )
-            con.execute("COMMIT")
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
             raise StoreError(
                 f"could not upgrade the database to schema {migration.version}: {_first_line(exc)}"
             ) from exc

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from fastimport.columns import CHANGED, CLOSED_STATUSES, NEW
 from fastimport.errors import StoreError
 from fastimport.store import raw
+from fastimport.store.db import transaction
 
 # Orders the shop may still change locally: once invoiced, the record is frozen.
 UPDATABLE_STATES = ("pending", "prepared")
@@ -160,53 +161,52 @@ def write_batch(
     con.register("batch_lines", lines)
     con.register("batch_chunks", chunks)
     try:
-        con.execute("BEGIN TRANSACTION")
-        # One process writes at a time (DuckDB's file lock), so max + 1 is free inside this transaction.
-        row = con.execute("SELECT coalesce(max(chunk_id), 0) + 1 FROM raw_chunks").fetchone()
-        base = int(row[0]) if row else 1
-        con.execute(
-            "INSERT INTO raw_chunks SELECT chunk_local + ?, ?, ?, size, data FROM batch_chunks",
-            [base, store_id, raw.CODEC],
-        )
-        insert = (
-            f"INSERT INTO orders (store_id, order_id, {ORDER_COLUMNS}, raw_chunk, first_run, last_run, imported_at, "
-            f"updated_at) SELECT ?, order_id, {ORDER_COLUMNS}, raw_chunk_local + ?, ?, ?, now(), now() "
-        )
-        # The dedup set was loaded from this database and no other process writes meanwhile:
-        # a NEW order is not stored yet, so no conflict check is needed (the primary key still guards).
-        con.execute(insert + f"FROM batch_orders WHERE verdict = {NEW}", [store_id, base, run_id, run_id])
-        locked = 0
-        if changed.num_rows:
-            locked = _record_locked_changes(con, store_id, base)
+        with transaction(con):
+            # One process writes at a time (DuckDB's file lock), so max + 1 is free inside this transaction.
+            row = con.execute("SELECT coalesce(max(chunk_id), 0) + 1 FROM raw_chunks").fetchone()
+            base = int(row[0]) if row else 1
             con.execute(
-                "DELETE FROM order_lines WHERE store_id = ? AND order_id IN (SELECT order_id FROM batch_changed "
-                "WHERE order_id NOT IN (SELECT order_id FROM locked_now))",
+                "INSERT INTO raw_chunks SELECT chunk_local + ?, ?, ?, size, data FROM batch_chunks",
+                [base, store_id, raw.CODEC],
+            )
+            insert = (
+                f"INSERT INTO orders (store_id, order_id, {ORDER_COLUMNS}, raw_chunk, first_run, last_run, imported_at, "
+                f"updated_at) SELECT ?, order_id, {ORDER_COLUMNS}, raw_chunk_local + ?, ?, ?, now(), now() "
+            )
+            # The dedup set was loaded from this database and no other process writes meanwhile:
+            # a NEW order is not stored yet, so no conflict check is needed (the primary key still guards).
+            con.execute(insert + f"FROM batch_orders WHERE verdict = {NEW}", [store_id, base, run_id, run_id])
+            locked = 0
+            if changed.num_rows:
+                locked = _record_locked_changes(con, store_id, base)
+                con.execute(
+                    "DELETE FROM order_lines WHERE store_id = ? AND order_id IN (SELECT order_id FROM batch_changed "
+                    "WHERE order_id NOT IN (SELECT order_id FROM locked_now))",
+                    [store_id],
+                )
+                con.execute(
+                    insert
+                    + f"FROM batch_changed ON CONFLICT (store_id, order_id) DO UPDATE SET {_UPDATE_SET} "
+                    f"WHERE orders.state IN {UPDATABLE_STATES}",
+                    [store_id, base, run_id, run_id],
+                )
+            skip_locked = " WHERE order_id NOT IN (SELECT order_id FROM locked_now)" if locked else ""
+            con.execute(
+                f"INSERT INTO order_lines (store_id, order_id, {LINE_COLUMNS}) "
+                f"SELECT ?, order_id, {LINE_COLUMNS} FROM batch_lines{skip_locked}",
                 [store_id],
             )
+            flags = _unknown_counts(con, store_id, skip_locked)
+            new = orders.num_rows - changed.num_rows
+            updated = changed.num_rows - locked
             con.execute(
-                insert + f"FROM batch_changed ON CONFLICT (store_id, order_id) DO UPDATE SET {_UPDATE_SET} "
-                f"WHERE orders.state IN {UPDATABLE_STATES}",
-                [store_id, base, run_id, run_id],
+                "UPDATE import_runs SET new_orders = new_orders + ?, updated_orders = updated_orders + ?, "
+                "unchanged_orders = unchanged_orders + ?, locked_changes = locked_changes + ?, "
+                "unknown_articles = unknown_articles + ?, unknown_customers = unknown_customers + ?, "
+                "pages = pages + ? WHERE run_id = ?",
+                [new, updated, unchanged, locked, flags[0], flags[1], pages, run_id],
             )
-        skip_locked = " WHERE order_id NOT IN (SELECT order_id FROM locked_now)" if locked else ""
-        con.execute(
-            f"INSERT INTO order_lines (store_id, order_id, {LINE_COLUMNS}) "
-            f"SELECT ?, order_id, {LINE_COLUMNS} FROM batch_lines{skip_locked}",
-            [store_id],
-        )
-        flags = _unknown_counts(con, store_id, skip_locked)
-        new = orders.num_rows - changed.num_rows
-        updated = changed.num_rows - locked
-        con.execute(
-            "UPDATE import_runs SET new_orders = new_orders + ?, updated_orders = updated_orders + ?, "
-            "unchanged_orders = unchanged_orders + ?, locked_changes = locked_changes + ?, "
-            "unknown_articles = unknown_articles + ?, unknown_customers = unknown_customers + ?, "
-            "pages = pages + ? WHERE run_id = ?",
-            [new, updated, unchanged, locked, flags[0], flags[1], pages, run_id],
-        )
-        con.execute("COMMIT")
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
         raise StoreError(f"could not store a batch of {orders.num_rows} orders: {exc}") from exc
     finally:
         for name in ("batch_orders", "batch_changed", "batch_lines", "batch_chunks"):
@@ -273,18 +273,17 @@ def finish_run(
     max_modified_us: int | None,
 ) -> None:
     """Close the run's log row; a successful run moves the store's watermark forward (never back)."""
-    con.execute("BEGIN TRANSACTION")
-    con.execute(
-        "UPDATE import_runs SET finished_at = now(), status = ?, error = ? WHERE run_id = ?",
-        ["ok" if ok else "failed", error, run_id],
-    )
-    if ok and max_modified_us is not None:
+    with transaction(con):
         con.execute(
-            "UPDATE stores SET watermark = greatest(coalesce(watermark, make_timestamp(?)::TIMESTAMPTZ), "
-            "make_timestamp(?)::TIMESTAMPTZ) WHERE store_id = ?",
-            [max_modified_us, max_modified_us, store_id],
+            "UPDATE import_runs SET finished_at = now(), status = ?, error = ? WHERE run_id = ?",
+            ["ok" if ok else "failed", error, run_id],
         )
-    con.execute("COMMIT")
+        if ok and max_modified_us is not None:
+            con.execute(
+                "UPDATE stores SET watermark = greatest(coalesce(watermark, make_timestamp(?)::TIMESTAMPTZ), "
+                "make_timestamp(?)::TIMESTAMPTZ) WHERE store_id = ?",
+                [max_modified_us, max_modified_us, store_id],
+            )
 
 
 def run_totals(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from fastimport.columns import CLOSED_STATUSES
+from fastimport.store.db import transaction
 
 _ORDER_LIST = """
 SELECT s.name AS store, s.timezone, o.order_id, o.number, o.created_at, o.shop_status, o.state,
@@ -106,29 +107,25 @@ def store_catalog(
     customer_table = pa.Table.from_pylist(customers, schema=_CUSTOMER_SCHEMA)
     con.register("catalog_products", product_table)
     con.register("catalog_customers", customer_table)
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM products WHERE store_id = ?", [store_id])
-        con.execute("DELETE FROM customers WHERE store_id = ?", [store_id])
-        # A shop can list the same product twice across pages (page drift): keep one.
-        con.execute(
-            "INSERT INTO products (store_id, product_id, variation_id, sku, name, price, tax_class, manage_stock, "
-            "stock_quantity, synced_at) SELECT DISTINCT ON (product_id, variation_id) ?, product_id, variation_id, "
-            "sku, name, TRY_CAST(price AS DECIMAL(18,2)), tax_class, manage_stock, stock_quantity, now() "
-            "FROM catalog_products",
-            [store_id],
-        )
-        con.execute(
-            "INSERT INTO customers (store_id, customer_id, email, first_name, last_name, synced_at) "
-            "SELECT DISTINCT ON (customer_id) ?, customer_id, lower(email), first_name, last_name, now() "
-            "FROM catalog_customers",
-            [store_id],
-        )
-        con.execute("UPDATE stores SET catalog_synced_at = now() WHERE store_id = ?", [store_id])
-        con.execute("COMMIT")
-    except duckdb.Error:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("DELETE FROM products WHERE store_id = ?", [store_id])
+            con.execute("DELETE FROM customers WHERE store_id = ?", [store_id])
+            # A shop can list the same product twice across pages (page drift): keep one.
+            con.execute(
+                "INSERT INTO products (store_id, product_id, variation_id, sku, name, price, tax_class, manage_stock, "
+                "stock_quantity, synced_at) SELECT DISTINCT ON (product_id, variation_id) ?, product_id, variation_id, "
+                "sku, name, TRY_CAST(price AS DECIMAL(18,2)), tax_class, manage_stock, stock_quantity, now() "
+                "FROM catalog_products",
+                [store_id],
+            )
+            con.execute(
+                "INSERT INTO customers (store_id, customer_id, email, first_name, last_name, synced_at) "
+                "SELECT DISTINCT ON (customer_id) ?, customer_id, lower(email), first_name, last_name, now() "
+                "FROM catalog_customers",
+                [store_id],
+            )
+            con.execute("UPDATE stores SET catalog_synced_at = now() WHERE store_id = ?", [store_id])
     finally:
         con.unregister("catalog_products")
         con.unregister("catalog_customers")

@@ -1,4 +1,7 @@
-"""The printable documents: plain frozen dataclasses the processing room fills.
+"""Ticket contents: what each ticket can show, as plain frozen dataclasses the processing room fills.
+
+One dataclass per ticket kind; :mod:`fastimport.print.layout` decides how each is laid out,
+:mod:`fastimport.processing.tickets` fills them from stored records.
 
 Money is :class:`decimal.Decimal` everywhere (``Decimal("19.90")``), printed
 French style (``19,90``).  Datetimes should be timezone-aware and in the
@@ -182,6 +185,6 @@ class DeliveryNote:
         return self.number
 
 
-Document = PreparationSlip | InvoiceTicket | CreditNoteTicket | DeliveryNote
+TicketContent = PreparationSlip | InvoiceTicket | CreditNoteTicket | DeliveryNote
 
 DOCUMENT_KINDS: tuple[str, ...] = ("preparation", "invoice", "credit_note", "delivery_note")
