@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test lint bench bench-check clean
 
-$(STAMP): pyproject.toml setup.py fastimport/_core.pyx
+$(STAMP): pyproject.toml setup.py fastimport/_core.pyx $(wildcard fastimport/_core_*.pxi)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -e ".[test]"
