@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(VENV)/bin/fastimport demo
 
 test: $(STAMP)
+	sh scripts/system-deps.sh
 	$(PY) -m ruff check fastimport tests bench
 	$(PY) -m ruff format --check fastimport tests bench
 	$(PY) -m mypy
