@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "sync_catalog_async": "fastimport.api.imports",
     "CatalogReport": "fastimport.catalog",
     "pending_orders": "fastimport.api.imports",
+    "count_pending": "fastimport.api.imports",
     "stored_orders": "fastimport.api.imports",
     # processing
     "OrderRef": "fastimport.processing.lifecycle",
@@ -95,6 +96,7 @@ __all__ = [
     "add_comment",
     "configured_printers",
     "connect",
+    "count_pending",
     "credit_note",
     "find_order",
     "import_stores",
@@ -138,6 +140,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from fastimport.api.imports import (
         connect,
+        count_pending,
         import_stores,
         import_stores_async,
         pending_orders,

@@ -114,3 +114,19 @@ def test_the_async_api_refuses_to_block_a_running_loop(tmp_path: Path) -> None:
 
     with pytest.raises(fastimport.FastImportError, match="await import_stores_async"):
         asyncio.run(inside_a_loop())
+
+
+def test_the_pending_table_pages_both_ways(tmp_path: Path, week_shop: str) -> None:
+    config = fastimport.parse_config(
+        {"database": {"path": str(tmp_path / "t.duckdb")}, "stores": [store_table(week_shop)]}
+    )
+    with fastimport.connect(config) as con:
+        fastimport.import_stores(config, con, fastimport.RangeRequest.week())
+        everything = fastimport.pending_orders(config, con)
+        assert fastimport.count_pending(config, con) == len(everything) > 20
+        pages = [
+            fastimport.pending_orders(config, con, limit=7, offset=o) for o in range(0, len(everything), 7)
+        ]
+        assert [row for page in pages for row in page] == everything
+        newest = fastimport.pending_orders(config, con, limit=5, newest_first=True)
+        assert newest == everything[::-1][:5]

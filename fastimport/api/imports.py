@@ -106,13 +106,37 @@ async def sync_catalog_async(
 
 
 def pending_orders(
-    config: Config, con: Connection, stores: Sequence[str] | None = None
+    config: Config,
+    con: Connection,
+    stores: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Orders awaiting processing (local state pending or prepared, shop status pending), oldest first."""
+    """Orders awaiting processing (local state pending or prepared, shop status pending), oldest first.
+
+    ``limit``/``offset`` give one page of the table (the objects of ``pending --json``).
+    """
     from fastimport.store.queries import list_orders
 
     chosen = selected_stores(config, stores)
     return list_orders(
+        con,
+        stores=[s.name for s in chosen],
+        pending_statuses={s.name: s.pending_statuses for s in chosen},
+        limit=limit,
+        offset=offset,
+        newest_first=newest_first,
+    )
+
+
+def count_pending(config: Config, con: Connection, stores: Sequence[str] | None = None) -> int:
+    """How many orders the pending table holds (for "… N more" and page counts)."""
+    from fastimport.store.queries import count_orders
+
+    chosen = selected_stores(config, stores)
+    return count_orders(
         con, stores=[s.name for s in chosen], pending_statuses={s.name: s.pending_statuses for s in chosen}
     )
 

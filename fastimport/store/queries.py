@@ -24,7 +24,7 @@ FROM orders o
 JOIN stores s USING (store_id)
 JOIN order_flags f ON f.store_id = o.store_id AND f.order_id = o.order_id
 WHERE {where}
-ORDER BY o.created_at, s.name, o.order_id
+ORDER BY o.created_at {direction}, s.name {direction}, o.order_id {direction}
 """
 
 
@@ -36,8 +36,46 @@ def list_orders(
     until: dt.datetime | None = None,
     pending_statuses: dict[str, tuple[str, ...]] | None = None,
     limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Orders oldest first.  With ``pending_statuses`` (store -> shop statuses), only pending ones."""
+    """Orders oldest first (or newest first), one page of ``limit`` from ``offset`` when given.
+
+    With ``pending_statuses`` (store -> shop statuses), only pending ones.
+    """
+    where, params = _filters(stores, since, until, pending_statuses)
+    sql = _ORDER_LIST.format(where=where, direction="DESC" if newest_first else "ASC")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    if offset:
+        sql += f" OFFSET {int(offset)}"
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [_order_row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def count_orders(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    stores: Sequence[str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    pending_statuses: dict[str, tuple[str, ...]] | None = None,
+) -> int:
+    """How many orders :func:`list_orders` would list with the same filters."""
+    where, params = _filters(stores, since, until, pending_statuses)
+    row = con.execute(
+        f"SELECT count(*) FROM orders o JOIN stores s USING (store_id) WHERE {where}", params
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _filters(
+    stores: Sequence[str] | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    pending_statuses: dict[str, tuple[str, ...]] | None,
+) -> tuple[str, list[Any]]:
     where = ["true"]
     params: list[Any] = []
     if stores:
@@ -57,12 +95,7 @@ def list_orders(
                 clauses.append(f"(s.name = ? AND o.shop_status IN ({', '.join('?' * len(statuses))}))")
                 params += [store, *statuses]
         where.append("(" + (" OR ".join(clauses) or "false") + ")")
-    sql = _ORDER_LIST.format(where=" AND ".join(where))
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    cursor = con.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [_order_row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    return " AND ".join(where), params
 
 
 def _order_row(row: dict[str, Any]) -> dict[str, Any]:
