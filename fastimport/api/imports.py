@@ -72,7 +72,21 @@ async def import_stores_async(
     jobs = plan_imports(config, con, request, stores) if isinstance(request, RangeRequest) else list(request)
     if batch_orders is None:
         batch_orders = int(os.environ.get("FASTIMPORT_BATCH_ORDERS", DEFAULT_BATCH_ORDERS))
-    return await run_imports(con, jobs, progress=progress, batch_orders=batch_orders)
+    reports = await run_imports(con, jobs, progress=progress, batch_orders=batch_orders)
+    _journal_runs(config, con, reports)
+    return reports
+
+
+def _journal_runs(config: Config, con: Connection, reports: Sequence[ImportReport]) -> None:
+    """Each import run is a journal event (kept until the next signature on a till without a key)."""
+    from fastimport.api.fiscal import record_event
+
+    for r in reports:
+        record_event(
+            config, con, "import_run", r.store,
+            {"run": r.run_id, "mode": r.mode, "from": r.range_start, "to": r.range_end, "ok": r.ok, "error": r.error,
+             "new": r.new, "updated": r.updated, "unchanged": r.unchanged},
+        )  # fmt: skip
 
 
 def import_stores(

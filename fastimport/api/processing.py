@@ -89,9 +89,14 @@ class _Printing:
         return ticket_hook(self.settings, self.printer, kind, self.enqueued)
 
     def send(self, con: Connection) -> PrintOutcome:
+        from fastimport.fiscal.events import record_event
         from fastimport.processing.printing import send_queued
 
-        return send_queued(con, self.printers, self.enqueued.count, self.timeout)
+        outcome = send_queued(con, self.printers, self.enqueued.count, self.timeout)
+        if not outcome.ok:  # a printer incident is a journal event
+            record_event(con, self.settings, "printer_incident", default_actor(), self.printer.name,
+                         {"waiting": len(outcome.waiting), "reasons": outcome.reasons()})  # fmt: skip
+        return outcome
 
 
 def _printing(config: Config, request: PrintRequest | None) -> _Printing | None:
@@ -178,10 +183,13 @@ def invoice(
 
     if pending == bool(orders):
         raise ProcessingError("give order numbers, or --pending for every pending order (not both)")
+    from fastimport.api.fiscal import close_pending_days
+
     settings = load_settings(config)
     settings.key()
     settings.require_seller()
     send = _printing(config, printing)
+    close_pending_days(config, con, actor=actor)  # days left unclosed before today, oldest first
     if pending:
         keys = invoicing.pending_keys(con, config)
         if store:
@@ -310,21 +318,17 @@ def stock_levels(con: Connection, *, changed_only: bool = False) -> list[dict[st
 
 def push_stock(config: Config, con: Connection) -> dict[str, Any]:
     """Send the changed ``available`` levels to each shop and record what it accepted."""
+    from fastimport.fiscal.events import record_event
     from fastimport.processing.push import push_stock as push
 
-    return push(con, config)
+    result = push(con, config)
+    record_event(con, load_settings(config), "stock_push", default_actor(), None,
+                 {"changed": result["changed"], "accepted": result["accepted"], "refused": len(result["refused"])})  # fmt: skip
+    return result
 
 
 def verify(config: Config, con: Connection, *, actor: str | None = None) -> VerifyReport:
-    """Walk every invoice chain and series head; a failure is recorded in the signed journal."""
-    from fastimport.processing import chain
-    from fastimport.processing.verify import verify as walk
-    from fastimport.store.db import transaction
+    """The key first, then every chain, closing and anchored head; a failure is recorded in the signed journal."""
+    from fastimport.api.fiscal import verify_records
 
-    key = load_settings(config).key()
-    report = walk(con, key)
-    if not report.ok:
-        first = report.problems[0]
-        with transaction(con):
-            chain.journal(con, key, "verify_failed", actor or default_actor(), first.record, first.to_json())
-    return report
+    return verify_records(config, con, actor=actor)

@@ -50,11 +50,13 @@ def credit_note(
     on_documents: DocumentsHook | None = None,
 ) -> Issued:
     """Issue the credit note in one transaction; ``on_documents(con, [number])`` runs inside it."""
-    key = settings.key()
     settings.require_seller()
     if not reason or not reason.strip():
         raise ProcessingError("a credit note needs a reason (--reason)")
+    key = settings.checked_key(con)
     record_settings(con, settings, key, actor)
+    store = chain.one(con, "SELECT store_id FROM invoices WHERE number = ?", [invoice_number])
+    chain.check_clock(con, key, dt.datetime.now(dt.UTC), [int(store[0])] if store else [], actor)
     with transaction(con):
         issued = _credit(con, settings, key, invoice_number, reason.strip(), lines, actor)
         if on_documents is not None:

@@ -128,11 +128,13 @@ def invoice_orders(
     ``on_documents(con, numbers)`` is called inside each chunk's transaction, after its invoices are
     written, with their numbers in order (``--print`` enqueues their tickets there).
     """
-    key = settings.key()
+    key = settings.checked_key(con)
     seller = settings.require_seller()
     started = time.perf_counter()
     report = InvoiceReport()
     record_settings(con, settings, key, actor)
+    if keys:
+        chain.check_clock(con, key, now or dt.datetime.now(dt.UTC), sorted({k[0] for k in keys}), actor)
     stock.ensure_initial_levels(con)
     stores = {
         int(r[0]): (str(r[1]), ZoneInfo(str(r[2])))

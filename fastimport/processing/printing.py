@@ -344,7 +344,7 @@ def _slip_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | No
 
 def journal_reprint(event: ReprintEvent) -> None:
     """A reprint is a signed journal event, written in the reprint's transaction (no key: no reprint)."""
-    key = _hooks_settings().key()
+    key = _hooks_settings().checked_key(event.con)
     chain.journal(
         event.con,
         key,

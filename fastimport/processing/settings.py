@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
@@ -147,6 +148,14 @@ class ProcessingSettings:
                 key="invoicing.secret_env",
             )
         return value.encode()
+
+    def checked_key(self, con: duckdb.DuckDBPyConnection) -> bytes:
+        """The HMAC key, once compared with the fingerprint of the key this till's records were signed with."""
+        from fastimport.processing import chain
+
+        key = self.key()
+        chain.check_key(con, key, self.secret_env)
+        return key
 
     def require_seller(self) -> SellerSettings:
         if self.seller is None:

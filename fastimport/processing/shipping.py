@@ -127,6 +127,7 @@ def _record(
     series = numbering.series_for(
         settings.delivery_series, year=now.astimezone(ZoneInfo(str(info[2]))).year, store=order.store
     )
+    key = settings.checked_key(con)
     with transaction(con):
         seq, _ = chain.head(con, series)
         seq += 1
@@ -141,6 +142,10 @@ def _record(
         )  # fmt: skip
         chain.set_head(con, series, "delivery", seq, number)
         lifecycle.move(con, order, "shipped", actor, f"shipped with {carrier_name}, delivery note {number}")
+        chain.journal(
+            con, key, "shipment", actor, number,
+            {"order": order.order_id, "store": order.store, "carrier": carrier_name, "tracking": tracking},
+        )  # fmt: skip
         if on_documents is not None:
             on_documents(con, [number])
     return number, carrier_name

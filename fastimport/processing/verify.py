@@ -69,44 +69,41 @@ class VerifyReport:
         }
 
 
-def verify(con: duckdb.DuckDBPyConnection, key: bytes) -> VerifyReport:
-    """Check every series; problems are listed in walk order, the first of each series first."""
-    report = VerifyReport()
-    heads = {
+Record = tuple[int, str, bytes, str, str]  # (seq, name, canonical form, prev_signature, signature)
+
+
+def heads(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, str]]:
+    """series -> (kind, last seq, last signature), as ``series_counters`` holds them."""
+    return {
         str(r[0]): (str(r[1]), int(r[2]), str(r[3]))
         for r in con.execute("SELECT series, kind, last_seq, last_signature FROM series_counters").fetchall()
     }
+
+
+def document_chains(con: duckdb.DuckDBPyConnection) -> dict[str, list[Record]]:
+    """Every invoice and credit-note series, its records in number order."""
     lines: dict[int, list[list[Any]]] = {}
     for row in con.execute(_LINES_SQL).fetchall():
         lines.setdefault(int(row[0]), []).append(list(row[1:]))
     vats: dict[int, list[list[Any]]] = {}
     for row in con.execute(_VAT_SQL).fetchall():
         vats.setdefault(int(row[0]), []).append(list(row[1:]))
-    by_series: dict[str, list[tuple[Any, ...]]] = {}
+    out: dict[str, list[Record]] = {}
     for row in con.execute(_HEADERS_SQL).fetchall():
-        by_series.setdefault(str(row[2]), []).append(row)
-    for series in sorted(
-        set(by_series) | {s for s, h in heads.items() if h[0] != "journal" and h[0] != "delivery"}
-    ):
-        rows = by_series.get(series, [])
-        records = []
-        for row in rows:
-            header = dict(zip(HEADER_FIELDS, row[1:26], strict=True))
-            body = {**header, "lines": lines.get(int(row[0]), []), "vat": vats.get(int(row[0]), [])}
-            records.append((int(row[3]), str(row[4]), chain.canonical(body), str(row[25]), str(row[26])))
-        _walk(
-            report,
-            series,
-            records,
-            heads.get(series),
-            key,
-            lambda seq, series=series: numbering.document_number(series, seq),
+        header = dict(zip(HEADER_FIELDS, row[1:26], strict=True))
+        body = {**header, "lines": lines.get(int(row[0]), []), "vat": vats.get(int(row[0]), [])}
+        out.setdefault(str(row[2]), []).append(
+            (int(row[3]), str(row[4]), chain.canonical(body), str(row[25]), str(row[26]))
         )
-    journal_rows = con.execute(
+    return out
+
+
+def journal_chain(con: duckdb.DuckDBPyConnection) -> list[Record]:
+    rows = con.execute(
         "SELECT seq, epoch_us(happened_at), kind, actor, subject, detail, prev_signature, signature FROM journal "
         "ORDER BY seq"
     ).fetchall()
-    records = [
+    return [
         (
             int(r[0]),
             f"journal #{r[0]}",
@@ -114,22 +111,52 @@ def verify(con: duckdb.DuckDBPyConnection, key: bytes) -> VerifyReport:
             str(r[6]),
             str(r[7]),
         )
-        for r in journal_rows
+        for r in rows
     ]
-    _walk(
-        report, chain.JOURNAL_SERIES, records, heads.get(chain.JOURNAL_SERIES), key, lambda s: f"journal #{s}"
+
+
+def verify(con: duckdb.DuckDBPyConnection, key: bytes) -> VerifyReport:
+    """Check every series; problems are listed in walk order, the first of each series first."""
+    report = VerifyReport()
+    known = heads(con)
+    by_series = document_chains(con)
+    sealed = chain.seals(con)
+    for series in sorted(set(by_series) | {s for s, h in known.items() if h[0] in ("invoice", "credit_note")}):
+        walk(
+            report,
+            series,
+            by_series.get(series, []),
+            known.get(series),
+            key,
+            lambda seq, series=series: numbering.document_number(series, seq),
+            sealed,
+        )
+    walk(
+        report,
+        chain.JOURNAL_SERIES,
+        journal_chain(con),
+        known.get(chain.JOURNAL_SERIES),
+        key,
+        lambda s: f"journal #{s}",
+        sealed,
     )
     return report
 
 
-def _walk(
+def walk(
     report: VerifyReport,
     series: str,
-    records: list[tuple[int, str, bytes, str, str]],
+    records: list[Record],
     head: tuple[str, int, str] | None,
     key: bytes,
     name: Any,
+    sealed: dict[tuple[str, int], str] | None = None,
 ) -> None:
+    """Walk one chain of (seq, name, canonical, prev_signature, signature); the first problem is reported.
+
+    A record signed with an earlier key holds when its seal (made at ``fastimport key rotate``) does.
+    """
+    sealed = sealed or {}
     report.series[series] = len(records)
     report.records += len(records)
     prev_sig = ""
@@ -146,7 +173,9 @@ def _walk(
                 Problem(series, missing, "missing", f"{missing} is missing: the series jumps to {number}")
             )
             return
-        if chain.sign(key, stored_prev, canon) != signature:
+        if chain.sign(key, stored_prev, canon) != signature and sealed.get((series, seq)) != chain.seal(
+            key, stored_prev, canon, signature
+        ):
             report.problems.append(
                 Problem(
                     series,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +22,9 @@ MEMORY_LIMIT = "512MB"
 # import batch, re-compressing the same row groups each time; every 64 MB cut the store stage by
 # ~30 % on 200,000 orders (each batch is still committed and durable in the log).
 CHECKPOINT_THRESHOLD = "64MB"
+# Called after each transaction ends, with whether it committed (the fiscal room appends the new
+# chain heads to its anchor file after a commit that extended a chain).
+AFTER_TRANSACTION: list[Callable[[duckdb.DuckDBPyConnection, bool], None]] = []
 
 
 def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
@@ -62,8 +65,12 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         yield con
     except BaseException:
         con.execute("ROLLBACK")
+        for hook in AFTER_TRANSACTION:
+            hook(con, False)
         raise
     con.execute("COMMIT")
+    for hook in AFTER_TRANSACTION:
+        hook(con, True)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -1,0 +1,193 @@
+"""Chain heads anchored outside the database: an append-only file beside the store.
+
+After each commit that extended a chain (a series head moved in ``series_counters``), the new head
+of each moved series is appended to ``<database>.anchors`` as one JSON line
+(``{"series", "kind", "seq", "signature", "at"}``) and the file is fsync'd before the command goes
+on.  The database alone cannot then hide a cut tail, a rolled-back counter or an older copy put in
+its place: :func:`check` compares every anchored head with the records the database holds.
+
+This module imports nothing from processing, so the chain can mark heads without a cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from fastimport.store import db
+
+SUFFIX = ".anchors"
+_dirty: set[int] = set()  # id() of connections whose open transaction moved a series head
+
+
+def mark(con: duckdb.DuckDBPyConnection) -> None:
+    """A series head moved in this connection's transaction (called by ``chain.set_head``)."""
+    _dirty.add(id(con))
+
+
+def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the connection's database; None for an in-memory one."""
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    path = rows[0][0] if rows else None
+    return Path(path) if path and path != ":memory:" else None
+
+
+def anchor_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    path = database_path(con)
+    return path.with_name(path.name + SUFFIX) if path else None
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    """Every anchored head, in the order written (a torn last line, from a crash mid-write, is skipped)."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and {"series", "seq", "signature"} <= entry.keys():
+            out.append(entry)
+    return out
+
+
+def latest(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The highest anchored head of each series."""
+    out: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        if e["series"] not in out or int(e["seq"]) >= int(out[e["series"]]["seq"]):
+            out[e["series"]] = e
+    return out
+
+
+def append_heads(con: duckdb.DuckDBPyConnection) -> int:
+    """Append the heads that moved since the last anchor line of their series; fsync; returns how many."""
+    path = anchor_path(con)
+    if path is None:
+        return 0
+    known = latest(read(path))
+    rows = con.execute("SELECT series, kind, last_seq, last_signature FROM series_counters").fetchall()
+    now = dt.datetime.now(dt.UTC).isoformat()
+    lines = []
+    for series, kind, seq, signature in sorted(rows):
+        was = known.get(str(series))
+        if was is not None and int(was["seq"]) == int(seq) and was["signature"] == signature:
+            continue
+        entry = {"series": series, "kind": kind, "seq": int(seq), "signature": signature, "at": now}
+        lines.append(orjson.dumps(entry) + b"\n")
+    if not lines:
+        return 0
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"".join(lines))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return len(lines)
+
+
+def _after_transaction(con: duckdb.DuckDBPyConnection, committed: bool) -> None:
+    if id(con) in _dirty:
+        _dirty.discard(id(con))
+        if committed:
+            append_heads(con)
+
+
+def flush(con: duckdb.DuckDBPyConnection) -> None:
+    """Anchor heads moved outside an explicit transaction (autocommit writes)."""
+    _after_transaction(con, True)
+
+
+if _after_transaction not in db.AFTER_TRANSACTION:
+    db.AFTER_TRANSACTION.append(_after_transaction)
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorProblem:
+    series: str
+    record: str
+    kind: str  # anchor_missing | cut | replaced
+    message: str
+
+
+def check(con: duckdb.DuckDBPyConnection, names: dict[str, Any]) -> list[AnchorProblem]:
+    """Compare every anchored head with the database.
+
+    ``names[series_kind](series, seq)`` names a record.  A head anchored beyond what the database
+    holds is a cut tail, a rolled-back counter or an older copy of the database; an anchored
+    signature the database's record does not carry is a replaced record or database.
+    """
+    path = anchor_path(con)
+    if path is None:
+        return []
+    entries = read(path)
+    heads = {
+        str(r[0]): (str(r[1]), int(r[2]))
+        for r in con.execute("SELECT series, kind, last_seq FROM series_counters").fetchall()
+    }
+    if not entries:
+        if heads:
+            return [
+                AnchorProblem(
+                    "anchors", str(path.name), "anchor_missing",
+                    f"the anchor file {path.name} beside the database is missing or empty while the database "
+                    "holds signed records: it was deleted, or this database was put here from elsewhere",
+                )
+            ]  # fmt: skip
+        return []
+    signatures = _signatures(con)
+    problems: list[AnchorProblem] = []
+    seen: set[str] = set()
+    for e in entries:
+        series, seq, kind = str(e["series"]), int(e["seq"]), str(e.get("kind", ""))
+        name = names.get(kind, _plain)(series, seq)
+        stored = signatures.get((series, seq))
+        held = heads.get(series, ("", 0))[1]
+        if stored is None and series not in seen:
+            seen.add(series)
+            problems.append(
+                AnchorProblem(
+                    series, name, "cut",
+                    f"{name} was anchored as issued, but the database "
+                    + (f"stops at number {held}" if held else "has no record of this series")
+                    + ": its tail was cut, its counter rolled back, or an older copy of the database replaced it",
+                )
+            )  # fmt: skip
+        elif stored is not None and stored != e["signature"] and series not in seen:
+            seen.add(series)
+            problems.append(
+                AnchorProblem(
+                    series, name, "replaced",
+                    f"{name} is not the record anchored when it was issued (its signature differs): the record "
+                    "or the whole database was replaced",
+                )
+            )  # fmt: skip
+    return problems
+
+
+def _plain(series: str, seq: int) -> str:
+    return f"{series} #{seq}"
+
+
+def _signatures(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
+    out: dict[tuple[str, int], str] = {}
+    for sql in (
+        "SELECT series, seq, signature FROM invoices",
+        "SELECT series, seq, signature FROM closings",
+        "SELECT 'journal', seq, signature FROM journal",
+        "SELECT series, seq, number FROM shipments",
+    ):
+        for series, seq, sig in con.execute(sql).fetchall():
+            out[(str(series), int(seq))] = str(sig)
+    return out
