@@ -56,6 +56,18 @@ _EXPORTS: dict[str, str] = {
     "verify": "fastimport.api.processing",
     "PrintRequest": "fastimport.api.processing",
     "Outcome": "fastimport.api.processing",
+    # fiscal
+    "archive_export": "fastimport.api.fiscal",
+    "archive_keygen": "fastimport.api.fiscal",
+    "archive_verify": "fastimport.api.fiscal",
+    "close_period": "fastimport.api.fiscal",
+    "close_pending_days": "fastimport.api.fiscal",
+    "list_closings": "fastimport.api.fiscal",
+    "record_event": "fastimport.api.fiscal",
+    "rotate_key": "fastimport.api.fiscal",
+    "verify_records": "fastimport.api.fiscal",
+    "check_key": "fastimport.api.fiscal",
+    "KeyMismatchError": "fastimport.processing.chain",
     # printing
     "configured_printers": "fastimport.api.printing",
     "print_queue": "fastimport.api.printing",
@@ -83,6 +95,7 @@ __all__ = [
     "FetchError",
     "ImportRange",
     "ImportReport",
+    "KeyMismatchError",
     "OrderRef",
     "Outcome",
     "ParseError",
@@ -94,6 +107,12 @@ __all__ = [
     "StoreError",
     "TransientFetchError",
     "add_comment",
+    "archive_export",
+    "archive_keygen",
+    "archive_verify",
+    "check_key",
+    "close_pending_days",
+    "close_period",
     "configured_printers",
     "connect",
     "count_pending",
@@ -102,6 +121,7 @@ __all__ = [
     "import_stores",
     "import_stores_async",
     "invoice",
+    "list_closings",
     "load_config",
     "order_details",
     "parse_config",
@@ -112,8 +132,10 @@ __all__ = [
     "print_slips",
     "proposed_credit_notes",
     "push_stock",
+    "record_event",
     "reprint",
     "retry_printing",
+    "rotate_key",
     "send_print_queue",
     "ship",
     "stock_levels",
@@ -121,6 +143,7 @@ __all__ = [
     "sync_catalog",
     "sync_catalog_async",
     "verify",
+    "verify_records",
 ]
 
 
@@ -138,6 +161,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from fastimport.api.fiscal import (
+        archive_export,
+        archive_keygen,
+        archive_verify,
+        check_key,
+        close_pending_days,
+        close_period,
+        list_closings,
+        record_event,
+        rotate_key,
+        verify_records,
+    )
     from fastimport.api.imports import (
         connect,
         count_pending,
@@ -186,5 +221,6 @@ if TYPE_CHECKING:
         TransientFetchError,
     )
     from fastimport.importer import ImportReport
+    from fastimport.processing.chain import KeyMismatchError
     from fastimport.processing.lifecycle import OrderRef
     from fastimport.ranges import ImportRange, RangeRequest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from fastimport.processing.records import FiscalRecord, write_documents
 from fastimport.processing.settings import load_settings
 from fastimport.store import connect
 from tests.conftest import ShopFactory
-from tests.fiscal_support import DAY1, DAY2, DAY3, till
+from tests.fiscal_support import DAY2, DAY3, till
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY
 
 KEY = SIGNING_KEY.encode()
@@ -93,7 +94,11 @@ async def test_month_and_year_close_their_days_first_and_invoicing_closes_past_d
         fiscal.close_period(config, con, "month", DAY2.date(), now=DAY3)
     may = dt.datetime(2026, 5, 2, 8, tzinfo=dt.UTC)
     made = fiscal.close_period(config, con, "month", DAY2.date(), now=may)
-    assert [(c.period_kind, c.period) for c in made] == [("day", "2026-04-01"), ("day", "2026-04-02"), ("month", "2026-04")]
+    assert [(c.period_kind, c.period) for c in made] == [
+        ("day", "2026-04-01"),
+        ("day", "2026-04-02"),
+        ("month", "2026-04"),
+    ]
     month = made[-1]
     assert month.figures["total_ttc"] == made[0].figures["total_ttc"] + made[1].figures["total_ttc"]
     # Invoicing on a later day closes the days it finds unclosed (here: none left but today's own).
@@ -113,7 +118,9 @@ async def test_credit_notes_count_against_the_period_and_the_absolute_total_only
     second = fiscal.close_period(config, con, "day", today.date())[-1]
     assert second.figures["credit_notes"] == 1 and second.figures["credit_notes_ttc"] < 0
     assert second.grand_total == first.grand_total + second.figures["total_ttc"] < first.grand_total
-    assert second.grand_total_abs == first.grand_total_abs - second.figures["total_ttc"] > first.grand_total_abs
+    assert (
+        second.grand_total_abs == first.grand_total_abs - second.figures["total_ttc"] > first.grand_total_abs
+    )
     con.close()
 
 
@@ -130,9 +137,13 @@ _doc = st.tuples(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(docs=st.lists(_doc, min_size=1, max_size=25))
-def test_closing_totals_equal_invoices_minus_credit_notes(tmp_path_factory: pytest.TempPathFactory, docs) -> None:  # type: ignore[no-untyped-def]
+def test_closing_totals_equal_invoices_minus_credit_notes(
+    tmp_path_factory: pytest.TempPathFactory, docs
+) -> None:  # type: ignore[no-untyped-def]
     con = connect(tmp_path_factory.mktemp("prop") / "till.duckdb")
-    con.execute("INSERT INTO stores VALUES (1, 'eshop', 'woocommerce', 'http://x', 'Europe/Paris', NULL, NULL)")
+    con.execute(
+        "INSERT INTO stores VALUES (1, 'eshop', 'woocommerce', 'http://x', 'Europe/Paris', NULL, NULL)"
+    )
     start = dt.datetime(2026, 3, 31, 22, tzinfo=dt.UTC)  # 1 April, midnight in Paris
     records, prev, expect_rate, expect_pay = [], "", {}, {}
     for i, (kind, method, lines, hour) in enumerate(sorted(docs, key=lambda d: d[3])):
@@ -140,7 +151,23 @@ def test_closing_totals_equal_invoices_minus_credit_notes(tmp_path_factory: pyte
         rows, vat = [], {}
         for n, (rate, ht) in enumerate(lines, 1):
             ht, tax = sign * ht, sign * (ht * rate // 1000)
-            rows.append([n, "item", n if sign < 0 else None, 1, 0, "S", "x", sign, abs(ht) * 100, rate, ht, tax, ht + tax])
+            rows.append(
+                [
+                    n,
+                    "item",
+                    n if sign < 0 else None,
+                    1,
+                    0,
+                    "S",
+                    "x",
+                    sign,
+                    abs(ht) * 100,
+                    rate,
+                    ht,
+                    tax,
+                    ht + tax,
+                ]
+            )
             v = vat.setdefault(rate, [rate, 0, 0])
             v[1] += ht
             v[2] += tax
@@ -171,5 +198,5 @@ def test_closing_totals_equal_invoices_minus_credit_notes(tmp_path_factory: pyte
     # Day by day, the grand total adds up and the absolute one never shrinks.
     day1 = closings.close(con, KEY, "eshop", "day", dt.date(2026, 4, 2), now=end)
     assert day1[-1].grand_total == figs["total_ttc"]
-    assert all(a.grand_total_abs <= b.grand_total_abs for a, b in zip(day1, day1[1:]))
+    assert all(a.grand_total_abs <= b.grand_total_abs for a, b in itertools.pairwise(day1))
     con.close()

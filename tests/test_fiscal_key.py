@@ -42,7 +42,9 @@ async def test_a_wrong_key_is_refused_before_anything_is_written(
     invoicing.invoice_orders(con, settings, keys[:5])
     before = counts(con)
     monkeypatch.setenv(SIGNING_ENV, WRONG)
-    with pytest.raises(KeyMismatchError, match=f"the key in {SIGNING_ENV} is not the key this till's records"):
+    with pytest.raises(
+        KeyMismatchError, match=f"the key in {SIGNING_ENV} is not the key this till's records"
+    ):
         api.invoice(config, con, pending=True)
     with pytest.raises(KeyMismatchError):
         api.credit_note(config, con, "FA-2026-eshop-000001", "wrong key")
@@ -70,7 +72,10 @@ async def test_a_wrong_key_is_refused_before_anything_is_written(
 
 
 async def test_verify_with_a_wrong_key_says_so_and_writes_nothing(
-    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    shop_factory: ShopFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     config, con = await till(tmp_path, shop_factory)
     before = counts(con)
@@ -106,7 +111,9 @@ async def test_key_rotation_keeps_every_record_verifiable(
         fiscal.verify_records(config, con)
     monkeypatch.setenv(SIGNING_ENV, new_key)
     assert fiscal.verify_records(config, con).ok
-    number = con.execute("SELECT number FROM invoices WHERE kind = 'invoice' ORDER BY invoice_id LIMIT 1").fetchone()
+    number = con.execute(
+        "SELECT number FROM invoices WHERE kind = 'invoice' ORDER BY invoice_id LIMIT 1"
+    ).fetchone()
     api.credit_note(config, con, number[0], "after the rotation")
     report = fiscal.verify_records(config, con)
     assert report.ok, report.problems
@@ -124,15 +131,28 @@ async def test_heads_are_anchored_beside_the_database_and_a_cut_tail_is_named(
     path = Path(str(config.database) + anchors.SUFFIX)
     lines = [orjson.loads(x) for x in path.read_bytes().splitlines()]
     last = anchors.latest(lines)
-    tail = con.execute("SELECT series, seq, number, signature FROM invoices ORDER BY invoice_id DESC LIMIT 1").fetchone()
+    tail = con.execute(
+        "SELECT series, seq, number, signature FROM invoices ORDER BY invoice_id DESC LIMIT 1"
+    ).fetchone()
     assert last[tail[0]]["seq"] == tail[1] and last[tail[0]]["signature"] == tail[3]
     assert "journal" in last
     # Delete the last invoice and roll the counter back to the one before: the database alone agrees...
-    prev = con.execute("SELECT signature FROM invoices WHERE series = ? AND seq = ?", [tail[0], tail[1] - 1]).fetchone()
-    con.execute("DELETE FROM invoice_lines WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)", [tail[2]])
-    con.execute("DELETE FROM invoice_vat WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)", [tail[2]])
+    prev = con.execute(
+        "SELECT signature FROM invoices WHERE series = ? AND seq = ?", [tail[0], tail[1] - 1]
+    ).fetchone()
+    con.execute(
+        "DELETE FROM invoice_lines WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)",
+        [tail[2]],
+    )
+    con.execute(
+        "DELETE FROM invoice_vat WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)",
+        [tail[2]],
+    )
     con.execute("DELETE FROM invoices WHERE number = ?", [tail[2]])
-    con.execute("UPDATE series_counters SET last_seq = last_seq - 1, last_signature = ? WHERE series = ?", [prev[0], tail[0]])
+    con.execute(
+        "UPDATE series_counters SET last_seq = last_seq - 1, last_signature = ? WHERE series = ?",
+        [prev[0], tail[0]],
+    )
     from fastimport.processing.verify import verify
 
     assert verify(con, SIGNING_KEY.encode()).ok  # the chain inside the database holds

@@ -28,7 +28,10 @@ def _second(con: Con) -> str:
 
 
 def _edit_invoice(con: Con) -> str:
-    con.execute("UPDATE invoices SET total_ht = total_ht + 1, total_ttc = total_ttc + 1 WHERE number = ?", [_second(con)])
+    con.execute(
+        "UPDATE invoices SET total_ht = total_ht + 1, total_ttc = total_ttc + 1 WHERE number = ?",
+        [_second(con)],
+    )
     return _second(con)
 
 
@@ -58,8 +61,14 @@ def _edit_journal(con: Con) -> str:
 
 def _delete_one(con: Con) -> str:
     number = _second(con)
-    con.execute("DELETE FROM invoice_lines WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)", [number])
-    con.execute("DELETE FROM invoice_vat WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)", [number])
+    con.execute(
+        "DELETE FROM invoice_lines WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)",
+        [number],
+    )
+    con.execute(
+        "DELETE FROM invoice_vat WHERE invoice_id = (SELECT invoice_id FROM invoices WHERE number = ?)",
+        [number],
+    )
     con.execute("DELETE FROM invoices WHERE number = ?", [number])
     return number
 
@@ -70,7 +79,9 @@ def _delete_journal(con: Con) -> str:
 
 
 def _swap(con: Con) -> str:
-    rows = con.execute("SELECT invoice_id, seq, number FROM invoices WHERE kind = 'invoice' AND seq IN (2, 3)").fetchall()
+    rows = con.execute(
+        "SELECT invoice_id, seq, number FROM invoices WHERE kind = 'invoice' AND seq IN (2, 3)"
+    ).fetchall()
     (a, sa, na), (b, sb, nb) = sorted(rows, key=lambda r: r[1])
     con.execute("UPDATE invoices SET seq = 999999, number = 'tmp' WHERE invoice_id = ?", [a])
     con.execute("UPDATE invoices SET seq = ?, number = ? WHERE invoice_id = ?", [sa, na, b])
@@ -80,7 +91,9 @@ def _swap(con: Con) -> str:
 
 def _replay(con: Con) -> str:
     """An old journal entry copied over a later one (same content, same signature)."""
-    old = con.execute("SELECT happened_at, kind, actor, subject, detail, prev_signature FROM journal WHERE seq = 2").fetchone()
+    old = con.execute(
+        "SELECT happened_at, kind, actor, subject, detail, prev_signature FROM journal WHERE seq = 2"
+    ).fetchone()
     con.execute(
         "UPDATE journal SET happened_at = ?, kind = ?, actor = ?, subject = ?, detail = ?, prev_signature = ? WHERE seq = 4",
         list(old),
@@ -91,7 +104,9 @@ def _replay(con: Con) -> str:
 def _backdated(con: Con) -> str:
     """An invoice moved into a closed day (its date rewritten)."""
     number = str(con.execute("SELECT max(number) FROM invoices WHERE kind = 'invoice'").fetchone()[0])
-    con.execute("UPDATE invoices SET issued_at = TIMESTAMPTZ '2026-04-01 10:00:00+00' WHERE number = ?", [number])
+    con.execute(
+        "UPDATE invoices SET issued_at = TIMESTAMPTZ '2026-04-01 10:00:00+00' WHERE number = ?", [number]
+    )
     return number
 
 

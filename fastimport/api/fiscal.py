@@ -49,8 +49,13 @@ def archive_settings(config: Config) -> ArchiveSettings:
 
 
 def check_key(config: Config, con: Connection) -> bytes:
-    """The signing key, once compared with the stored fingerprint (a wrong one is refused and noted)."""
-    return load_settings(config).checked_key(con)
+    """The signing key, once compared with the stored fingerprint (a wrong one is refused and noted).
+
+    A software version this till has not run before is journaled here, at its first signing command.
+    """
+    key = load_settings(config).checked_key(con)
+    record_startup(config, con)
+    return key
 
 
 def rotate_key(config: Config, con: Connection, new_env: str, *, actor: str | None = None) -> Rotation:
@@ -143,7 +148,13 @@ def list_closings(con: Connection, *, store: str | None = None, kind: str | None
 
 
 def record_event(
-    config: Config, con: Connection, kind: str, subject: str | None, detail: dict[str, Any], *, actor: str | None = None
+    config: Config,
+    con: Connection,
+    kind: str,
+    subject: str | None,
+    detail: dict[str, Any],
+    *,
+    actor: str | None = None,
 ) -> bool:
     """Journal an event (True), or keep it until the next signature when the right key is not at hand."""
     from fastimport.fiscal.events import record_event as record

@@ -16,7 +16,9 @@ from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, Session, output, usage
 def add_fiscal_commands(sub: Any) -> None:
     close = sub.add_parser("close", help="close a day, month or year (Z): frozen totals and the grand total")
     close.add_argument("period", choices=("day", "month", "year"))
-    close.add_argument("--date", help="a date in the period (YYYY-MM-DD; default today, or the last month/year)")
+    close.add_argument(
+        "--date", help="a date in the period (YYYY-MM-DD; default today, or the last month/year)"
+    )
     close.add_argument("--store", help="only this store (default: every store)")
     close.add_argument("--json", action="store_true")
     close.set_defaults(handler=cmd_close)
@@ -30,13 +32,17 @@ def add_fiscal_commands(sub: Any) -> None:
     key = sub.add_parser("key", help="the signing key")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
     rotate = key_sub.add_parser("rotate", help="hand the chains over to a new signing key (journaled)")
-    rotate.add_argument("--new-key-env", required=True, metavar="VAR", help="environment variable with the new key")
+    rotate.add_argument(
+        "--new-key-env", required=True, metavar="VAR", help="environment variable with the new key"
+    )
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=cmd_key_rotate)
 
     archive = sub.add_parser("archive", help="signed fiscal archives, verifiable offline")
     a_sub = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
-    keygen = a_sub.add_parser("keygen", help="write an Ed25519 pair: DIR/archive.key (0600) and DIR/archive.pub")
+    keygen = a_sub.add_parser(
+        "keygen", help="write an Ed25519 pair: DIR/archive.key (0600) and DIR/archive.pub"
+    )
     keygen.add_argument("directory")
     keygen.set_defaults(handler=cmd_archive_keygen)
     export = a_sub.add_parser("export", help="write the signed archive of a period")
@@ -65,7 +71,9 @@ def _date(text: str | None, option: str) -> dt.date | None:
 def cmd_close(args: argparse.Namespace, session: Session) -> int:
     from fastimport.api.fiscal import close_period
 
-    made = close_period(session.config, session.con, args.period, _date(args.date, "--date"), store=args.store)
+    made = close_period(
+        session.config, session.con, args.period, _date(args.date, "--date"), store=args.store
+    )
 
     def text() -> None:
         for c in made:

@@ -75,7 +75,9 @@ def keygen(directory: Path) -> tuple[Path, Path]:
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
     public.write_bytes(
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
     return private, public
 
@@ -84,7 +86,9 @@ def load_private(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the archive key {path}: {exc}", key="archive.private_key_file") from exc
+        raise ConfigError(
+            f"cannot read the archive key {path}: {exc}", key="archive.private_key_file"
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{path} is not an Ed25519 key", key="archive.private_key_file")
     return key
@@ -175,7 +179,9 @@ def export(
         if table in ("invoices", "closings", "journal"):
             for r in rows:
                 series = str(r.get("series", "journal"))
-                c = chains.setdefault(series, {"first": r["seq"], "previous": r["prev_signature"], "count": 0})
+                c = chains.setdefault(
+                    series, {"first": r["seq"], "previous": r["prev_signature"], "count": 0}
+                )
                 c["last"] = r["seq"]
                 c["count"] += 1
     files["README.txt"] = EXPLANATION.format(format=FORMAT).encode()
@@ -190,7 +196,9 @@ def export(
         "counts": counts,
         "chains": chains,
         "public_key_sha256": hashlib.sha256(public).hexdigest(),
-        "files": {n: {"sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)} for n, b in sorted(files.items())},
+        "files": {
+            n: {"sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)} for n, b in sorted(files.items())
+        },
         **context,
     }
     manifest_bytes = orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)

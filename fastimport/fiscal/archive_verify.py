@@ -11,6 +11,7 @@ import binascii
 import csv
 import hashlib
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -115,11 +116,19 @@ def _chains(
     for series, recs in sorted(by.items()):
         recs.sort(key=lambda r: int(r["seq"]))
         d = declared.get(series)
-        if d is None or d["first"] != recs[0]["seq"] or d["last"] != recs[-1]["seq"] or d["count"] != len(recs):
+        if (
+            d is None
+            or d["first"] != recs[0]["seq"]
+            or d["last"] != recs[-1]["seq"]
+            or d["count"] != len(recs)
+        ):
             return (_name(recs[0]), f"series {series} in the archive is not the one the manifest declares")
         if recs[0]["prev_signature"] != d["previous"]:
-            return (_name(recs[0]), f"{_name(recs[0])} does not follow the record the manifest says precedes it")
-        for before, r in zip(recs, recs[1:], strict=False):
+            return (
+                _name(recs[0]),
+                f"{_name(recs[0])} does not follow the record the manifest says precedes it",
+            )
+        for before, r in itertools.pairwise(recs):
             if int(r["seq"]) == int(before["seq"]):
                 return (_name(r), f"{_name(r)} appears twice")
             if int(r["seq"]) != int(before["seq"]) + 1:

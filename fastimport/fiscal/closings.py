@@ -80,12 +80,17 @@ class Closing:
             "adjustment": money.cents(f["adjustment"]),
             "credit_notes_ttc": money.cents(f["credit_notes_ttc"]),
             "vat": [
-                {"rate": money.rate_text(int(r)), "ht": money.cents(v[0]), "tva": money.cents(v[1]),
-                 "ttc": money.cents(v[0] + v[1])}
+                {
+                    "rate": money.rate_text(int(r)),
+                    "ht": money.cents(v[0]),
+                    "tva": money.cents(v[1]),
+                    "ttc": money.cents(v[0] + v[1]),
+                }
                 for r, v in sorted(f["vat"].items(), key=lambda kv: -int(kv[0]))
-            ],  # fmt: skip
+            ],
             "payments": [
-                {"method": m, "count": v[0], "ttc": money.cents(v[1])} for m, v in sorted(f["payments"].items())
+                {"method": m, "count": v[0], "ttc": money.cents(v[1])}
+                for m, v in sorted(f["payments"].items())
             ],
             "numbers": f["numbers"],
             "heads": f["heads"],
@@ -104,7 +109,11 @@ def period_of(kind: str, day: dt.date) -> tuple[str, dt.date, dt.date]:
         return day.isoformat(), day, day + dt.timedelta(days=1)
     if kind == "month":
         first = day.replace(day=1)
-        return first.strftime("%Y-%m"), first, first + dt.timedelta(days=calendar.monthrange(day.year, day.month)[1])
+        return (
+            first.strftime("%Y-%m"),
+            first,
+            first + dt.timedelta(days=calendar.monthrange(day.year, day.month)[1]),
+        )
     if kind == "year":
         first = dt.date(day.year, 1, 1)
         return str(day.year), first, dt.date(day.year + 1, 1, 1)
@@ -164,7 +173,8 @@ def figures(con: duckdb.DuckDBPyConnection, store_id: int, start_us: int, end_us
     numbers = {
         str(r[0]): [str(r[1]), str(r[2])]
         for r in con.execute(
-            f"SELECT series, min(number), max(number) FROM invoices i WHERE {where} GROUP BY ALL ORDER BY 1", p
+            f"SELECT series, min(number), max(number) FROM invoices i WHERE {where} GROUP BY ALL ORDER BY 1",
+            p,
         ).fetchall()
     }
     return {
@@ -261,7 +271,9 @@ def close_pending(
                 continue
             done.add(label)
             if _existing(con, store_id, k, label) is None:
-                made.append(_close_one(con, key, store_id, name, zone, k, label, first, after, actor, now, True))
+                made.append(
+                    _close_one(con, key, store_id, name, zone, k, label, first, after, actor, now, True)
+                )
     return made
 
 
@@ -317,7 +329,22 @@ def _close_one(
         seq += 1
         number = numbering.document_number(series, seq)
         text = orjson.dumps(figs, option=orjson.OPT_SORT_KEYS).decode()
-        row = [series, seq, number, store, kind, label, start_us, end_us, now_us, text, grand, grand_abs, actor, prev]
+        row = [
+            series,
+            seq,
+            number,
+            store,
+            kind,
+            label,
+            start_us,
+            end_us,
+            now_us,
+            text,
+            grand,
+            grand_abs,
+            actor,
+            prev,
+        ]
         signature = chain.sign(key, prev, canonical(row))
         nxt = chain.one(con, "SELECT coalesce(max(closing_id), 0) + 1 FROM closings")
         assert nxt is not None

@@ -65,14 +65,17 @@ def record_event(
     return True
 
 
-def record_startup(con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, version: str, actor: str) -> None:
+def record_startup(
+    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, version: str, actor: str
+) -> None:
     """Journal a new software version the first time this till runs it."""
     row = chain.one(
         con,
         "SELECT subject FROM journal WHERE kind = 'software_version' ORDER BY seq DESC LIMIT 1",
     )
     pending = chain.one(
-        con, "SELECT subject FROM pending_events WHERE kind = 'software_version' ORDER BY event_id DESC LIMIT 1"
+        con,
+        "SELECT subject FROM pending_events WHERE kind = 'software_version' ORDER BY event_id DESC LIMIT 1",
     )
     last = pending or row
     if last is None or last[0] != version:

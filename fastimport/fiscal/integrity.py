@@ -22,7 +22,9 @@ from fastimport.processing.verify import Problem, Record, VerifyReport, heads, v
 def closing_chains(con: duckdb.DuckDBPyConnection) -> dict[str, list[Record]]:
     out: dict[str, list[Record]] = {}
     for r in con.execute(f"SELECT {closings.SELECT_FIELDS} FROM closings ORDER BY series, seq").fetchall():
-        out.setdefault(str(r[0]), []).append((int(r[1]), str(r[2]), closings.canonical(r), str(r[13]), str(r[14])))
+        out.setdefault(str(r[0]), []).append(
+            (int(r[1]), str(r[2]), closings.canonical(r), str(r[13]), str(r[14]))
+        )
     return out
 
 

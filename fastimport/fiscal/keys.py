@@ -78,4 +78,3 @@ def rotate(
              "handover_new_key": hmac.new(new, handover, hashlib.sha256).hexdigest()},
         )  # fmt: skip
     return Rotation(len(records), old_fp[:16], new_fp[:16], seq)
-

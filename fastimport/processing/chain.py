@@ -75,7 +75,7 @@ def _verifies_last_journal_entry(con: duckdb.DuckDBPyConnection, key: bytes) -> 
     if row is None:
         return True
     canon = journal_canonical(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5], row[6])
-    return sign(key, str(row[6]), canon) == row[7]
+    return sign(key, str(row[6]), canon) == str(row[7])
 
 
 def note_event(
@@ -94,7 +94,10 @@ def seal(key: bytes, prev_signature: str, canonical_form: bytes, signature: str)
 
 
 def seals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
-    return {(str(a), int(b)): str(c) for a, b, c in con.execute("SELECT series, seq, seal FROM key_seals").fetchall()}
+    return {
+        (str(a), int(b)): str(c)
+        for a, b, c in con.execute("SELECT series, seq, seal FROM key_seals").fetchall()
+    }
 
 
 def closed_until(con: duckdb.DuckDBPyConnection, store_ids: list[int]) -> tuple[int, str] | None:
@@ -210,7 +213,12 @@ def journal(
 
 
 def _append(
-    con: duckdb.DuckDBPyConnection, key: bytes, kind: str, actor: str, subject: str | None, detail: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    key: bytes,
+    kind: str,
+    actor: str,
+    subject: str | None,
+    detail: dict[str, Any],
 ) -> int:
     seq, prev = head(con, JOURNAL_SERIES)
     seq += 1

@@ -121,7 +121,9 @@ def verify(con: duckdb.DuckDBPyConnection, key: bytes) -> VerifyReport:
     known = heads(con)
     by_series = document_chains(con)
     sealed = chain.seals(con)
-    for series in sorted(set(by_series) | {s for s, h in known.items() if h[0] in ("invoice", "credit_note")}):
+    for series in sorted(
+        set(by_series) | {s for s, h in known.items() if h[0] in ("invoice", "credit_note")}
+    ):
         walk(
             report,
             series,
