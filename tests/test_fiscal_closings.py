@@ -50,7 +50,7 @@ async def test_a_day_closing_freezes_the_days_documents_and_the_grand_total(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
     config, con = await till(tmp_path, shop_factory)
-    made = fiscal.close_period(config, con, "day", DAY2.date(), now=DAY3)
+    made = fiscal.close_period(config, con, "day", DAY2.date(), now=DAY3).closings
     # Day 1 was left unclosed: closed first, automatically.
     assert [(c.period, c.automatic) for c in made] == [("2026-04-01", True), ("2026-04-02", False)]
     for c in made:
@@ -93,7 +93,7 @@ async def test_month_and_year_close_their_days_first_and_invoicing_closes_past_d
     with pytest.raises(ProcessingError, match="not over yet"):
         fiscal.close_period(config, con, "month", DAY2.date(), now=DAY3)
     may = dt.datetime(2026, 5, 2, 8, tzinfo=dt.UTC)
-    made = fiscal.close_period(config, con, "month", DAY2.date(), now=may)
+    made = fiscal.close_period(config, con, "month", DAY2.date(), now=may).closings
     assert [(c.period_kind, c.period) for c in made] == [
         ("day", "2026-04-01"),
         ("day", "2026-04-02"),
@@ -111,11 +111,11 @@ async def test_credit_notes_count_against_the_period_and_the_absolute_total_only
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
     config, con = await till(tmp_path, shop_factory)
-    first = fiscal.close_period(config, con, "day", DAY2.date(), now=DAY3)[-1]
+    first = fiscal.close_period(config, con, "day", DAY2.date(), now=DAY3).closings[-1]
     number = con.execute("SELECT number FROM invoices ORDER BY invoice_id LIMIT 1").fetchone()[0]
     api.credit_note(config, con, number, "returned")
     today = dt.datetime.now(dt.UTC)
-    second = fiscal.close_period(config, con, "day", today.date())[-1]
+    second = fiscal.close_period(config, con, "day", today.date()).closings[-1]
     assert second.figures["credit_notes"] == 1 and second.figures["credit_notes_ttc"] < 0
     assert second.grand_total == first.grand_total + second.figures["total_ttc"] < first.grand_total
     assert (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +23,12 @@ from fastimport.processing.settings import load_settings
 from fastimport.typed import convert
 
 if TYPE_CHECKING:
+    from fastimport.api.processing import PrintRequest
     from fastimport.fiscal.archive import ArchiveReport
     from fastimport.fiscal.archive_verify import ArchiveCheck
     from fastimport.fiscal.closings import Closing
     from fastimport.fiscal.keys import Rotation
+    from fastimport.processing.printing import PrintOutcome
     from fastimport.processing.verify import VerifyReport
 
 Connection = duckdb.DuckDBPyConnection
@@ -92,6 +95,18 @@ def verify_records(config: Config, con: Connection, *, actor: str | None = None)
 # -- closings --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ClosingReport:
+    """The closings made (oldest first, the requested ones last), and their Z tickets' fate when printed."""
+
+    closings: list[Closing]
+    printed: PrintOutcome | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"closings": [c.to_json() for c in self.closings]}
+        return out | ({"print": self.printed.to_json()} if self.printed else {})
+
+
 def close_period(
     config: Config,
     con: Connection,
@@ -101,13 +116,21 @@ def close_period(
     store: str | None = None,
     actor: str | None = None,
     now: dt.datetime | None = None,
-) -> list[Closing]:
+    printing: PrintRequest | None = None,
+) -> ClosingReport:
     """Close the day / month / year holding ``day`` (default: today; for a month or year, the previous one)
-    for ``store`` (default: every store); earlier unclosed periods are closed first.  Returns every closing
-    made, oldest first."""
+    for ``store`` (default: every store); earlier unclosed periods are closed first.
+
+    With ``printing``, the printer is chosen before anything is written and each closing's Z ticket is
+    queued and sent (a ticket can be reprinted: the closing itself is already committed).
+    """
+    from fastimport import __version__
     from fastimport.fiscal import closings
+    from fastimport.print.queue import enqueue_document
+    from fastimport.processing.printing import choose_printer, send_queued
 
     key = check_key(config, con)
+    chosen = choose_printer(config, printing.printer) if printing else None
     now = now or dt.datetime.now(dt.UTC)
     names = [config.store(store).name] if store else closings.store_names(con)
     if not names:
@@ -116,7 +139,19 @@ def close_period(
     for name in names:
         target = day or _default_day(con, name, kind, now)
         made += closings.close(con, key, name, kind, target, actor=_actor(actor), now=now)
-    return made
+    if printing is None or chosen is None:
+        return ClosingReport(made)
+    seller = load_settings(config).seller
+    from fastimport.store.db import transaction
+
+    with transaction(con):
+        for c in made:
+            identity = seller.as_dict() if seller else {}
+            ticket = closings.ticket(
+                c, identity.get("name", ""), identity.get("siret", ""), f"fastimport {__version__}"
+            )
+            enqueue_document(con, ticket, chosen[0])
+    return ClosingReport(made, send_queued(con, chosen[1], len(made), printing.timeout))
 
 
 def _default_day(con: Connection, store: str, kind: str, now: dt.datetime) -> dt.date:

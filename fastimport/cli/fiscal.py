@@ -20,6 +20,8 @@ def add_fiscal_commands(sub: Any) -> None:
         "--date", help="a date in the period (YYYY-MM-DD; default today, or the last month/year)"
     )
     close.add_argument("--store", help="only this store (default: every store)")
+    close.add_argument("--print", action="store_true", help="print each closing's Z ticket")
+    close.add_argument("--printer", help="the printer to use (default: the first configured)")
     close.add_argument("--json", action="store_true")
     close.set_defaults(handler=cmd_close)
 
@@ -70,10 +72,18 @@ def _date(text: str | None, option: str) -> dt.date | None:
 
 def cmd_close(args: argparse.Namespace, session: Session) -> int:
     from fastimport.api.fiscal import close_period
+    from fastimport.api.processing import PrintRequest
 
-    made = close_period(
-        session.config, session.con, args.period, _date(args.date, "--date"), store=args.store
+    printing = PrintRequest(printer=args.printer) if args.print or args.printer else None
+    report = close_period(
+        session.config,
+        session.con,
+        args.period,
+        _date(args.date, "--date"),
+        store=args.store,
+        printing=printing,
     )
+    made = report.closings
 
     def text() -> None:
         for c in made:
@@ -86,9 +96,11 @@ def cmd_close(args: argparse.Namespace, session: Session) -> int:
             for p in j["payments"]:
                 print(f"  {p['method']:<20} {p['count']:>4}  {p['ttc']:>10}")
             print(f"  grand total {j['grand_total']} (absolute {j['grand_total_abs']})")
+        if report.printed is not None and not report.printed.ok:
+            print(f"Z tickets still queued: {'; '.join(report.printed.reasons())} (fastimport print retry)")
 
-    output(args, [c.to_json() for c in made], text)
-    return EXIT_OK
+    output(args, report.to_json(), text)
+    return EXIT_OK if report.printed is None or report.printed.ok else EXIT_FAILURE
 
 
 def cmd_closings(args: argparse.Namespace, session: Session) -> int:

@@ -386,3 +386,30 @@ def closings(
 
 def _utc(us: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(us / 1_000_000, dt.UTC)
+
+
+def ticket(closing: Closing, seller_name: str, siret: str, software: str) -> Any:
+    """The closing's Z ticket content (:class:`fastimport.print.content.ClosingTicket`)."""
+    from decimal import Decimal
+
+    from fastimport.print.content import ClosingTicket, VatAmount
+
+    f = closing.figures
+    rates = sorted(f["vat"].items(), key=lambda kv: -int(kv[0]))
+
+    def d(cents: int) -> Decimal:
+        return Decimal(cents) / 100
+
+    return ClosingTicket(
+        number=closing.number, seller_name=seller_name, siret=siret, store=closing.store,
+        period_kind=closing.period_kind, period=closing.period, closed_at=closing.closed_at,
+        automatic=closing.automatic, invoices=f["invoices"], credit_notes=f["credit_notes"], lines=f["lines"],
+        vat=tuple(VatAmount(rate=Decimal(int(r)) / 10, base_excl=d(v[0]), vat=d(v[1])) for r, v in rates),
+        vat_ttc=tuple(d(v[0] + v[1]) for _r, v in rates),
+        payments=tuple((m, v[0], d(v[1])) for m, v in sorted(f["payments"].items())),
+        credit_notes_ttc=d(f["credit_notes_ttc"]), adjustment=d(f["adjustment"]), total_ht=d(f["total_ht"]),
+        total_vat=d(f["total_vat"]), total_ttc=d(f["total_ttc"]), grand_total=d(closing.grand_total),
+        grand_total_abs=d(closing.grand_total_abs),
+        heads=tuple((s, int(h[0]), str(h[1])) for s, h in sorted(f["heads"].items())),
+        signature=closing.signature, software=software,
+    )  # fmt: skip

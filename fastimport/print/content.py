@@ -185,6 +185,43 @@ class DeliveryNote:
         return self.number
 
 
-TicketContent = PreparationSlip | InvoiceTicket | CreditNoteTicket | DeliveryNote
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClosingTicket:
+    """A closing (Z) of a day, month or year: frozen totals, the grand total and the anchored chain heads."""
 
-DOCUMENT_KINDS: tuple[str, ...] = ("preparation", "invoice", "credit_note", "delivery_note")
+    kind: ClassVar[str] = "closing"
+
+    number: str  # "Z-eshop-000012"
+    seller_name: str
+    siret: str
+    store: str
+    period_kind: str  # "day", "month", "year"
+    period: str  # "2026-04-02", "2026-04", "2026"
+    closed_at: datetime
+    automatic: bool = False
+    invoices: int
+    credit_notes: int
+    lines: int
+    vat: tuple[VatAmount, ...] = ()
+    vat_ttc: tuple[Decimal, ...] = ()  # TTC per rate, in the order of ``vat``
+    payments: tuple[tuple[str, int, Decimal], ...] = ()  # (method, count, TTC)
+    credit_notes_ttc: Decimal = ZERO
+    adjustment: Decimal = ZERO
+    total_ht: Decimal
+    total_vat: Decimal
+    total_ttc: Decimal
+    grand_total: Decimal
+    grand_total_abs: Decimal
+    heads: tuple[tuple[str, int, str], ...] = ()  # (series, last number, signature)
+    signature: str
+    software: str
+    copy_number: int = 0
+
+    @property
+    def ref(self) -> str:
+        return self.number
+
+
+TicketContent = PreparationSlip | InvoiceTicket | CreditNoteTicket | DeliveryNote | ClosingTicket
+
+DOCUMENT_KINDS: tuple[str, ...] = ("preparation", "invoice", "credit_note", "delivery_note", "closing")

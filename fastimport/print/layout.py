@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from fastimport.print.content import (
+    ClosingTicket,
     CreditNoteTicket,
     DeliveryNote,
     FiscalTicket,
@@ -306,8 +307,53 @@ def layout_delivery(note: DeliveryNote, paper: Paper) -> Ticket:
     return b.ticket(note.kind, note.ref, note.copy_number)
 
 
+_PERIODS = {"day": "JOURNEE", "month": "MOIS", "year": "ANNEE"}
+
+
+def layout_closing(z: ClosingTicket, paper: Paper) -> Ticket:
+    """The Z ticket: period totals per VAT rate and payment method, grand totals, anchored heads."""
+    b = _Builder(paper)
+    b.center(f"CLOTURE {_PERIODS.get(z.period_kind, z.period_kind.upper())} (Z)", bold=True, double=True)
+    b.center(z.number, bold=True)
+    if z.copy_number > 0:
+        b.center(_copy_mention(z.copy_number), bold=True)
+    b.center(z.seller_name)
+    b.center(f"SIRET {z.siret}")
+    b.rule("=")
+    b.lr(f"Période: {z.period}", f"Boutique: {z.store}")
+    b.lr(f"Clôturé le {_dt(z.closed_at)}", "automatique" if z.automatic else "")
+    b.rule()
+    b.lr(f"Factures: {z.invoices}", f"Avoirs: {z.credit_notes}")
+    b.lr(f"Lignes: {z.lines}", f"Avoirs TTC: {money(z.credit_notes_ttc)}")
+    b.rule()
+    b.lr("Taux   base HT / TVA", "TTC")
+    for v, ttc in zip(z.vat, z.vat_ttc, strict=True):
+        b.lr(f"{rate(v.rate)} {money(v.base_excl)} / {money(v.vat)}", money(ttc))
+    if z.adjustment:
+        b.lr("Ajustements d'arrondi", money(z.adjustment))
+    b.lr("TOTAL HT", money(z.total_ht))
+    b.lr("TOTAL TVA", money(z.total_vat))
+    b.lr("TOTAL TTC", money(z.total_ttc), bold=True)
+    b.rule()
+    for method, count, ttc in z.payments:
+        b.lr(f"{method} ({count})", money(ttc))
+    b.rule()
+    b.lr("Grand total perpétuel", money(z.grand_total), bold=True)
+    b.lr("Grand total (valeurs absolues)", money(z.grand_total_abs))
+    b.rule()
+    b.para("Têtes de chaîne ancrées:")
+    for series, seq, signature in z.heads:
+        b.lr(f"{series} #{seq}", signature[:12])
+    b.rule()
+    b.lr(z.software, f"Sig. {z.signature[:4]}...{z.signature[-4:]}")
+    b.code(z.number)
+    return b.ticket(z.kind, z.ref, z.copy_number)
+
+
 def layout(document: TicketContent, paper: Paper) -> Ticket:
     """The ticket for any document."""
+    if isinstance(document, ClosingTicket):
+        return layout_closing(document, paper)
     if isinstance(document, PreparationSlip):
         return layout_preparation(document, paper)
     if isinstance(document, FiscalTicket):
