@@ -156,3 +156,17 @@ async def test_an_export_is_journaled(tmp_path: Path, shop_factory: ShopFactory)
     row = con.execute("SELECT kind, subject FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
     assert row == ("archive_export", out.name)
     con.close()
+
+
+def test_the_archive_table_is_typed_and_names_an_unknown_key(tmp_path: Path) -> None:
+    from fastimport.api.fiscal import archive_settings
+    from fastimport.config import parse_config
+    from fastimport.errors import ConfigError
+    from tests.test_processing_support import raw_config
+
+    raw = raw_config(tmp_path, "http://127.0.0.1:1")
+    raw["archive"] = {"private_key_file": "k/archive.key"}
+    assert archive_settings(parse_config(raw)).private_key_file == "k/archive.key"
+    raw["archive"] = {"private_key": "k/archive.key"}
+    with pytest.raises(ConfigError, match="private_key"):
+        archive_settings(parse_config(raw))
