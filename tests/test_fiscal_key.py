@@ -181,3 +181,27 @@ async def test_an_older_copy_of_the_database_is_named(tmp_path: Path, shop_facto
     report = fiscal.verify_records(config, con)
     assert [p.kind for p in report.problems] == ["anchor_missing"]
     con.close()
+
+
+async def test_key_rotate_and_closings_through_the_command_line(
+    tmp_path: Path,
+    shop_factory: ShopFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config, con = await till(tmp_path, shop_factory)
+    con.close()
+    toml = write_toml(tmp_path, config.stores[0].url)
+    assert cli(["--config", str(toml), "close", "day", "--date", "2026-04-02"]) == 0
+    capsys.readouterr()
+    assert cli(["--config", str(toml), "closings", "--json"]) == 0
+    listed = orjson.loads(capsys.readouterr().out)
+    assert [c["period"] for c in listed] == ["2026-04-01", "2026-04-02"] and listed[0]["automatic"] is True
+    assert cli(["--config", str(toml), "key", "rotate", "--new-key-env", "FASTIMPORT_UNSET_KEY"]) == 1
+    monkeypatch.setenv("FASTIMPORT_NEW_KEY", "another-key-entirely")
+    assert cli(["--config", str(toml), "key", "rotate", "--new-key-env", "FASTIMPORT_NEW_KEY", "--json"]) == 0
+    assert orjson.loads(capsys.readouterr().out)["sealed"] > 0
+    assert cli(["--config", str(toml), "verify"]) == 1  # the old key is no longer the till's
+    assert "is not the key this till's records were signed with" in capsys.readouterr().err
+    monkeypatch.setenv(SIGNING_ENV, "another-key-entirely")
+    assert cli(["--config", str(toml), "verify"]) == 0

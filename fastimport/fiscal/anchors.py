@@ -24,6 +24,8 @@ from fastimport.store import db
 
 SUFFIX = ".anchors"
 _dirty: set[int] = set()  # id() of connections whose open transaction moved a series head
+# path -> (file size, latest head per series) as this process last wrote it: no re-read per commit
+_known: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
 
 
 def mark(con: duckdb.DuckDBPyConnection) -> None:
@@ -76,7 +78,10 @@ def append_heads(con: duckdb.DuckDBPyConnection) -> int:
     path = anchor_path(con)
     if path is None:
         return 0
-    known = latest(read(path))
+    size = path.stat().st_size if path.exists() else 0
+    cached = _known.get(str(path))
+    # Re-read only when the file is not as this process last left it.
+    known = cached[1] if cached is not None and cached[0] == size else latest(read(path))
     rows = con.execute("SELECT series, kind, last_seq, last_signature FROM series_counters").fetchall()
     now = dt.datetime.now(dt.UTC).isoformat()
     lines = []
@@ -87,13 +92,19 @@ def append_heads(con: duckdb.DuckDBPyConnection) -> int:
         entry = {"series": series, "kind": kind, "seq": int(seq), "signature": signature, "at": now}
         lines.append(orjson.dumps(entry) + b"\n")
     if not lines:
+        _known[str(path)] = (size, known)
         return 0
+    data = b"".join(lines)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, b"".join(lines))
+        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
+    for line in lines:
+        entry = orjson.loads(line)
+        known[entry["series"]] = entry
+    _known[str(path)] = (size + len(data), known)
     return len(lines)
 
 
