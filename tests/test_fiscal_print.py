@@ -45,6 +45,14 @@ async def test_close_day_prints_a_z_ticket_with_totals_grand_total_and_heads(
         line.startswith(f"{head[0]} #{head[1]}") and line.endswith(head[2][:12]) for line in ticket.lines
     )
     assert max(len(line) for line in ticket.lines) <= 48
+    # A Z ticket reprints as DUPLICATA 1, journaled.
+    code, _out, err = await run(till, "print", "reprint", "Z-eshop-000001")
+    assert code == 0, err
+    again = "\n".join(decode(loopback_printer.tickets()[-1]).lines)
+    assert "DUPLICATA" in again and "Z-eshop-000001" in again
+    assert till.query("SELECT kind, subject FROM journal ORDER BY seq DESC LIMIT 1") == [
+        ("reprint", "Z-eshop-000001")
+    ]
     # Closed: the command line says so, exit 1.
     code, _out, err = await run(till, "close", "day")
     assert code == 1 and "already closed" in err

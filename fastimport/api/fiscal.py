@@ -124,7 +124,6 @@ def close_period(
     With ``printing``, the printer is chosen before anything is written and each closing's Z ticket is
     queued and sent (a ticket can be reprinted: the closing itself is already committed).
     """
-    from fastimport import __version__
     from fastimport.fiscal import closings
     from fastimport.print.queue import enqueue_document
     from fastimport.processing.printing import choose_printer, send_queued
@@ -141,17 +140,27 @@ def close_period(
         made += closings.close(con, key, name, kind, target, actor=_actor(actor), now=now)
     if printing is None or chosen is None:
         return ClosingReport(made)
-    seller = load_settings(config).seller
     from fastimport.store.db import transaction
 
     with transaction(con):
         for c in made:
-            identity = seller.as_dict() if seller else {}
-            ticket = closings.ticket(
-                c, identity.get("name", ""), identity.get("siret", ""), f"fastimport {__version__}"
-            )
-            enqueue_document(con, ticket, chosen[0])
+            enqueue_document(con, closing_ticket(config, con, c.number), chosen[0])
     return ClosingReport(made, send_queued(con, chosen[1], len(made), printing.timeout))
+
+
+def closing_ticket(config: Config, con: Connection, number: str) -> Any:
+    """The Z ticket of the closing ``number`` (for ``print reprint Z-…``), or None when there is none."""
+    from fastimport import __version__
+    from fastimport.fiscal import closings
+
+    found = [c for c in closings.closings(con) if c.number == number]
+    if not found:
+        return None
+    seller = load_settings(config).seller
+    identity = seller.as_dict() if seller else {}
+    return closings.ticket(
+        found[0], identity.get("name", ""), identity.get("siret", ""), f"fastimport {__version__}"
+    )
 
 
 def _default_day(con: Connection, store: str, kind: str, now: dt.datetime) -> dt.date:

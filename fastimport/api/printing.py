@@ -25,10 +25,13 @@ def configured_printers(config: Config) -> list[PrinterConfig]:
 
 def register_print_hooks(config: Config) -> None:
     """Let reprints find invoices, credit notes, delivery notes and slips, and journal each reprint."""
+    from fastimport.api.fiscal import closing_ticket
+    from fastimport.print.reprint import register_document_source
     from fastimport.processing.printing import register_print_hooks as register
     from fastimport.processing.settings import load_settings
 
     register(load_settings(config))
+    register_document_source("closing", lambda con, ref: closing_ticket(config, con, ref))  # Z tickets
 
 
 def print_queue(con: Connection, *, include_printed: bool = False) -> list[JobInfo]:
