@@ -62,6 +62,10 @@ _EXPORTS: dict[str, str] = {
     "retry_printing": "fastimport.api.printing",
     "send_print_queue": "fastimport.api.printing",
     "reprint": "fastimport.api.printing",
+    # the till page
+    "import_journal": "fastimport.api.till",
+    "ticket_png": "fastimport.api.till",
+    "retry_and_send": "fastimport.api.till",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -100,6 +104,7 @@ __all__ = [
     "credit_note",
     "find_order",
     "import_stores",
+    "import_journal",
     "import_stores_async",
     "invoice",
     "load_config",
@@ -113,6 +118,7 @@ __all__ = [
     "proposed_credit_notes",
     "push_stock",
     "reprint",
+    "retry_and_send",
     "retry_printing",
     "send_print_queue",
     "ship",
@@ -120,6 +126,7 @@ __all__ = [
     "stored_orders",
     "sync_catalog",
     "sync_catalog_async",
+    "ticket_png",
     "verify",
 ]
 
@@ -172,6 +179,7 @@ if TYPE_CHECKING:
         stock_levels,
         verify,
     )
+    from fastimport.api.till import import_journal, retry_and_send, ticket_png
     from fastimport.catalog import CatalogReport
     from fastimport.config import Config, StoreConfig, load_config, parse_config
     from fastimport.errors import (
