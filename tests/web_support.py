@@ -48,7 +48,7 @@ async def shop_of_today(shop_factory: ShopFactory, orders: int = 12, evil: bool 
     if evil:
         base = shop.store.order(0)
         shop.create_order(
-            start + (end - start) / 2,
+            start,  # the oldest of the day: first row of the table, oldest first
             billing={**base["billing"], "first_name": EVIL_NAME, "last_name": "Dupont"},
             customer_note="<img src=x onerror=alert(2)>",
         )
