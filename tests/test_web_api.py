@@ -10,8 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import ShopFactory
-from tests.printer_fixture import LoopbackPrinter, decode, loopback_printer  # noqa: F401
+from tests.printer_fixture import LoopbackPrinter, decode, loopback_printer
 from tests.web_support import EVIL_NAME, csrf_of, shop_of_today, till_client, till_config
+
+__all__ = ["loopback_printer"]  # the fixture, imported for pytest
 
 
 async def wait_run(client: TestClient[Any, Any], run: str) -> dict[str, Any]:
@@ -91,7 +93,10 @@ async def test_import_refuses_bad_requests(
 
 
 async def test_order_actions_invoice_print_and_refuse(
-    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch, loopback_printer: LoopbackPrinter
+    tmp_path: Path,
+    shop_factory: ShopFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    loopback_printer: LoopbackPrinter,
 ) -> None:
     _, url = await shop_of_today(shop_factory, orders=6)
     async with till_client(till_config(tmp_path, url, loopback_printer.port), monkeypatch) as client:
@@ -113,16 +118,22 @@ async def test_order_actions_invoice_print_and_refuse(
         assert done.status == 200 and result["invoiced"] == 1, result
         assert result["message"].startswith("Facture ") and result["print"]["printed"] == 1
         assert len(loopback_printer.wait_for_tickets(2)) == 2
-        pending_ids = [r["id"] for r in await (await client.get("/api/pending", params={"limit": "500"})).json()]
+        pending_ids = [
+            r["id"] for r in await (await client.get("/api/pending", params={"limit": "500"})).json()
+        ]
         assert order["id"] not in pending_ids
 
         twice = await client.post(f"{base}/invoice", json={}, headers=h)
         assert twice.status == 409
         assert (await twice.json())["error"].startswith("Déjà facturée")
 
-        comment = await client.post(f"{base}/comment", json={"text": "colis fragile", "author": "Léa"}, headers=h)
+        comment = await client.post(
+            f"{base}/comment", json={"text": "colis fragile", "author": "Léa"}, headers=h
+        )
         assert (await comment.json())["message"] == "Commentaire ajouté."
-        shipped = await client.post(f"{base}/ship", json={"carrier": "Colissimo", "tracking": "6A123"}, headers=h)
+        shipped = await client.post(
+            f"{base}/ship", json={"carrier": "Colissimo", "tracking": "6A123"}, headers=h
+        )
         assert (await shipped.json())["message"].startswith("Bon de livraison BL-")
         credit = await client.post(f"{base}/credit_note", json={"reason": "retour client"}, headers=h)
         assert (await credit.json())["message"].startswith("Avoir AV-"), await credit.text()
@@ -153,7 +164,9 @@ async def test_offline_printer_keeps_the_ticket_and_retry_prints_it(
         await import_today(client, h["X-CSRF-Token"])
         rows = await (await client.get("/api/pending")).json()
         order = next(r for r in rows if "unpaid" not in r["warnings"])
-        done = await (await client.post(f"/api/orders/eshop/{order['id']}/invoice", json={}, headers=h)).json()
+        done = await (
+            await client.post(f"/api/orders/eshop/{order['id']}/invoice", json={}, headers=h)
+        ).json()
         assert done["ok"] and "file d'impression" in done["message"]
         queue = await (await client.get("/api/print/queue")).json()
         assert len(queue) == 1 and queue[0]["status"] in ("queued", "failed")

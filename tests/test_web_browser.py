@@ -19,14 +19,18 @@ from playwright.async_api import Page, async_playwright
 
 from fastimport.web.app import create_app
 from tests.conftest import ShopFactory
-from tests.printer_fixture import LoopbackPrinter, decode, loopback_printer  # noqa: F401
+from tests.printer_fixture import LoopbackPrinter, decode, loopback_printer
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY
 from tests.web_support import shop_of_today, till_config
+
+__all__ = ["loopback_printer"]  # the fixture, imported for pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]  # fmt: skip
-SHOTS = Path(os.environ.get("FASTIMPORT_SCREENSHOTS") or Path(__file__).parent.parent / "build" / "screenshots")
+SHOTS = Path(
+    os.environ.get("FASTIMPORT_SCREENSHOTS") or Path(__file__).parent.parent / "build" / "screenshots"
+)
 TOUCH_TARGETS = "button, .btn, a.rowlink, select, input:not([type=hidden]), .tabs a"
 
 

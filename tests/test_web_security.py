@@ -115,7 +115,9 @@ async def test_state_changing_calls_need_the_csrf_token(
         csrf = await csrf_of(client)  # the browser has its session cookie now
         refused = await client.post("/api/import", json={"preset": "today"})
         assert refused.status == 403 and "error" in await refused.json()
-        forged = await client.post("/api/import", json={"preset": "today"}, headers={"X-CSRF-Token": "0" * 64})
+        forged = await client.post(
+            "/api/import", json={"preset": "today"}, headers={"X-CSRF-Token": "0" * 64}
+        )
         assert forged.status == 403
         foreign = await client.post(
             "/api/import", json={"preset": "today"},
@@ -129,5 +131,9 @@ async def test_state_changing_calls_need_the_csrf_token(
         assert good.status == 202
         # Another session's token is not this one's.
         client.session.cookie_jar.clear()
-        stolen = await client.post("/api/print/retry", json={}, headers={"X-CSRF-Token": csrf, "Origin": str(client.make_url("")).rstrip("/")})
+        stolen = await client.post(
+            "/api/print/retry",
+            json={},
+            headers={"X-CSRF-Token": csrf, "Origin": str(client.make_url("")).rstrip("/")},
+        )
         assert stolen.status == 403

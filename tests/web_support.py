@@ -31,7 +31,11 @@ def today_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.dateti
 
 
 def till_config(
-    tmp_path: Path, url: str, printer_port: int | None = None, store: dict[str, Any] | None = None, **server: Any
+    tmp_path: Path,
+    url: str,
+    printer_port: int | None = None,
+    store: dict[str, Any] | None = None,
+    **server: Any,
 ) -> Config:
     raw = raw_config(tmp_path, url, **(store or {}))
     if printer_port is not None:
@@ -56,7 +60,9 @@ async def shop_of_today(shop_factory: ShopFactory, orders: int = 12, evil: bool 
 
 
 @asynccontextmanager
-async def till_client(config: Config, monkeypatch: Any, host: str | None = None) -> AsyncIterator[TestClient[Any, Any]]:
+async def till_client(
+    config: Config, monkeypatch: Any, host: str | None = None
+) -> AsyncIterator[TestClient[Any, Any]]:
     monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
     app = create_app(config, host=host)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:

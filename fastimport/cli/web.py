@@ -9,10 +9,14 @@ from fastimport.cli.common import EXIT_OK, Session
 
 
 def add_web_commands(sub: Any) -> None:
-    p = sub.add_parser("serve", help="serve the till page (pending orders, import, invoice, print) in a browser")
+    p = sub.add_parser(
+        "serve", help="serve the till page (pending orders, import, invoice, print) in a browser"
+    )
     p.add_argument("--host", help="address to listen on (default: [server] host, else 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: [server] port, else 8765)")
-    p.add_argument("--config", default=argparse.SUPPRESS, help="configuration file (default: fastimport.toml)")
+    p.add_argument(
+        "--config", default=argparse.SUPPRESS, help="configuration file (default: fastimport.toml)"
+    )
     p.set_defaults(handler=serve)
 
 

@@ -45,7 +45,9 @@ async def run_action(
     def work(config: Config, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ref = fastimport.find_order(con, order, store)
         if action == "slip":
-            slip = fastimport.print_slips(config, con, [ref], printing=printing or fastimport.PrintRequest(timeout=0))
+            slip = fastimport.print_slips(
+                config, con, [ref], printing=printing or fastimport.PrintRequest(timeout=0)
+            )
             out = slip.to_json()
             if slip.result.refused:
                 return out | {"ok": False, "message": translate_refusal(m, slip.result.refused[0][2])}

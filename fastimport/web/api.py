@@ -130,7 +130,9 @@ async def order_action(request: web.Request) -> web.Response:
 
 @routes.get("/api/verify")
 async def verify(request: web.Request) -> web.Response:
-    report = await request.app[DATABASE_KEY].run(lambda config, con: fastimport.verify(config, con, actor="till"))
+    report = await request.app[DATABASE_KEY].run(
+        lambda config, con: fastimport.verify(config, con, actor="till")
+    )
     return web.json_response(report.to_json())
 
 
@@ -146,7 +148,9 @@ async def print_queue(request: web.Request) -> web.Response:
 async def print_retry(request: web.Request) -> web.Response:
     body = await _body(request)
     job = int(body["job"]) if str(body.get("job", "")).isdigit() else None
-    result = await request.app[DATABASE_KEY].run(lambda config, con: fastimport.retry_and_send(config, con, job))
+    result = await request.app[DATABASE_KEY].run(
+        lambda config, con: fastimport.retry_and_send(config, con, job)
+    )
     return web.json_response(result)
 
 
@@ -162,7 +166,9 @@ async def ticket_png(request: web.Request) -> web.Response:
 @routes.get("/api/stock")
 async def stock(request: web.Request) -> web.Response:
     changed = request.query.get("changed") == "1"
-    rows = await request.app[DATABASE_KEY].run(lambda _c, con: fastimport.stock_levels(con, changed_only=changed))
+    rows = await request.app[DATABASE_KEY].run(
+        lambda _c, con: fastimport.stock_levels(con, changed_only=changed)
+    )
     return web.json_response(rows)
 
 

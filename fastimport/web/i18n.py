@@ -29,9 +29,12 @@ class Messages:
                 if not message.id or message.fuzzy:
                     continue
                 if isinstance(message.id, tuple | list):
-                    strings = tuple(message.string)
+                    strings = tuple(str(x) for x in message.string or ())
                     if all(strings):
-                        self._plural[message.id[0]] = (strings[0], strings[1] if len(strings) > 1 else strings[0])
+                        self._plural[message.id[0]] = (
+                            strings[0],
+                            strings[1] if len(strings) > 1 else strings[0],
+                        )
                 elif message.string:
                     self._singular[message.id] = str(message.string)
 
@@ -61,10 +64,16 @@ _WARNINGS: list[tuple[re.Pattern[str], str]] = [
 
 # The library's refusals (plain English sentences), recognised by their words.
 _REFUSALS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"already invoiced"), "Already invoiced: an invoice is never issued twice (a credit note corrects it)."),
+    (
+        re.compile(r"already invoiced"),
+        "Already invoiced: an invoice is never issued twice (a credit note corrects it).",
+    ),
     (re.compile(r"is unpaid"), "The order is not paid: it is not invoiced."),
     (re.compile(r"cancelled|refunded|failed|voided"), "The order is cancelled: there is nothing to do."),
-    (re.compile(r"is already (prepared|invoiced|shipped)"), "This order is already past preparation: no slip."),
+    (
+        re.compile(r"is already (prepared|invoiced|shipped)"),
+        "This order is already past preparation: no slip.",
+    ),
     (re.compile(r"no printer"), "No printer is configured."),
     (re.compile(r"not invoiced|before it is invoiced|invoice it first"), "Invoice the order first."),
 ]

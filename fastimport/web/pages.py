@@ -97,7 +97,9 @@ async def pending_page(request: web.Request) -> web.Response:
 async def order_page(request: web.Request) -> web.Response:
     store, number = request.match_info["store"], request.match_info["order"]
     config = request.app[CONFIG_KEY]
-    details = await request.app[DATABASE_KEY].run(lambda _c, con: fastimport.order_details(con, number, store))
+    details = await request.app[DATABASE_KEY].run(
+        lambda _c, con: fastimport.order_details(con, number, store)
+    )
     carriers = sorted(set(dict(config.raw.get("carriers", {})).values()))
     context = base_context(request, "pending") | {"order": details, "carriers": carriers}
     return aiohttp_jinja2.render_template("order.html", request, context)
@@ -116,7 +118,9 @@ async def prints_page(request: web.Request) -> web.Response:
 @routes.get("/stock")
 async def stock_page(request: web.Request) -> web.Response:
     changed = request.query.get("changed") == "1"
-    rows = await request.app[DATABASE_KEY].run(lambda _c, con: fastimport.stock_levels(con, changed_only=changed))
+    rows = await request.app[DATABASE_KEY].run(
+        lambda _c, con: fastimport.stock_levels(con, changed_only=changed)
+    )
     context = base_context(request, "stock") | {"rows": rows, "changed_only": changed}
     return aiohttp_jinja2.render_template("stock.html", request, context)
 

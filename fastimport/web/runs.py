@@ -38,10 +38,12 @@ def range_request(body: dict[str, Any]) -> RangeRequest:
     if preset is not None:
         if preset not in PRESETS:
             raise web.HTTPBadRequest(text=f"unknown preset {preset!r}: use today, yesterday or week")
-        return RangeRequest(str(preset))
+        return {"today": RangeRequest.today, "yesterday": RangeRequest.yesterday, "week": RangeRequest.week}[preset]()
     since, until = body.get("since"), body.get("until")
     if not isinstance(since, str) or not since:
-        raise web.HTTPBadRequest(text='give "preset" (today, yesterday, week) or "since" (and "until") as YYYY-MM-DD')
+        raise web.HTTPBadRequest(
+            text='give "preset" (today, yesterday, week) or "since" (and "until") as YYYY-MM-DD'
+        )
     for value in (since, until):
         if value is not None:
             try:
@@ -90,7 +92,9 @@ class ImportRun:
         out["orders_read"] = sum(p["orders"] for p in self.progress.values())
         out["ok"] = self.state == "done"
         out["error"] = self.error
-        out["progress"] = [{"store": s, **self.progress.get(s, {"pages": 0, "orders": 0})} for s in self.stores]
+        out["progress"] = [
+            {"store": s, **self.progress.get(s, {"pages": 0, "orders": 0})} for s in self.stores
+        ]
         out["reports"] = self.reports
         return out
 

@@ -80,7 +80,10 @@ class Guard:
             return True
         expected = self.csrf_for(sid)
         given = request.headers.get(CSRF_HEADER)
-        if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if given is None and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
             field = (await request.post()).get(CSRF_FIELD)
             given = field if isinstance(field, str) else None
         if given is not None:
@@ -130,8 +133,8 @@ async def guard_middleware(request: web.Request, handler: Handler) -> web.Stream
 async def _guarded(
     request: web.Request, handler: Handler, guard: Guard, sid: str, new: bool
 ) -> web.StreamResponse:
-    from fastimport.web.i18n import Messages
     from fastimport.web.context import MESSAGES_KEY
+    from fastimport.web.i18n import Messages
 
     messages: Messages = request.app[MESSAGES_KEY]
     if request.path != LOGIN_PATH and not guard.authenticated(request, sid):
@@ -162,7 +165,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if not _is_api(request):
             raise web.HTTPBadRequest(text=exc.message) from exc
         text = exc.message
-        status = 404 if text.startswith(("no order", "no such")) else 400 if isinstance(exc, ConfigError) else 409
+        status = (
+            404 if text.startswith(("no order", "no such")) else 400 if isinstance(exc, ConfigError) else 409
+        )
         return json_error(status, text)
     except Exception:
         log.exception("till page: %s %s failed", request.method, request.path)
