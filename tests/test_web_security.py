@@ -137,3 +137,38 @@ async def test_state_changing_calls_need_the_csrf_token(
             headers={"X-CSRF-Token": csrf, "Origin": str(client.make_url("")).rstrip("/")},
         )
         assert stolen.status == 403
+
+
+async def test_serve_command_serves_the_page_on_loopback(tmp_path: Path) -> None:
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    path = write_toml(tmp_path, "http://127.0.0.1:9")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fastimport", "serve", "--config", str(path), "--port", str(port),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env(),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        assert f"http://127.0.0.1:{port}/" in line
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):  # bounded: the socket opens right after the line
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/") as answer:
+                        assert answer.status == 200
+                        assert "Commandes en attente" in await answer.text()
+                        assert "HttpOnly" in answer.headers["Set-Cookie"]
+                        break
+                except aiohttp.ClientConnectorError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the till page never answered")
+    finally:
+        proc.terminate()
+        await proc.wait()

@@ -38,7 +38,9 @@ def range_request(body: dict[str, Any]) -> RangeRequest:
     if preset is not None:
         if preset not in PRESETS:
             raise web.HTTPBadRequest(text=f"unknown preset {preset!r}: use today, yesterday or week")
-        return {"today": RangeRequest.today, "yesterday": RangeRequest.yesterday, "week": RangeRequest.week}[preset]()
+        return {"today": RangeRequest.today, "yesterday": RangeRequest.yesterday, "week": RangeRequest.week}[
+            preset
+        ]()
     since, until = body.get("since"), body.get("until")
     if not isinstance(since, str) or not since:
         raise web.HTTPBadRequest(
