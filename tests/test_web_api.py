@@ -54,6 +54,18 @@ async def test_import_today_fills_pending_once(
         assert int((await client.get("/api/pending")).headers["X-Total-Count"]) == total
         journal = await (await client.get("/api/journal")).json()
         assert [r["new"] for r in journal["runs"]] == [0, 12]
+        today = journal["runs"][0]["range_start"][:10]
+        ranged = await client.post(
+            "/api/import", json={"since": today, "until": today}, headers={"X-CSRF-Token": csrf}
+        )
+        state = await wait_run(client, (await ranged.json())["run"])
+        assert state["state"] == "done" and state["unchanged"] == 12 and state["new"] == 0
+        for preset in ("yesterday", "week"):
+            started = await client.post(
+                "/api/import", json={"preset": preset}, headers={"X-CSRF-Token": csrf}
+            )
+            assert (await wait_run(client, (await started.json())["run"]))["state"] == "done"
+        assert int((await client.get("/api/pending")).headers["X-Total-Count"]) == total
 
 
 async def test_import_progress_is_pushed_as_server_sent_events(

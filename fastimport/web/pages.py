@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,7 @@ from fastimport.web.i18n import Messages, translate_warning
 from fastimport.web.security import GUARD_KEY, LOGIN_PATH, SESSION_COOKIE, SID_KEY, set_session_cookie
 
 routes = web.RouteTableDef()
+WRONG_TOKEN_DELAY = 1.0  # seconds before a wrong token is answered
 
 # Strings the page's JavaScript shows (progress, results), handed over in the page.
 JS_MESSAGES = (
@@ -88,7 +90,7 @@ async def pending_page(request: web.Request) -> web.Response:
     context = base_context(request, "pending") | {
         "rows": rows, "total": total, "page": page, "pages": pages, "newest": newest,
         "store": stores[0] if stores else "", "stores": [s.name for s in config.stores],
-        "today": dt.date.today().isoformat(),
+        "today": dt.datetime.now(config.stores[0].zone).date().isoformat() if config.stores else "",
     }  # fmt: skip
     return aiohttp_jinja2.render_template("pending.html", request, context)
 
@@ -146,6 +148,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     given = form.get("token")
     if not isinstance(given, str) or not guard.token_ok(given):
+        await asyncio.sleep(WRONG_TOKEN_DELAY)  # guessing tokens by the thousand is not an option
         context = {"csrf": guard.csrf_for(request[SID_KEY]), "failed": True}
         return aiohttp_jinja2.render_template("login.html", request, context, status=401)
     guard.close_session(request[SID_KEY])
