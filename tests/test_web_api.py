@@ -125,6 +125,9 @@ async def test_order_actions_invoice_print_and_refuse(
         slip_json = await slip.json()
         assert slip_json["ok"] and slip_json["message"].startswith("Bon de préparation")
 
+        early = await client.post(f"{base}/ship", json={"carrier": "Colissimo"}, headers=h)
+        assert early.status == 409 and (await early.json())["error"] == "Facturez d'abord la commande."
+
         done = await client.post(f"{base}/invoice", json={}, headers=h)
         result = await done.json()
         assert done.status == 200 and result["invoiced"] == 1, result

@@ -50,6 +50,11 @@ def test_warnings_and_refusals_read_in_french() -> None:
     assert translate_refusal(fr, "the order is unpaid: invoice it anyway with --allow-unpaid").startswith(
         "La commande n'est pas payée"
     )
+    assert translate_refusal(fr, "order 12 was already shipped (BL-2026-000001)") == "Déjà expédiée."
+    assert translate_refusal(
+        fr, "order 12 is pending: invoice it before shipping (fastimport invoice 12)"
+    ) == ("Facturez d'abord la commande.")
+    assert translate_refusal(fr, "something new") == "something new"  # shown as the library wrote it
     en = Messages("en")
     assert translate_warning(en, "3 unknown articles") == "3 unknown articles"
 

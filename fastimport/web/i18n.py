@@ -64,6 +64,10 @@ _WARNINGS: list[tuple[re.Pattern[str], str]] = [
 
 # The library's refusals (plain English sentences), recognised by their words.
 _REFUSALS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"was already shipped"), "Already shipped."),
+    (re.compile(r"invoice it before shipping"), "Invoice the order first."),
+    (re.compile(r"already fully credited"), "This invoice is already fully credited."),
+    (re.compile(r"^no carrier for"), "Choose the carrier."),
     (
         re.compile(r"already invoiced"),
         "Already invoiced: an invoice is never issued twice (a credit note corrects it).",
