@@ -138,3 +138,34 @@ async def run_the_day(page: Page, base: str, printer: LoopbackPrinter) -> None:
     await page.wait_for_selector("#verify-result.good")
     assert "intacte" in await page.inner_text("#verify-result")
     await shot(page, "journal")
+
+
+async def test_sign_in_with_the_token_in_the_browser(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "till-token-0123456789-abcdefghij"
+    monkeypatch.setenv("FASTIMPORT_TEST_TILL_TOKEN", token)
+    monkeypatch.setattr("fastimport.web.pages.WRONG_TOKEN_DELAY", 0.0)
+    _, url = await shop_of_today(shop_factory, orders=2)
+    config = till_config(tmp_path, url, token_env="FASTIMPORT_TEST_TILL_TOKEN")
+    async for base in serve(create_app(config, host="0.0.0.0")):
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            page = await browser.new_page(viewport={"width": 1024, "height": 768})
+            answer = await page.goto(base + "/stock")
+            assert answer is not None and answer.status == 401
+            await page.fill("#token", "not-the-token")
+            await page.keyboard.press("Enter")
+            await page.wait_for_selector("text=Ce jeton n'est pas le bon")
+            await page.fill("#token", token)
+            await shot(page, "login")
+            await page.keyboard.press("Enter")
+            await page.wait_for_selector("text=Aucune commande en attente")
+            cookies = await page.context.cookies()
+            session = next(c for c in cookies if c["name"] == "fastimport_session")
+            assert session["httpOnly"] and session["sameSite"] == "Strict" and session["value"] != token
+            assert token not in await page.content()
+            await page.click("button:has-text('Se déconnecter')")
+            await page.wait_for_selector("#token")
+            assert (await page.goto(base + "/")).status == 401  # type: ignore[union-attr]
+            await browser.close()
