@@ -74,6 +74,10 @@ _EXPORTS: dict[str, str] = {
     "retry_printing": "fastimport.api.printing",
     "send_print_queue": "fastimport.api.printing",
     "reprint": "fastimport.api.printing",
+    # the till page
+    "import_journal": "fastimport.api.till",
+    "ticket_png": "fastimport.api.till",
+    "retry_and_send": "fastimport.api.till",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -118,6 +122,7 @@ __all__ = [
     "count_pending",
     "credit_note",
     "find_order",
+    "import_journal",
     "import_stores",
     "import_stores_async",
     "invoice",
@@ -134,6 +139,7 @@ __all__ = [
     "push_stock",
     "record_event",
     "reprint",
+    "retry_and_send",
     "retry_printing",
     "rotate_key",
     "send_print_queue",
@@ -142,6 +148,7 @@ __all__ = [
     "stored_orders",
     "sync_catalog",
     "sync_catalog_async",
+    "ticket_png",
     "verify",
     "verify_records",
 ]
@@ -207,6 +214,7 @@ if TYPE_CHECKING:
         stock_levels,
         verify,
     )
+    from fastimport.api.till import import_journal, retry_and_send, ticket_png
     from fastimport.catalog import CatalogReport
     from fastimport.config import Config, StoreConfig, load_config, parse_config
     from fastimport.errors import (

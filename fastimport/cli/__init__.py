@@ -26,7 +26,7 @@ def _version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fastimport.cli import demo, fiscal, imports, orders, printing, processing, sim
+    from fastimport.cli import demo, fiscal, imports, orders, printing, processing, sim, web
 
     parser = argparse.ArgumentParser(
         prog="fastimport",
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     printing.add_print_commands(sub)
     demo.add_demo_command(sub)
     fiscal.add_fiscal_commands(sub)
+    web.add_web_commands(sub)
     return parser
 
 
