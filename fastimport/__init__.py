@@ -62,6 +62,15 @@ _EXPORTS: dict[str, str] = {
     "retry_printing": "fastimport.api.printing",
     "send_print_queue": "fastimport.api.printing",
     "reprint": "fastimport.api.printing",
+    # documents for the customer (A4 PDF, Factur-X, mail queue)
+    "document_pdf": "fastimport.api.documents",
+    "write_pdfs": "fastimport.api.documents",
+    "MailRequest": "fastimport.api.documents",
+    "mail_hook": "fastimport.api.documents",
+    "send_mails": "fastimport.api.documents",
+    "send_document": "fastimport.api.documents",
+    "mail_queue": "fastimport.api.documents",
+    "retry_mails": "fastimport.api.documents",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -83,6 +92,7 @@ __all__ = [
     "FetchError",
     "ImportRange",
     "ImportReport",
+    "MailRequest",
     "OrderRef",
     "Outcome",
     "ParseError",
@@ -98,11 +108,14 @@ __all__ = [
     "connect",
     "count_pending",
     "credit_note",
+    "document_pdf",
     "find_order",
     "import_stores",
     "import_stores_async",
     "invoice",
     "load_config",
+    "mail_hook",
+    "mail_queue",
     "order_details",
     "parse_config",
     "payments",
@@ -113,7 +126,10 @@ __all__ = [
     "proposed_credit_notes",
     "push_stock",
     "reprint",
+    "retry_mails",
     "retry_printing",
+    "send_document",
+    "send_mails",
     "send_print_queue",
     "ship",
     "stock_levels",
@@ -121,6 +137,7 @@ __all__ = [
     "sync_catalog",
     "sync_catalog_async",
     "verify",
+    "write_pdfs",
 ]
 
 
@@ -138,6 +155,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from fastimport.api.documents import (
+        MailRequest,
+        document_pdf,
+        mail_hook,
+        mail_queue,
+        retry_mails,
+        send_document,
+        send_mails,
+        write_pdfs,
+    )
     from fastimport.api.imports import (
         connect,
         count_pending,

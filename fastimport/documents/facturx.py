@@ -98,7 +98,11 @@ def cii_xml(doc: StoredFiscal) -> bytes:
     _sub(issued, "udt:DateTimeString", t.issued_at.strftime("%Y%m%d"), format="102")
     if doc.kind == "invoice":
         note = _sub(head, "ram:IncludedNote")
-        _sub(note, "ram:Content", "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €.")
+        _sub(
+            note,
+            "ram:Content",
+            "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €.",
+        )
         _sub(note, "ram:SubjectCode", "PMT")
     trade = _sub(root, "rsm:SupplyChainTradeTransaction")
     for line in doc.lines:
@@ -135,7 +139,12 @@ def cii_xml(doc: StoredFiscal) -> bytes:
         _sub(_sub(agreement, "ram:SellerOrderReferencedDocument"), "ram:IssuerAssignedID", t.web_order_ref)
     delivery_head = _sub(trade, "ram:ApplicableHeaderTradeDelivery")
     event = _sub(delivery_head, "ram:ActualDeliverySupplyChainEvent")
-    _sub(_sub(event, "ram:OccurrenceDateTime"), "udt:DateTimeString", t.sale_date.strftime("%Y%m%d"), format="102")
+    _sub(
+        _sub(event, "ram:OccurrenceDateTime"),
+        "udt:DateTimeString",
+        t.sale_date.strftime("%Y%m%d"),
+        format="102",
+    )
     settlement = _sub(trade, "ram:ApplicableHeaderTradeSettlement")
     _sub(settlement, "ram:InvoiceCurrencyCode", doc.currency)
     means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
@@ -180,5 +189,7 @@ def embed(pdf: bytes, xml: bytes) -> bytes:
     """``pdf`` (a PDF/A-3) with ``xml`` embedded as ``factur-x.xml``, checked against the EN 16931 XSD."""
     import facturx
 
-    out = facturx.generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, lang="fr-FR")
+    out = facturx.generate_from_binary(
+        pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, lang="fr-FR"
+    )
     return bytes(out)

@@ -73,7 +73,9 @@ class Rendered:
         return f"{self.number}.pdf"
 
 
-def context(doc: StoredDocument, settings: DocumentsSettings, logo: Path | None, facturx: bool) -> dict[str, Any]:
+def context(
+    doc: StoredDocument, settings: DocumentsSettings, logo: Path | None, facturx: bool
+) -> dict[str, Any]:
     """The template's values (all from the stored record)."""
     common: dict[str, Any] = {"logo": logo.as_uri() if logo else "", "software": "", "signature": ""}
     if isinstance(doc, DeliveryNote):
@@ -110,7 +112,9 @@ def context(doc: StoredDocument, settings: DocumentsSettings, logo: Path | None,
     }  # fmt: skip
 
 
-def html(doc: StoredDocument, settings: DocumentsSettings, logo: Path | None = None, facturx: bool = False) -> str:
+def html(
+    doc: StoredDocument, settings: DocumentsSettings, logo: Path | None = None, facturx: bool = False
+) -> str:
     return _environment().get_template("document.html").render(context(doc, settings, logo, facturx))
 
 

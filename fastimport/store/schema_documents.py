@@ -9,7 +9,8 @@ start-up was interrupted and is re-queued with ``possibly_duplicated`` (the mail
 may have left once).  ``failed`` (no address, an address the server refuses for
 good) waits for ``mail retry``.
 
-``document_copies``: every PDF made of a document, so the first is the original and
+``document_copies``: every PDF made of a document (a log, no key): the PDFs made with the
+document (``invoice --pdf/--email``) and the first one made later are the original (copy 0),
 each later one says DUPLICATA n (as the till's tickets do).
 """
 
@@ -35,7 +36,6 @@ STATEMENTS: tuple[str, ...] = (
         copy_number INTEGER NOT NULL,
         made_at TIMESTAMPTZ NOT NULL,
         channel VARCHAR NOT NULL,
-        actor VARCHAR NOT NULL,
-        PRIMARY KEY (document_ref, copy_number)
+        actor VARCHAR NOT NULL
     )""",
 )

@@ -86,7 +86,13 @@ def buyer(payload: bytes) -> Buyer:
 
 
 # Order meta keys the common EU VAT plug-ins write, and the SIREN some French shops add at checkout.
-_VAT_KEYS = ("_billing_vat_number", "billing_vat_number", "_vat_number", "vat_number", "_billing_eu_vat_number")
+_VAT_KEYS = (
+    "_billing_vat_number",
+    "billing_vat_number",
+    "_vat_number",
+    "vat_number",
+    "_billing_eu_vat_number",
+)
 _SIREN_KEYS = ("_billing_siren", "billing_siren", "siren")
 
 
