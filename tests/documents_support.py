@@ -103,11 +103,15 @@ def invoice_all(con: duckdb.DuckDBPyConnection, config: Config, **kw: Any) -> li
     return [i.number for i in report.issued]
 
 
-def store_with_invoices(tmp_path: Path, config: Config) -> tuple[duckdb.DuckDBPyConnection, ProcessingSettings, list[str]]:
+def store_with_invoices(
+    tmp_path: Path, config: Config
+) -> tuple[duckdb.DuckDBPyConnection, ProcessingSettings, list[str]]:
     """A database file with two invoices: a consumer's (2 rates, shipping, a rounding cent), a business's."""
     con = connect(config.database)
     setup_store(con)
-    add_order(con, 1, [(1, 2, 1250, ""), (2, 1, 899, "taux-reduit-5-5")], shipping_cents=590, rounding_cents=1)
+    add_order(
+        con, 1, [(1, 2, 1250, ""), (2, 1, 899, "taux-reduit-5-5")], shipping_cents=590, rounding_cents=1
+    )
     add_order(con, 2, [(3, 3, 4000, ""), (4, 2, 1575, "taux-reduit")], shipping_cents=990, business=True,
               email="compta@atelier-dupont.fr")  # fmt: skip
     return con, load_settings(config), invoice_all(con, config)
