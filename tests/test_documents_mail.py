@@ -180,3 +180,72 @@ def test_sigkill_mid_queue_resends_only_the_mail_in_flight_flagged(tmp_path: Pat
         con.close()
     finally:
         server.stop()
+
+
+def _toml_with_mail(tmp_path: Path, port: int) -> Path:
+    toml = write_toml(tmp_path, "http://127.0.0.1:9")
+    with toml.open("a", encoding="utf-8") as f:
+        f.write("\n[mail]\n" + "".join(
+            f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v).replace(chr(39), chr(34))}\n"
+            for k, v in mail_table(port).items()
+        ))  # fmt: skip
+    return toml
+
+
+def test_invoice_command_writes_pdfs_and_mails_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastimport.cli import main
+
+    port = free_port()
+    toml = _toml_with_mail(tmp_path, port)
+    config = documents_config(tmp_path, mail=mail_table(port))
+    con = connect(config.database)
+    setup_store(con)
+    for oid in (1, 2):
+        add_order(con, oid, [(oid, 2, 1500, "")], business=oid == 2, email=f"c{oid}@example.org")
+    con.close()
+    # The server is down: the invoices are issued, their mails wait (exit 1 says so), nothing is lost.
+    out = tmp_path / "pdf"
+    code = main(["--config", str(toml), "invoice", "--pending", "--pdf", str(out), "--email",
+                 "--mail-timeout", "0.3", "--json"])  # fmt: skip
+    assert code == 1
+    import orjson
+
+    report = orjson.loads(capsys.readouterr().out)
+    numbers = [i["number"] for i in report["invoices"]]
+    assert len(numbers) == 2 and sorted(p.name for p in out.iterdir()) == [f"{n}.pdf" for n in numbers]
+    assert report["mail"]["sent"] == 0 and len(report["mail"]["waiting"]) == 2
+    assert main(["--config", str(toml), "mail", "queue", "--json"]) == 0
+    queue = orjson.loads(capsys.readouterr().out)
+    assert [m["status"] for m in queue] == ["queued", "queued"] and queue[0]["document"] == numbers[0]
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert main(["--config", str(toml), "mail", "retry"]) == 0
+        assert sorted(inbox.documents()) == sorted(numbers)
+        assert main(["--config", str(toml), "document", "send", numbers[1]]) == 0
+        assert len(inbox.messages) == 3
+    finally:
+        server.stop()
+    capsys.readouterr()
+    assert main(["--config", str(toml), "mail", "queue"]) == 0
+    text = capsys.readouterr().out
+    assert text.count(" sent ") == 3
+    assert main(["--config", str(toml), "mail", "retry", "99"]) == 1
+
+
+def test_email_without_mail_table_refuses_before_invoicing(tmp_path: Path) -> None:
+    from fastimport.cli import main
+
+    toml = write_toml(tmp_path, "http://127.0.0.1:9")
+    config = documents_config(tmp_path)
+    con = connect(config.database)
+    setup_store(con)
+    add_order(con, 1, [(1, 1, 1500, "")])
+    con.close()
+    assert main(["--config", str(toml), "invoice", "--pending", "--email"]) == 1
+    con = connect(config.database)
+    assert con.execute("SELECT count(*) FROM invoices").fetchall() == [(0,)]
+    con.close()

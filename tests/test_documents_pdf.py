@@ -187,3 +187,45 @@ def test_document_pdf_command_and_page_image(tmp_path: Path) -> None:
     )
     page = next(tmp_path.glob("page*.png"))
     assert page.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and page.stat().st_size > 10_000
+
+
+def test_logo_from_the_documents_table(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from fastimport.documents.settings import documents_settings, logo_path
+
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(tmp_path / "logo.png")
+    (tmp_path / "fastimport.toml").write_text("")
+    config = documents_config(tmp_path, documents={"logo": "logo.png"})
+    config = type(config)(config.database, config.stores, tmp_path / "fastimport.toml", config.raw)
+    con, s, numbers = store_with_invoices(tmp_path, config)
+    settings = documents_settings(config)
+    logo = logo_path(config, settings)
+    assert logo == tmp_path / "logo.png"
+    with_logo = pdf.render(records.load_document(con, s, numbers[0]), settings, logo).pdf
+    without = pdf.render(records.load_document(con, s, numbers[0]), settings).pdf
+    assert len(PdfReader(io.BytesIO(with_logo)).pages[0].images) == 1
+    assert len(PdfReader(io.BytesIO(without)).pages[0].images) == 0
+    bad = documents_config(tmp_path, documents={"logo": "missing.png"})
+    from fastimport.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="missing.png"):
+        logo_path(bad, documents_settings(bad))
+    con.close()
+
+
+def test_delivery_note_pdf(tmp_path: Path) -> None:
+    from fastimport.processing import lifecycle, shipping
+
+    config = documents_config(tmp_path)
+    con, s, _ = store_with_invoices(tmp_path, config)
+    order = lifecycle.find_order(con, "W2", None)
+    result = shipping.ship(con, config, s, order, "Colissimo", "6A123456789", push=False)
+    rendered = document_pdf(config, con, result.number)
+    assert rendered.kind == "delivery_note" and not rendered.facturx
+    text = _text(rendered.pdf)
+    (tmp_path / "bl.pdf").write_bytes(rendered.pdf)
+    assert "BON DE LIVRAISON" in text and result.number in text and "6A123456789" in text
+    assert "Total articles" in text and "5" in text  # 3 + 2 articles shipped
+    assert "non valable comme facture" in text
+    con.close()
