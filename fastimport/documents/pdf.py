@@ -83,7 +83,7 @@ def context(
             "delivery": True, "credit": False, "title": TITLES["delivery_note"], "number": doc.number,
             "date": doc.date.strftime("%d/%m/%Y"), "copy_number": doc.copy_number, "seller": doc.seller,
             "seller_form": _seller_form(doc.seller), "buyer_lines": (doc.delivery_name, *doc.delivery_address),
-            "buyer_vat": "", "buyer_siren": "", "web_order_ref": doc.web_order_ref, "sale_date": "",
+            "buyer_vat": "", "buyer_siren": "", "ship_to": "", "web_order_ref": doc.web_order_ref, "sale_date": "",
             "invoice_ref": "", "reason": "", "carrier": doc.carrier, "tracking": doc.tracking or "",
             "parcels": doc.parcels, "till": "", "lines": doc.lines, "total_items": doc.total_items,
         }  # fmt: skip
@@ -97,7 +97,7 @@ def context(
         "delivery": False, "credit": credit, "title": TITLES[doc.kind], "number": t.number,
         "date": t.issued_at.strftime("%d/%m/%Y"), "copy_number": t.copy_number, "seller": t.seller,
         "seller_form": _seller_form(t.seller), "buyer_lines": [b for b in buyer_lines if b],
-        "buyer_vat": str(buyer.get("vat_number") or ""), "buyer_siren": str(buyer.get("siren") or ""),
+        "buyer_vat": str(buyer.get("vat_number") or ""), "buyer_siren": str(buyer.get("siren") or ""), "ship_to": str(buyer.get("ship_to") or ""),
         "web_order_ref": t.web_order_ref, "sale_date": t.sale_date.strftime("%d/%m/%Y"),
         "invoice_ref": doc.refers_to or "",
         "invoice_date": doc.refers_to_date.strftime("%d/%m/%Y") if doc.refers_to_date else "",
