@@ -89,6 +89,19 @@ def pdf_rate(tmp: Path, count: int, business: bool) -> dict[str, Any]:
             "per_second": round(len(numbers) / seconds, 1), "mean_bytes": size // len(numbers)}  # fmt: skip
 
 
+def weasyprint_floor(count: int) -> dict[str, Any]:
+    """The library's own floor on this machine: an A4 page holding one line of text, no stylesheet."""
+    import weasyprint
+
+    page = "<html><body><p>Facture FA-2026-eshop-000001</p></body></html>"
+    weasyprint.HTML(string=page).write_pdf()
+    started = time.perf_counter()
+    for _ in range(count):
+        weasyprint.HTML(string=page).write_pdf()
+    seconds = time.perf_counter() - started
+    return {"documents": count, "seconds": round(seconds, 3), "per_second": round(count / seconds, 1)}
+
+
 def mail_rate(tmp: Path, count: int) -> dict[str, Any]:
     import socket
 
@@ -134,11 +147,13 @@ def run(pdfs: int, mails: int) -> dict[str, Any]:
         consumer = pdf_rate(Path(tmp), pdfs, business=False)
         business = pdf_rate(Path(tmp), pdfs, business=True)
         sent = mail_rate(Path(tmp), mails)
+    floor = weasyprint_floor(max(10, pdfs // 2))
     return {
         "benchmark": "documents: A4 PDFs and mails, single thread",
         "pdf_consumer": consumer,
         "pdf_business_facturx": business,
         "mail_loopback": sent,
+        "ceiling_weasyprint_one_line_page": floor,
         "target_pdf_per_second": TARGET_PDF_PER_S,
         "versions": versions() | {k: _version(k) for k in ("weasyprint", "factur-x", "jinja2", "aiosmtpd")},
     }

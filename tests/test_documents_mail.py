@@ -101,6 +101,9 @@ def test_invoice_mail_arrives_with_its_pdf(tmp_path: Path) -> None:
         assert f"n° {numbers[0]}".encode() in body
         journal = con.execute("SELECT subject FROM journal WHERE kind = 'mail_sent' ORDER BY seq").fetchall()
         assert [r[0] for r in journal] == numbers
+        from fastimport.api.processing import verify
+
+        assert verify(config, con).ok  # the mail entries keep the signed journal whole
         # document send: a copy, marked DUPLICATA, to another address
         again = send_document(config, con, numbers[0], to="autre@example.org", timeout=30)
         assert again.sent == 1
@@ -248,4 +251,15 @@ def test_email_without_mail_table_refuses_before_invoicing(tmp_path: Path) -> No
     assert main(["--config", str(toml), "invoice", "--pending", "--email"]) == 1
     con = connect(config.database)
     assert con.execute("SELECT count(*) FROM invoices").fetchall() == [(0,)]
+    con.close()
+
+
+def test_bad_subject_template_fails_the_mail_in_plain_words(tmp_path: Path) -> None:
+    port = free_port()
+    config, _numbers = _store(tmp_path, port, 1)
+    bad = documents_config(tmp_path, mail=mail_table(port) | {"subject": "Facture {numero}"})
+    con = connect(bad.database)
+    outcome = send_mails(bad, con, timeout=5)
+    assert outcome.sent == 0 and len(outcome.failed) == 1
+    assert "template is wrong" in (outcome.failed[0].last_error or "")
     con.close()

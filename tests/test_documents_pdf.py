@@ -209,7 +209,7 @@ def test_logo_from_the_documents_table(tmp_path: Path) -> None:
     bad = documents_config(tmp_path, documents={"logo": "missing.png"})
     from fastimport.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="missing.png"):
+    with pytest.raises(ConfigError, match=r"missing\.png"):
         logo_path(bad, documents_settings(bad))
     con.close()
 

@@ -32,6 +32,7 @@ import orjson
 
 from fastimport.documents import pdf, records
 from fastimport.documents.settings import DocumentsSettings, MailSettings
+from fastimport.errors import FastImportError
 from fastimport.processing import chain
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
@@ -244,7 +245,18 @@ class MailWorker:
         return msg
 
     def _send_one(self, job: MailInfo, report: WorkerReport) -> None:
-        msg = self.message(job)  # rendered before "sending": a crash here sends nothing
+        try:
+            msg = self.message(job)  # rendered before "sending": a crash here sends nothing
+        except FastImportError as exc:  # the document is gone, a bad template...: this mail waits for a fix
+            self._mark(job, "failed", f"the mail could not be made: {exc.message}", utcnow())
+            report.failed += 1
+            report.errors.append(exc.message)
+            return
+        except (KeyError, ValueError, IndexError) as exc:  # a [mail] subject/body naming an unknown {field}
+            self._mark(job, "failed", f"the [mail] subject or body template is wrong: {exc!r}", utcnow())
+            report.failed += 1
+            report.errors.append(str(exc))
+            return
         with transaction(self.con):
             self.con.execute(
                 "UPDATE mail_jobs SET status = 'sending', attempts = attempts + 1 WHERE mail_id = ?",
