@@ -143,6 +143,7 @@ def mail_rate(tmp: Path, count: int) -> dict[str, Any]:
 
 def run(pdfs: int, mails: int) -> dict[str, Any]:
     os.environ.setdefault("FASTIMPORT_BENCH_KEY", "bench-signing-key")
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as tmp:
         consumer = pdf_rate(Path(tmp), pdfs, business=False)
         business = pdf_rate(Path(tmp), pdfs, business=True)
@@ -155,6 +156,9 @@ def run(pdfs: int, mails: int) -> dict[str, Any]:
         "mail_loopback": sent,
         "ceiling_weasyprint_one_line_page": floor,
         "target_pdf_per_second": TARGET_PDF_PER_S,
+        # The machine may be shared: the 1-minute load average says how much of it the run had.
+        "load_average": [load_before, round(os.getloadavg()[0], 2)],
+        "cores": os.cpu_count(),
         "versions": versions() | {k: _version(k) for k in ("weasyprint", "factur-x", "jinja2", "aiosmtpd")},
     }
 
@@ -185,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             f"PDF (consumer): {c['documents']} in {c['seconds']} s, {c['per_second']}/s (target {TARGET_PDF_PER_S}/s)"
         )
         print(f"PDF (business, Factur-X): {b['documents']} in {b['seconds']} s, {b['per_second']}/s")
+        f = result["ceiling_weasyprint_one_line_page"]
+        print(f"ceiling: WeasyPrint, a page of one line, no stylesheet: {f['per_second']}/s")
+        print(f"load average before / after: {result['load_average']}")
         print(
             f"mails to loopback SMTP (PDF rendered per mail): {m['mails']} in {m['seconds']} s, {m['per_second']}/s"
         )
