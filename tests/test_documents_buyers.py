@@ -31,3 +31,19 @@ def test_shopify_reads_them_from_note_attributes() -> None:
     }
     b = buyer_of("shopify", orjson.dumps(order))
     assert (b.company, b.vat_number, b.siren) == ("Atelier Dupont SAS", "FR40303265045", "303265045")
+
+
+def test_the_readme_documents_and_mail_tables_are_accepted() -> None:
+    from fastimport.config import parse_config
+    from fastimport.documents.settings import documents_settings, mail_settings
+    from tests.test_readme import toml_blocks
+
+    blocks = toml_blocks()
+    base = next(b for b in blocks if "database" in b and "stores" in b)
+    block = next(b for b in blocks if "mail" in b)
+    config = parse_config({"database": base["database"], "stores": base["stores"], **block})
+    mail = mail_settings(config).require()
+    assert (mail.host, mail.port, mail.starttls, mail.sender) == (
+        "smtp.example.fr", 587, True, "Boutique Exemple <factures@example.fr>",
+    )  # fmt: skip
+    assert documents_settings(config).logo == "logo.png"

@@ -256,7 +256,7 @@ def test_email_without_mail_table_refuses_before_invoicing(tmp_path: Path) -> No
 
 def test_bad_subject_template_fails_the_mail_in_plain_words(tmp_path: Path) -> None:
     port = free_port()
-    config, _numbers = _store(tmp_path, port, 1)
+    _store(tmp_path, port, 1)
     bad = documents_config(tmp_path, mail=mail_table(port) | {"subject": "Facture {numero}"})
     con = connect(bad.database)
     outcome = send_mails(bad, con, timeout=5)
