@@ -78,6 +78,15 @@ _EXPORTS: dict[str, str] = {
     "import_journal": "fastimport.api.till",
     "ticket_png": "fastimport.api.till",
     "retry_and_send": "fastimport.api.till",
+    # documents for the customer (A4 PDF, Factur-X, mail queue)
+    "document_pdf": "fastimport.api.documents",
+    "write_pdfs": "fastimport.api.documents",
+    "MailRequest": "fastimport.api.documents",
+    "mail_hook": "fastimport.api.documents",
+    "send_mails": "fastimport.api.documents",
+    "send_document": "fastimport.api.documents",
+    "mail_queue": "fastimport.api.documents",
+    "retry_mails": "fastimport.api.documents",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -100,6 +109,7 @@ __all__ = [
     "ImportRange",
     "ImportReport",
     "KeyMismatchError",
+    "MailRequest",
     "OrderRef",
     "Outcome",
     "ParseError",
@@ -121,6 +131,7 @@ __all__ = [
     "connect",
     "count_pending",
     "credit_note",
+    "document_pdf",
     "find_order",
     "import_journal",
     "import_stores",
@@ -128,6 +139,8 @@ __all__ = [
     "invoice",
     "list_closings",
     "load_config",
+    "mail_hook",
+    "mail_queue",
     "order_details",
     "parse_config",
     "payments",
@@ -140,8 +153,11 @@ __all__ = [
     "record_event",
     "reprint",
     "retry_and_send",
+    "retry_mails",
     "retry_printing",
     "rotate_key",
+    "send_document",
+    "send_mails",
     "send_print_queue",
     "ship",
     "stock_levels",
@@ -151,6 +167,7 @@ __all__ = [
     "ticket_png",
     "verify",
     "verify_records",
+    "write_pdfs",
 ]
 
 
@@ -168,6 +185,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from fastimport.api.documents import (
+        MailRequest,
+        document_pdf,
+        mail_hook,
+        mail_queue,
+        retry_mails,
+        send_document,
+        send_mails,
+        write_pdfs,
+    )
     from fastimport.api.fiscal import (
         archive_export,
         archive_keygen,

@@ -174,10 +174,13 @@ def invoice(
     allow_unpaid: bool = False,
     actor: str | None = None,
     printing: PrintRequest | None = None,
+    on_documents: DocumentsHook | None = None,
 ) -> Outcome[InvoiceReport]:
     """Invoice these orders (or every pending one, oldest first): numbered, signed, stock deducted.
 
     Refusals (unpaid, already invoiced, cancelled) are reported in ``result.refused``, not raised.
+    ``on_documents(con, numbers)`` runs inside each chunk's transaction, after the print hook
+    (the documents room enqueues mails there: ``fastimport.mail_hook``).
     """
     from fastimport.processing import invoicing
 
@@ -205,9 +208,20 @@ def invoice(
         keys,
         allow_unpaid=allow_unpaid,
         actor=actor or default_actor(),
-        on_documents=send.hook("fiscal") if send else None,
+        on_documents=_both(send.hook("fiscal") if send else None, on_documents),
     )
     return Outcome(report, send.send(con) if send else None)
+
+
+def _both(first: DocumentsHook | None, second: DocumentsHook | None) -> DocumentsHook | None:
+    if first is None or second is None:
+        return first or second
+
+    def hook(con: Connection, numbers: Sequence[str]) -> None:
+        first(con, numbers)
+        second(con, numbers)
+
+    return hook
 
 
 @dataclass(frozen=True, slots=True)

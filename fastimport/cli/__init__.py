@@ -26,7 +26,7 @@ def _version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fastimport.cli import demo, fiscal, imports, orders, printing, processing, sim, web
+    from fastimport.cli import demo, documents, fiscal, imports, orders, printing, processing, sim, web
 
     parser = argparse.ArgumentParser(
         prog="fastimport",
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_demo_command(sub)
     fiscal.add_fiscal_commands(sub)
     web.add_web_commands(sub)
+    documents.add_documents_commands(sub)
     return parser
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastimport.api.processing import DEFAULT_PRINT_TIMEOUT, PrintRequest, default_actor
 from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, Session, output, plural, print_json
+from fastimport.cli.documents import add_invoice_options, after_invoice, invoice_mailing
 
 if TYPE_CHECKING:
     from fastimport.processing.printing import PrintOutcome
@@ -52,6 +53,7 @@ def add_processing_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     inv.add_argument("--actor", **actor)
     inv.add_argument("--json", action="store_true")
     _print_flags(inv, "each invoice's ticket")
+    add_invoice_options(inv)  # --pdf DIR, --email (fastimport.cli.documents)
     inv.set_defaults(handler=cmd_invoice)
 
     cn = sub.add_parser("credit-note", help="correct an invoice with a credit note (restocks the articles)")
@@ -130,6 +132,7 @@ def _say_printed(outcome: PrintOutcome | None) -> None:
 def cmd_invoice(args: argparse.Namespace, session: Session) -> int:
     from fastimport.api.processing import invoice
 
+    mailing = invoice_mailing(args, session)
     done = invoice(
         session.config,
         session.con,
@@ -139,8 +142,10 @@ def cmd_invoice(args: argparse.Namespace, session: Session) -> int:
         allow_unpaid=args.allow_unpaid,
         actor=args.actor,
         printing=_print_request(args),
+        on_documents=mailing.hook() if mailing else None,
     )
     report = done.result
+    documents, said, documents_ok = after_invoice(args, session, [i.number for i in report.issued], mailing)
 
     def text() -> None:
         for i in report.issued:
@@ -155,9 +160,11 @@ def cmd_invoice(args: argparse.Namespace, session: Session) -> int:
                 f"{plural(n, 'invoice')} issued, {len(report.refused)} refused in {report.seconds:.2f} s{rate}"
             )
         _say_printed(done.printed)
+        for line in said:
+            print(line, file=sys.stderr)
 
-    output(args, done.to_json(), text)
-    if not done.print_ok:
+    output(args, done.to_json() | documents, text)
+    if not done.print_ok or not documents_ok:
         return EXIT_FAILURE
     return EXIT_FAILURE if report.refused and not args.pending else EXIT_OK
 

@@ -129,6 +129,8 @@ class Buyer:
     city: str | None = None
     country: str | None = None
     email: str | None = None
+    vat_number: str | None = None  # a business buyer's intra-EU VAT number (Factur-X)
+    siren: str | None = None  # a French business buyer's SIREN (Factur-X)
     shipping_tax: str | None = None  # None: the shop does not say, derive it from the totals
     fees: tuple[Fee, ...] = ()
 

@@ -186,7 +186,7 @@ def _with_payload_fields(
         blob = payloads.get((int(h[1]), int(h[2])))
         b = buyer_of(platforms[int(h[1])], blob) if blob else Buyer()
         fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
-                  b.email, b.shipping_tax]  # fmt: skip
+                  b.email, b.shipping_tax, b.vat_number, b.siren]  # fmt: skip
         fees = orjson.dumps([dataclasses.asdict(f) for f in b.fees]).decode()
         out.append((*h[:20], fields, fees, *h[22:]))
     return out
@@ -325,7 +325,7 @@ def _build_invoice(
         lines.append(
             [len(lines) + 1, "item", ol[2], ol[3], ol[4], ol[5], ol[6], qty, unit, rate, ht, tax, ht + tax]
         )
-    j = h[20] or [None] * 10
+    j = h[20] or [None] * 12
     item_tax = sum(line[11] for line in lines)
     fees = orjson.loads(h[21]) if h[21] not in (None, "null", "[]") else []
     fee_tax = 0
@@ -367,6 +367,7 @@ def _build_invoice(
         "email": j[8] or h[25] or "",
         "ship_to": ", ".join(p for p in (h[15], h[16], h[17], h[18], h[19]) if p),
     }
+    buyer |= {k: v for k, v in (("vat_number", j[10]), ("siren", j[11])) if v}  # business buyers (Factur-X)
     header = {
         "kind": "invoice",
         "series": "",

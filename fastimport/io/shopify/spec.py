@@ -151,7 +151,19 @@ def buyer(payload: bytes) -> Buyer:
         city=text(address.get("city")),
         country=text(address.get("country_code")),
         email=text(order.get("email")),
+        vat_number=_note_attribute(order, ("vat_number", "vat number", "tva", "numero_tva")),
+        siren=_note_attribute(order, ("siren",)),
         shipping_tax=str(sum((Decimal(str(t)) for t in taxes if t is not None), Decimal(0)))
         if taxes
         else None,
     )
+
+
+def _note_attribute(order: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """A business buyer's VAT number or SIREN given at checkout (``note_attributes``, name matched loosely)."""
+    for attr in order.get("note_attributes") or ():
+        if isinstance(attr, dict) and str(attr.get("name") or "").strip().lower() in names:
+            value = str(attr.get("value") or "").replace(" ", "").upper()
+            if value:
+                return value
+    return None

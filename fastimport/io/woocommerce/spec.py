@@ -76,9 +76,36 @@ def buyer(payload: bytes) -> Buyer:
     return Buyer(
         **{k: text(billing.get(k)) for k in ("first_name", "last_name", "company", "address_1", "address_2",
                                              "postcode", "city", "country", "email")},
+        **_business_ids(order),
         shipping_tax=text(order.get("shipping_tax")),
         fees=tuple(
             Fee(text(f.get("name")), str(f.get("total") or "0"), str(f.get("total_tax") or "0"), text(f.get("tax_class")))
             for f in order.get("fee_lines") or ()
         ),
     )  # fmt: skip
+
+
+# Order meta keys the common EU VAT plug-ins write, and the SIREN some French shops add at checkout.
+_VAT_KEYS = (
+    "_billing_vat_number",
+    "billing_vat_number",
+    "_vat_number",
+    "vat_number",
+    "_billing_eu_vat_number",
+)
+_SIREN_KEYS = ("_billing_siren", "billing_siren", "siren")
+
+
+def _business_ids(order: dict[str, Any]) -> dict[str, str | None]:
+    """A business buyer's VAT number and SIREN, from the order's ``meta_data`` (or ``billing``)."""
+    meta = {str(m.get("key")): m.get("value") for m in order.get("meta_data") or () if isinstance(m, dict)}
+    billing = order.get("billing") or {}
+
+    def first(keys: tuple[str, ...]) -> str | None:
+        for key in keys:
+            value = meta.get(key) or billing.get(key.lstrip("_").removeprefix("billing_"))
+            if isinstance(value, str) and value.strip():
+                return value.strip().replace(" ", "").upper()
+        return None
+
+    return {"vat_number": first(_VAT_KEYS), "siren": first(_SIREN_KEYS)}
