@@ -289,10 +289,11 @@ def ship(
 
 def payments(config: Config, con: Connection, *, unpaid_only: bool = False) -> list[dict[str, Any]]:
     """What was paid, how, and what is due, per order."""
+    from fastimport.processing.payments import is_due
     from fastimport.processing.payments import payments as rows
 
     found = rows(con, load_settings(config))
-    return [r for r in found if r["status"] != "paid"] if unpaid_only else found
+    return [r for r in found if is_due(r)] if unpaid_only else found
 
 
 def stock_levels(con: Connection, *, changed_only: bool = False) -> list[dict[str, Any]]:

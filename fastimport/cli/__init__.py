@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from fastimport import __version__
-from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Session
+from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Session, complete_help
 from fastimport.errors import FastImportError
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     processing.add_processing_commands(sub)
     printing.add_print_commands(sub)
     demo.add_demo_command(sub)
+    complete_help(parser)
     return parser
 
 

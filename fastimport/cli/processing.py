@@ -274,13 +274,19 @@ def cmd_payments(args: argparse.Namespace, session: Session) -> int:
     rows = payments(session.config, session.con, unpaid_only=args.unpaid)
 
     def text() -> None:
+        from fastimport.cli.output import clean
+        from fastimport.processing.payments import totals_by_currency
+
         for r in rows:
-            when = f" on {r['paid_at'][:10]}" if r["paid_at"] else ""
+            when = f" on {r['paid_at'][8:10]}/{r['paid_at'][5:7]}/{r['paid_at'][:4]}" if r["paid_at"] else ""
             txn = f" ({r['transaction_id']})" if r["transaction_id"] else ""
-            print(f"{r['store']} #{r['order']:<8} {r['status']:<15} {r['total']:>10} paid {r['paid']:>10} "
-                  f"due {r['due']:>10}  {r['method']}{txn}{when}")  # fmt: skip
-        unpaid = sum(1 for r in rows if r["status"] != "paid")
+            cur = r["currency"] or ""
+            print(clean(f"{r['store']} #{r['order']:<8} {r['status']:<15} {r['total']:>10} {cur:<3} paid "
+                        f"{r['paid']:>10} due {r['due']:>10}  {r['method']}{txn}{when}"))  # fmt: skip
+        unpaid = sum(1 for r in rows if r["status"] in ("unpaid", "partially paid"))
         print(f"{len(rows)} orders, {unpaid} not fully paid")
+        for cur, t in totals_by_currency(rows).items():  # one line per currency: never mixed
+            print(f"  {cur}: total {t['total']}, paid {t['paid']}, due {t['due']}")
 
     output(args, rows, text)
     return EXIT_OK

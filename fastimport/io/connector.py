@@ -131,6 +131,7 @@ class Buyer:
     email: str | None = None
     shipping_tax: str | None = None  # None: the shop does not say, derive it from the totals
     fees: tuple[Fee, ...] = ()
+    ship_first_name: str | None = None  # the recipient's first name (the stored ship_name is the last name)
 
 
 def fetcher_for(store: StoreConfig, http: aiohttp.ClientSession) -> Fetcher:

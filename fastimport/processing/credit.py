@@ -40,6 +40,20 @@ def parse_lines(spec: list[str] | None) -> dict[int, int | None] | None:
     return out
 
 
+def part_of_line(ht_left: int, vat_left: int, qty: int, left: int) -> tuple[int, int]:
+    """HT and VAT (cents) of ``qty`` of the ``left`` units of a line not credited yet.
+
+    The all-taxes-included share is rounded once, from what is left (the VAT share too; HT is the
+    difference): two halves of a 25.80 line are 12.90 and 12.90, never 12.91 then 12.89; a part never
+    exceeds what is left, and the last part is exactly the rest, so the credits add up to the line.
+    """
+    if qty >= left:
+        return ht_left, vat_left
+    ttc = money.div_round((ht_left + vat_left) * qty, left)
+    vat = money.div_round(vat_left * qty, left)
+    return ttc - vat, vat
+
+
 def credit_note(
     con: duckdb.DuckDBPyConnection,
     settings: ProcessingSettings,
@@ -120,10 +134,7 @@ def _credit(
             raise ProcessingError(
                 f"line {no} of {number}: {left} left to credit, cannot credit {qty}", invoice=number
             )
-        if qty == left:  # the rest: exactly what remains, so a series of partial credits sums to the invoice
-            ht, vat = ht_all - ht_done, vat_all - vat_done
-        else:
-            ht, vat = money.div_round(ht_all * qty, qty_all), money.div_round(vat_all * qty, qty_all)
+        ht, vat = part_of_line(ht_all - ht_done, vat_all - vat_done, qty, left)
         lines.append(
             [
                 len(lines) + 1,
@@ -228,6 +239,10 @@ def proposed_credit_notes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]
         "SELECT DISTINCT s.name, e.order_id, i.number, e.to_state, e.detail FROM order_events e "
         "JOIN stores s USING (store_id) JOIN invoices i ON i.store_id = e.store_id AND i.order_id = e.order_id "
         f"AND i.kind = 'invoice' WHERE e.needs_action AND e.to_state IN {CLOSED_STATUSES} "
+        # an invoice already fully credited (its lines' quantities all credited) calls for nothing more
+        "AND EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.invoice_id AND l.quantity + coalesce(("
+        "SELECT sum(c.quantity) FROM invoice_lines c JOIN invoices ci USING (invoice_id) WHERE ci.kind = "
+        "'credit_note' AND ci.refers_to = i.number AND c.source_line_no = l.line_no), 0) > 0) "
         "ORDER BY s.name, e.order_id"
     ).fetchall()
     return [

@@ -116,7 +116,8 @@ class PrintOutcome:
         counts: dict[str, int] = {}
         for job in self.waiting:
             why = job.last_error or ("not sent yet" if job.attempts == 0 else "waiting")
-            why = f"printer '{job.printer}': {why}"
+            if not why.startswith(f"printer '{job.printer}'"):  # transport messages name it already
+                why = f"printer '{job.printer}': {why}"
             counts[why] = counts.get(why, 0) + 1
         return [f"{n} x {why}" if n > 1 else why for why, n in counts.items()]
 

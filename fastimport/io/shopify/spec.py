@@ -151,6 +151,7 @@ def buyer(payload: bytes) -> Buyer:
         city=text(address.get("city")),
         country=text(address.get("country_code")),
         email=text(order.get("email")),
+        ship_first_name=text((order.get("shipping_address") or {}).get("first_name")),
         shipping_tax=str(sum((Decimal(str(t)) for t in taxes if t is not None), Decimal(0)))
         if taxes
         else None,

@@ -77,6 +77,7 @@ def buyer(payload: bytes) -> Buyer:
         **{k: text(billing.get(k)) for k in ("first_name", "last_name", "company", "address_1", "address_2",
                                              "postcode", "city", "country", "email")},
         shipping_tax=text(order.get("shipping_tax")),
+        ship_first_name=text((order.get("shipping") or {}).get("first_name")),
         fees=tuple(
             Fee(text(f.get("name")), str(f.get("total") or "0"), str(f.get("total_tax") or "0"), text(f.get("tax_class")))
             for f in order.get("fee_lines") or ()
