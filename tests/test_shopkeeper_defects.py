@@ -149,7 +149,7 @@ async def test_slip_and_delivery_note_keep_the_recipients_first_name(
 
 async def test_credit_note_halves_add_up_to_the_line(tmp_path: Path, shop_factory: ShopFactory) -> None:
     till = await make_till(tmp_path, shop_factory, 120)
-    code, report = await run_json(till, "invoice", "--pending")
+    code, _ = await run_json(till, "invoice", "--pending")
     assert code == 0
     # A two-unit line whose HT and VAT are both odd in cents: rounding each half separately gives
     # parts a cent apart both ways (12.91 then 12.89 for 25.80).
@@ -237,7 +237,7 @@ async def test_tickets_cut_long_shop_text_the_store_and_order_show_keep_it(
     created = till.query("SELECT created_at FROM orders WHERE order_id = ?", [order])[0][0]
     local = created.astimezone(dt.timezone(dt.timedelta(hours=1)))
     assert f"Created {local:%d/%m/%Y %H:%M}" in out
-    code, shown = await run_json(till, "order", "show", str(order))
+    _, shown = await run_json(till, "order", "show", str(order))
     assert dt.datetime.fromisoformat(shown["created_at"]) == created  # --json stays ISO 8601
 
 
