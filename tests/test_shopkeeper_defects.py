@@ -232,7 +232,7 @@ async def test_tickets_cut_long_shop_text_the_store_and_order_show_keep_it(
     assert len(note_lines) == 4 and note_lines[-1].rstrip().endswith("...")
     assert till.query("SELECT customer_note FROM orders WHERE order_id = ?", [order])[0][0] == note
     code, out, _ = await run(till, "order", "show", str(order))
-    assert note.strip() in out
+    assert code == 0 and note.strip() in out
     assert "Created 2026-" not in out  # no raw ISO timestamps
     created = till.query("SELECT created_at FROM orders WHERE order_id = ?", [order])[0][0]
     local = created.astimezone(dt.timezone(dt.timedelta(hours=1)))
