@@ -62,6 +62,9 @@ _EXPORTS: dict[str, str] = {
     "retry_printing": "fastimport.api.printing",
     "send_print_queue": "fastimport.api.printing",
     "reprint": "fastimport.api.printing",
+    # the shop hears back (push queue)
+    "push_queue": "fastimport.api.pushes",
+    "retry_pushes": "fastimport.api.pushes",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -111,9 +114,11 @@ __all__ = [
     "print_queue",
     "print_slips",
     "proposed_credit_notes",
+    "push_queue",
     "push_stock",
     "reprint",
     "retry_printing",
+    "retry_pushes",
     "send_print_queue",
     "ship",
     "stock_levels",
@@ -172,6 +177,7 @@ if TYPE_CHECKING:
         stock_levels,
         verify,
     )
+    from fastimport.api.pushes import push_queue, retry_pushes
     from fastimport.catalog import CatalogReport
     from fastimport.config import Config, StoreConfig, load_config, parse_config
     from fastimport.errors import (

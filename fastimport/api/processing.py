@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from fastimport.print.config import PrinterConfig
     from fastimport.processing.invoicing import DocumentsHook, InvoiceReport, Issued
     from fastimport.processing.printing import Enqueued, PrintOutcome, SlipReport
+    from fastimport.processing.pushqueue import PushReport
     from fastimport.processing.shipping import ShipResult
     from fastimport.processing.verify import VerifyReport
 
@@ -55,10 +56,11 @@ R = TypeVar("R", bound=_Reported)
 
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[R]):
-    """An operation's report, and its tickets' fate when it printed."""
+    """An operation's report, its tickets' fate when it printed, and what the shop was told."""
 
     result: R
     printed: PrintOutcome | None = None
+    pushed: PushReport | None = None
 
     @property
     def print_ok(self) -> bool:
@@ -66,7 +68,18 @@ class Outcome(Generic[R]):
         return self.printed is None or self.printed.ok
 
     def to_json(self) -> dict[str, Any]:
-        return self.result.to_json() | ({"print": self.printed.to_json()} if self.printed else {})
+        return (
+            self.result.to_json()
+            | ({"print": self.printed.to_json()} if self.printed else {})
+            | ({"push": self.pushed.to_json()} if self.pushed else {})
+        )
+
+
+def _tell_shop(config: Config, con: Connection) -> PushReport:
+    """After a command: the pushes it queued (and any now due), for a few seconds; never raises."""
+    from fastimport.processing.pushqueue import send_pushes
+
+    return send_pushes(con, config)
 
 
 class _Printing:
@@ -154,9 +167,14 @@ def print_slips(
         refs = slips.pending_orders(con, config, config.store(store).name if store else None)
     else:
         refs = _find_all(con, orders, store)
-    report = slips.print_slips(con, send.settings, refs, send.printer, actor or default_actor())
+    from fastimport.processing.pushqueue import enqueue_prepared
+
+    report = slips.print_slips(
+        con, send.settings, refs, send.printer, actor or default_actor(), on_prepared=enqueue_prepared
+    )
     send.enqueued.jobs.extend((s.job_id, s.number) for s in report.printed)
-    return Outcome(report, send.send(con))
+    printed = send.send(con)
+    return Outcome(report, printed, _tell_shop(config, con))
 
 
 def invoice(
@@ -175,6 +193,7 @@ def invoice(
     Refusals (unpaid, already invoiced, cancelled) are reported in ``result.refused``, not raised.
     """
     from fastimport.processing import invoicing
+    from fastimport.processing.pushqueue import combine, documents_hook
 
     if pending == bool(orders):
         raise ProcessingError("give order numbers, or --pending for every pending order (not both)")
@@ -197,9 +216,10 @@ def invoice(
         keys,
         allow_unpaid=allow_unpaid,
         actor=actor or default_actor(),
-        on_documents=send.hook("fiscal") if send else None,
+        on_documents=combine(send.hook("fiscal") if send else None, documents_hook),
     )
-    return Outcome(report, send.send(con) if send else None)
+    printed = send.send(con) if send else None
+    return Outcome(report, printed, _tell_shop(config, con))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +243,7 @@ def credit_note(
 ) -> Outcome[CreditNoteResult]:
     """Correct an invoice (all of it, or ``lines`` as ``LINE`` or ``LINE:QTY``); restocks the articles."""
     from fastimport.processing import credit
+    from fastimport.processing.pushqueue import combine, documents_hook
 
     if not invoice_number:
         raise ProcessingError("name the invoice to credit, e.g. fastimport credit-note FA-2026-eshop-000042")
@@ -237,9 +258,10 @@ def credit_note(
         reason,
         credit.parse_lines(list(lines) if lines else None),
         actor=actor or default_actor(),
-        on_documents=send.hook("fiscal") if send else None,
+        on_documents=combine(send.hook("fiscal") if send else None, documents_hook),
     )
-    return Outcome(CreditNoteResult(issued, invoice_number), send.send(con) if send else None)
+    printed = send.send(con) if send else None
+    return Outcome(CreditNoteResult(issued, invoice_number), printed, _tell_shop(config, con))
 
 
 def proposed_credit_notes(con: Connection) -> list[dict[str, Any]]:

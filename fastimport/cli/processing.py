@@ -15,6 +15,7 @@ from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, Session, output, plural
 
 if TYPE_CHECKING:
     from fastimport.processing.printing import PrintOutcome
+    from fastimport.processing.pushqueue import PushReport
 
 
 def _print_flags(parser: argparse.ArgumentParser, what: str, flag: str = "--printer") -> None:
@@ -118,6 +119,15 @@ def _print_request(args: argparse.Namespace) -> PrintRequest | None:
     return PrintRequest(args.printer, float(args.print_timeout))
 
 
+def _say_pushed(report: PushReport | None) -> None:
+    """A shop that did not answer never fails the command: say so, the queue retries."""
+    if report is None or report.ok:
+        return
+    why = f" ({report.errors[0]})" if report.errors else ""
+    print(f"the shop was not told yet: {plural(report.waiting, 'message')} wait in the push queue{why}; "
+          "they are retried later (fastimport push queue | push retry)", file=sys.stderr)  # fmt: skip
+
+
 def _say_printed(outcome: PrintOutcome | None) -> None:
     if outcome is None:
         return
@@ -155,6 +165,7 @@ def cmd_invoice(args: argparse.Namespace, session: Session) -> int:
                 f"{plural(n, 'invoice')} issued, {len(report.refused)} refused in {report.seconds:.2f} s{rate}"
             )
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
 
     output(args, done.to_json(), text)
     if not done.print_ok:
@@ -192,6 +203,7 @@ def cmd_credit_note(args: argparse.Namespace, session: Session) -> int:
             "incl. VAT; the credited articles are back in stock"
         )
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
 
     output(args, done.to_json(), text)
     return EXIT_OK if done.print_ok else EXIT_FAILURE
@@ -229,6 +241,7 @@ def cmd_ship(args: argparse.Namespace, session: Session) -> int:
             print(f"the delivery note {result.number} was not printed again: "
                   f"`fastimport print reprint {result.number}` prints a duplicate")  # fmt: skip
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
 
     output(args, done.to_json(), text)
     if not done.print_ok:
@@ -261,6 +274,7 @@ def cmd_slip(args: argparse.Namespace, session: Session) -> int:
             print(f"{plural(len(report.printed), 'slip')} queued, {plural(moved, 'order')} moved to prepared, "
                   f"{len(report.refused)} refused")  # fmt: skip
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
 
     output(args, done.to_json(), text)
     if not done.print_ok or (report.refused and not args.pending):

@@ -234,8 +234,12 @@ def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int, chunk_
         "THEN ': a credit note is proposed' ELSE ': the invoice is kept as it is' END, "
         f"new_status IN {CLOSED_STATUSES}, content_hash, raw_chunk, raw_offset, raw_length FROM locked_now k "
         "WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.store_id = ? AND e.order_id = k.order_id "
-        "AND e.remote_hash = k.content_hash)",
-        [store_id, store_id],
+        "AND e.remote_hash = k.content_hash) "
+        # The till's own writes (push queue) are not news from the shop: a note or the invoice number
+        # (status unchanged), or the very status the till set.
+        "AND NOT EXISTS (SELECT 1 FROM push_jobs p WHERE p.store_id = ? AND p.order_id = k.order_id "
+        "AND p.state = 'sent' AND (k.new_status = k.old_status OR k.new_status = p.shop_status))",
+        [store_id, store_id, store_id],
     )
     row = con.execute("SELECT count(*) FROM locked_now").fetchone()
     return int(row[0]) if row else 0

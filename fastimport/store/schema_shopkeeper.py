@@ -1,0 +1,27 @@
+"""DDL of migration 6: the push queue (what the shop is told at each step of the till).
+
+One row per message to a shop about one order: written in the same transaction as the document
+that caused it (slip, invoice, delivery note, credit note), sent after the command, retried with
+backoff while the shop does not answer.  ``state`` moves queued → sent (or failed, terminal until
+``push retry``); ``shop_status`` is the status the shop reports once the push is applied, as the till
+stores it, so an import does not take the till's own write for a change made on the shop.
+"""
+
+STATEMENTS: tuple[str, ...] = (
+    "CREATE SEQUENCE push_job_seq START 1",
+    """CREATE TABLE push_jobs (
+        push_id BIGINT PRIMARY KEY DEFAULT nextval('push_job_seq'),
+        store_id INTEGER NOT NULL,
+        order_id BIGINT NOT NULL,
+        step VARCHAR NOT NULL,
+        document VARCHAR,
+        details VARCHAR NOT NULL DEFAULT '{}',
+        created_at TIMESTAMPTZ NOT NULL,
+        state VARCHAR NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TIMESTAMPTZ NOT NULL,
+        sent_at TIMESTAMPTZ,
+        last_error VARCHAR,
+        shop_status VARCHAR
+    )""",
+)
