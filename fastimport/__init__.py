@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "ship": "fastimport.api.processing",
     "payments": "fastimport.api.processing",
     "stock_levels": "fastimport.api.processing",
+    "adjust_stock": "fastimport.api.processing",
     "push_stock": "fastimport.api.processing",
     "verify": "fastimport.api.processing",
     "PrintRequest": "fastimport.api.processing",
@@ -65,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     # the shop hears back (push queue)
     "push_queue": "fastimport.api.pushes",
     "retry_pushes": "fastimport.api.pushes",
+    "customers": "fastimport.api.customers",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -97,10 +99,12 @@ __all__ = [
     "StoreError",
     "TransientFetchError",
     "add_comment",
+    "adjust_stock",
     "configured_printers",
     "connect",
     "count_pending",
     "credit_note",
+    "customers",
     "find_order",
     "import_stores",
     "import_stores_async",
@@ -143,6 +147,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from fastimport.api.customers import customers
     from fastimport.api.imports import (
         connect,
         count_pending,
@@ -165,6 +170,7 @@ if TYPE_CHECKING:
         Outcome,
         PrintRequest,
         add_comment,
+        adjust_stock,
         credit_note,
         find_order,
         invoice,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from fastimport.processing.printing import Enqueued, PrintOutcome, SlipReport
     from fastimport.processing.pushqueue import PushReport
     from fastimport.processing.shipping import ShipResult
+    from fastimport.processing.stock_count import Adjustment
     from fastimport.processing.verify import VerifyReport
 
 Connection = duckdb.DuckDBPyConnection
@@ -323,12 +324,30 @@ def stock_levels(con: Connection, *, changed_only: bool = False) -> list[dict[st
     import polars as pl
 
     from fastimport.processing import stock
+    from fastimport.processing.stock_count import negative_reasons
 
     stock.ensure_initial_levels(con)
     frame = stock.levels(con)
     if changed_only:
         frame = frame.filter(pl.col("changed"))
-    return stock.levels_json(frame)
+    why = negative_reasons(con, frame)
+    keys = frame.select("store_id", "product_id", "variation_id").iter_rows()
+    return [
+        row | {"negative_because": why.get((int(k[0]), int(k[1]), int(k[2])))}
+        for row, k in zip(stock.levels_json(frame), keys, strict=True)
+    ]
+
+
+def adjust_stock(
+    config: Config, con: Connection, sku: str, change: str, reason: str, *, store: str | None = None,
+    actor: str | None = None,
+) -> Adjustment:  # fmt: skip
+    """``+N`` / ``-N`` / ``=N`` (an inventory count) for the article with this SKU, journaled, with its reason."""
+    from fastimport.processing.stock_count import adjust_stock as adjust
+
+    return adjust(
+        con, load_settings(config), sku, change, reason, store=store, actor=actor or default_actor()
+    )
 
 
 def push_stock(config: Config, con: Connection) -> dict[str, Any]:

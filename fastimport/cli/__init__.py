@@ -26,7 +26,7 @@ def _version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fastimport.cli import demo, imports, orders, printing, processing, push, sim
+    from fastimport.cli import customers, demo, imports, orders, printing, processing, push, sim
 
     parser = argparse.ArgumentParser(
         prog="fastimport",
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     printing.add_print_commands(sub)
     demo.add_demo_command(sub)
     push.add_push_commands(sub)
+    customers.add_customer_commands(sub)
     complete_help(parser)
     return parser
 

@@ -110,6 +110,16 @@ def add_processing_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     push = st_sub.add_parser("push", help="send the changed levels to the shop")
     push.add_argument("--json", action="store_true")
     push.set_defaults(handler=cmd_stock_push)
+    adj = st_sub.add_parser("adjust", help="an inventory count, a breakage or a find (journaled)")
+    adj.add_argument("sku", metavar="SKU", help="the article's SKU")
+    adj.add_argument(
+        "change", metavar="+N|-N|=N", help="found N, lost or broken N, or counted N on the shelf"
+    )
+    adj.add_argument("--reason", required=True, help='why, kept in the ledger and the journal ("inventaire")')
+    adj.add_argument("--store")
+    adj.add_argument("--actor", **actor)
+    adj.add_argument("--json", action="store_true")
+    adj.set_defaults(handler=cmd_stock_adjust)
 
 
 def _print_request(args: argparse.Namespace) -> PrintRequest | None:
@@ -334,10 +344,31 @@ def cmd_stock(args: argparse.Namespace, session: Session) -> int:
             push = f"{r['delta']:+d}" if r["changed"] else ""
             print(f"{r['store'] or '?':<10} {r['sku'] or '?':<16} {r['level']:>6} {r['reserved']:>8} "
                   f"{r['available']:>9} {push:>7}  {r['name'] or '(unknown to the shop)'}")  # fmt: skip
+            if r["negative_because"]:
+                print(f"{'':<10} {'':<16} negative: {r['negative_because']}")
         changed = sum(1 for r in rows if r["changed"])
         print(f"{len(rows)} articles, {changed} changed since the last push")
 
     output(args, rows, text)
+    return EXIT_OK
+
+
+def cmd_stock_adjust(args: argparse.Namespace, session: Session) -> int:
+    from fastimport.api.processing import adjust_stock
+
+    done = adjust_stock(session.config, session.con, args.sku, args.change, args.reason, store=args.store,
+                        actor=args.actor)  # fmt: skip
+
+    def text() -> None:
+        if done.booked:
+            print(
+                f"{done.sku} ({done.store}): {done.before} -> {done.after} ({done.booked:+d}), {done.reason}"
+            )
+        else:
+            print(f"{done.sku} ({done.store}): counted {done.after}, as the ledger says: nothing to book")
+        print("the shop is told with the next fastimport stock push")
+
+    output(args, done.to_json(), text)
     return EXIT_OK
 
 

@@ -21,7 +21,7 @@ from fastimport.print.content import (
     PreparationSlip,
     TicketContent,
 )
-from fastimport.print.text import code_page_text, money, quantity, rate, sanitise
+from fastimport.print.text import code_page_text, currency_symbol, money, quantity, rate, sanitise
 from fastimport.print.ticket import Barcode, Cut, Op, Paper, QRCode, Text, Ticket
 
 NOT_A_RECEIPT = "Justificatif non valable pour encaissement"
@@ -274,7 +274,10 @@ def layout_fiscal(doc: FiscalTicket, paper: Paper) -> Ticket:
     b.lr("TOTAL TVA", money(doc.total_vat))
     if doc.rounding_adjustment:
         b.lr("Arrondi", money(doc.rounding_adjustment))
-    b.lr("TOTAL TTC", f"{money(doc.total_incl)} €", bold=True)
+    symbol = currency_symbol(doc.currency)
+    if doc.currency.upper() != "EUR":  # the ISO code and its symbol, once, above the total
+        b.lr("Devise", f"{doc.currency.upper()} ({symbol})" if symbol != doc.currency.upper() else symbol)
+    b.lr("TOTAL TTC", f"{money(doc.total_incl)} {symbol}", bold=True)
     for payment in doc.payments:
         verb = "Remboursé" if payment.amount < 0 else "Réglé"
         b.lr(f"{verb} {payment.method} le {_d(payment.date)}", money(payment.amount))

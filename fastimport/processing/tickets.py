@@ -125,7 +125,7 @@ def _postal(postcode: Any, city: Any, country: Any) -> tuple[str, ...]:
 _FISCAL_SQL = """
 SELECT i.invoice_id, i.kind, i.number, i.issued_at, s.name, s.timezone, i.order_id, i.order_number,
        i.refers_to, i.reason, i.seller, i.buyer, i.total_ht, i.total_vat, i.adjustment, i.total_ttc,
-       i.payment_method, i.payment_title, i.paid_at, i.actor, i.signature
+       i.payment_method, i.payment_title, i.paid_at, i.actor, i.signature, i.currency
 FROM invoices i JOIN stores s USING (store_id)
 WHERE i.number IN (SELECT unnest(?::VARCHAR[]))
 """
@@ -237,6 +237,7 @@ def _fiscal(
         "software_version": SOFTWARE_VERSION,
         "signature_excerpt": signature_excerpt(str(h[20])),
         "copy_number": copy_number,
+        "currency": str(h[21] or "EUR"),
     }
     if kind == "credit_note":
         return CreditNoteTicket(

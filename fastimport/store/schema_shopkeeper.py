@@ -1,4 +1,5 @@
-"""DDL of migration 6: the push queue (what the shop is told at each step of the till).
+"""DDL of migration 6: the push queue (what the shop is told at each step of the till), and who the
+customer of each order is (``order_customers``: a registered customer by id, a guest by e-mail).
 
 One row per message to a shop about one order: written in the same transaction as the document
 that caused it (slip, invoice, delivery note, credit note), sent after the command, retried with
@@ -24,4 +25,15 @@ STATEMENTS: tuple[str, ...] = (
         last_error VARCHAR,
         shop_status VARCHAR
     )""",
+    # One customer per e-mail per store: a registered customer is known by id; a guest by the e-mail
+    # (trimmed, lower case), which is a registered customer's own when the catalogue sync knows it.
+    """CREATE VIEW order_customers AS
+        SELECT o.store_id, o.order_id, (coalesce(o.customer_id, 0) = 0) AS guest,
+               CASE WHEN coalesce(o.customer_id, 0) <> 0 THEN 'id:' || o.customer_id
+                    WHEN r.customer_id IS NOT NULL THEN 'id:' || r.customer_id
+                    WHEN nullif(trim(o.email), '') IS NOT NULL THEN 'email:' || lower(trim(o.email))
+                    ELSE 'order:' || o.order_id END AS customer_key
+        FROM orders o LEFT JOIN (SELECT store_id, lower(trim(email)) AS email, min(customer_id) AS customer_id
+                                 FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY ALL) r
+          ON coalesce(o.customer_id, 0) = 0 AND r.store_id = o.store_id AND r.email = lower(trim(o.email))""",
 )
