@@ -239,6 +239,7 @@ def credit_note(
     reason: str,
     lines: Sequence[str] | None = None,
     *,
+    amount: str | None = None,
     actor: str | None = None,
     printing: PrintRequest | None = None,
 ) -> Outcome[CreditNoteResult]:
@@ -260,6 +261,7 @@ def credit_note(
         credit.parse_lines(list(lines) if lines else None),
         actor=actor or default_actor(),
         on_documents=combine(send.hook("fiscal") if send else None, documents_hook),
+        amount=amount,
     )
     printed = send.send(con) if send else None
     return Outcome(CreditNoteResult(issued, invoice_number), printed, _tell_shop(config, con))

@@ -61,6 +61,9 @@ def add_processing_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     )
     cn.add_argument("--lines", nargs="+", metavar="LINE[:QTY]", help="credit only these invoice lines")
     cn.add_argument("--reason", help="why (printed on the credit note)")
+    cn.add_argument(
+        "--amount", metavar="AMOUNT", help="credit money, not articles (a refund the shop made without lines)"
+    )
     cn.add_argument("--proposed", action="store_true", help="list invoices the shop cancelled afterwards")
     cn.add_argument("--actor", **actor)
     cn.add_argument("--json", action="store_true")
@@ -203,15 +206,15 @@ def cmd_credit_note(args: argparse.Namespace, session: Session) -> int:
         args.invoice,
         args.reason,
         args.lines,
+        amount=args.amount,
         actor=args.actor,
         printing=_print_request(args),
     )
 
     def text() -> None:
-        print(
-            f"credit note {done.result.issued.number} for {args.invoice}: {done.result.issued.total_ttc} "
-            "incl. VAT; the credited articles are back in stock"
-        )
+        back = "" if args.amount else "; the credited articles are back in stock"
+        print(f"credit note {done.result.issued.number} for {args.invoice}: {done.result.issued.total_ttc} "
+              f"incl. VAT{back}")  # fmt: skip
         _say_printed(done.printed)
         _say_pushed(done.pushed)
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from fastimport.columns import FieldSpec, PageSpec
-from fastimport.io.connector import Buyer, Fee
+from fastimport.io.connector import Buyer, Fee, Refund
 
 F = FieldSpec
 
@@ -83,3 +83,18 @@ def buyer(payload: bytes) -> Buyer:
             for f in order.get("fee_lines") or ()
         ),
     )  # fmt: skip
+
+
+def refunds(payload: bytes) -> tuple[Refund, ...]:
+    """The order's ``refunds`` (id, reason, negative total); their lines are only at /orders/<id>/refunds."""
+    from decimal import Decimal, InvalidOperation
+
+    out = []
+    for r in orjson.loads(payload).get("refunds") or ():
+        try:
+            amount = -Decimal(str(r.get("total") or "0"))
+        except InvalidOperation:
+            continue
+        if amount > 0:
+            out.append(Refund(int(r.get("id") or 0), f"{amount:.2f}", r.get("reason") or None))
+    return tuple(out)
