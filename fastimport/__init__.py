@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "pending_orders": "fastimport.api.imports",
     "count_pending": "fastimport.api.imports",
     "stored_orders": "fastimport.api.imports",
+    "set_aside_orders": "fastimport.api.imports",
     # processing
     "OrderRef": "fastimport.processing.lifecycle",
     "find_order": "fastimport.api.processing",
@@ -124,6 +125,7 @@ __all__ = [
     "retry_printing",
     "retry_pushes",
     "send_print_queue",
+    "set_aside_orders",
     "ship",
     "stock_levels",
     "stored_orders",
@@ -155,6 +157,7 @@ if TYPE_CHECKING:
         import_stores_async,
         pending_orders,
         plan_imports,
+        set_aside_orders,
         stored_orders,
         sync_catalog,
         sync_catalog_async,

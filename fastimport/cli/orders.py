@@ -18,6 +18,11 @@ def add_order_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     orders.add_argument("--since", metavar="DATE")
     orders.add_argument("--until", metavar="DATE")
     orders.add_argument("--json", action="store_true")
+    orders.add_argument(
+        "--set-aside",
+        action="store_true",
+        help="orders an import could not read, with the reason and their JSON",
+    )
     orders.set_defaults(handler=cmd_orders)
 
     order = sub.add_parser("order", help="one order: lines, customer, payment, shipping, history, comments")
@@ -54,6 +59,18 @@ def cmd_orders(args: argparse.Namespace, session: Session) -> int:
     from fastimport.api.imports import stored_orders
     from fastimport.cli.output import print_orders
 
+    if args.set_aside:
+        from fastimport.api.imports import set_aside_orders
+        from fastimport.cli.output import clean
+
+        aside = set_aside_orders(session.con)
+        if args.json:
+            print_json(aside)
+        for r in [] if args.json else aside:
+            print(clean(f"{r['store']} order {r['id']}: {r['reason']} (since {r['first_seen'][:16]})"))
+        if not args.json:
+            print(f"{len(aside)} order(s) set aside" if aside else "No order is set aside.")
+        return EXIT_OK
     rows = stored_orders(session.config, session.con, args.store, since=args.since, until=args.until)
     if args.json:
         print_json(rows)

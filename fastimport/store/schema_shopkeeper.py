@@ -36,4 +36,15 @@ STATEMENTS: tuple[str, ...] = (
         FROM orders o LEFT JOIN (SELECT store_id, lower(trim(email)) AS email, min(customer_id) AS customer_id
                                  FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY ALL) r
           ON coalesce(o.customer_id, 0) = 0 AND r.store_id = o.store_id AND r.email = lower(trim(o.email))""",
+    # Orders an import could not read (set aside with their JSON and the reason) until a clean read.
+    """CREATE TABLE set_aside_orders (
+        store_id INTEGER NOT NULL,
+        order_id BIGINT,
+        run_id BIGINT NOT NULL,
+        raw BLOB NOT NULL,
+        reason VARCHAR NOT NULL,
+        first_seen TIMESTAMPTZ NOT NULL,
+        last_seen TIMESTAMPTZ NOT NULL,
+        resolved_at TIMESTAMPTZ
+    )""",
 )
