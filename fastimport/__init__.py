@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "pending_orders": "fastimport.api.imports",
     "count_pending": "fastimport.api.imports",
     "stored_orders": "fastimport.api.imports",
+    "set_aside_orders": "fastimport.api.imports",
     # processing
     "OrderRef": "fastimport.processing.lifecycle",
     "find_order": "fastimport.api.processing",
@@ -52,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "ship": "fastimport.api.processing",
     "payments": "fastimport.api.processing",
     "stock_levels": "fastimport.api.processing",
+    "adjust_stock": "fastimport.api.processing",
     "push_stock": "fastimport.api.processing",
     "verify": "fastimport.api.processing",
     "PrintRequest": "fastimport.api.processing",
@@ -87,6 +89,10 @@ _EXPORTS: dict[str, str] = {
     "send_document": "fastimport.api.documents",
     "mail_queue": "fastimport.api.documents",
     "retry_mails": "fastimport.api.documents",
+    # the shop hears back (push queue)
+    "push_queue": "fastimport.api.pushes",
+    "retry_pushes": "fastimport.api.pushes",
+    "customers": "fastimport.api.customers",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -121,6 +127,7 @@ __all__ = [
     "StoreError",
     "TransientFetchError",
     "add_comment",
+    "adjust_stock",
     "archive_export",
     "archive_keygen",
     "archive_verify",
@@ -131,6 +138,7 @@ __all__ = [
     "connect",
     "count_pending",
     "credit_note",
+    "customers",
     "document_pdf",
     "find_order",
     "import_journal",
@@ -149,16 +157,19 @@ __all__ = [
     "print_queue",
     "print_slips",
     "proposed_credit_notes",
+    "push_queue",
     "push_stock",
     "record_event",
     "reprint",
     "retry_and_send",
     "retry_mails",
     "retry_printing",
+    "retry_pushes",
     "rotate_key",
     "send_document",
     "send_mails",
     "send_print_queue",
+    "set_aside_orders",
     "ship",
     "stock_levels",
     "stored_orders",
@@ -185,6 +196,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from fastimport.api.customers import customers
     from fastimport.api.documents import (
         MailRequest,
         document_pdf,
@@ -214,6 +226,7 @@ if TYPE_CHECKING:
         import_stores_async,
         pending_orders,
         plan_imports,
+        set_aside_orders,
         stored_orders,
         sync_catalog,
         sync_catalog_async,
@@ -229,6 +242,7 @@ if TYPE_CHECKING:
         Outcome,
         PrintRequest,
         add_comment,
+        adjust_stock,
         credit_note,
         find_order,
         invoice,
@@ -241,6 +255,7 @@ if TYPE_CHECKING:
         stock_levels,
         verify,
     )
+    from fastimport.api.pushes import push_queue, retry_pushes
     from fastimport.api.till import import_journal, retry_and_send, ticket_png
     from fastimport.catalog import CatalogReport
     from fastimport.config import Config, StoreConfig, load_config, parse_config

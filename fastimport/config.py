@@ -37,6 +37,25 @@ def _non_empty_strings(table: msgspec.Struct) -> None:
             msgspec.structs.force_setattr(table, name, value.strip())
 
 
+class PushStatuses(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[stores.push_statuses]``: what the shop is told at each step, in the platform's own words.
+
+    Unset: the platform's default (see the README); ``""``: change nothing at that step (the note
+    is still written).  WooCommerce takes an order status (``completed``, or a custom one such as
+    ``en-preparation``); Shopify a tag added to the order; PrestaShop an order-state id or the name
+    of the shop configuration holding it (``PS_OS_PREPARATION``, ``PS_OS_SHIPPING``...).
+    """
+
+    prepared: str | None = None
+    invoiced: str | None = None
+    shipped: str | None = None
+    refunded: str | None = None
+    partially_refunded: str | None = None
+
+    def for_step(self, step: str) -> str | None:
+        return getattr(self, step, None)
+
+
 class StoreConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One ``[[stores]]`` table: the keys every platform shares.
 
@@ -55,6 +74,7 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     retries: Annotated[int, Meta(ge=0, le=100)] = 5
     overlap_minutes: Annotated[int, Meta(ge=0, le=10080)] = 10
     pending_statuses: tuple[str, ...] = ()
+    push_statuses: PushStatuses = PushStatuses()
 
     def __post_init__(self) -> None:
         _non_empty_strings(self)

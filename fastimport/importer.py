@@ -30,6 +30,7 @@ from fastimport.io.connector import Connector, Page, adjuster, fetcher_for
 from fastimport.io.fetcher import Fetcher
 from fastimport.io.registry import connector_for
 from fastimport.ranges import ImportRange
+from fastimport.salvage import SetAside, salvage
 from fastimport.store import imports as store
 from fastimport.store import raw as raw_payloads
 
@@ -111,6 +112,7 @@ class _StoreImport:
         self.max_modified: int | None = None
         self.stages = dict.fromkeys(STAGES, 0.0)
         self.fetcher: Fetcher | None = None
+        self.set_aside: list[SetAside] = []
 
     def feed(self, page: Page) -> bool:
         """Parse, dedup and pack one page (worker thread); True when a batch is ready to store."""
@@ -118,11 +120,15 @@ class _StoreImport:
         try:
             parsed = self.core.parse_page(page.body, self.connector.page_spec)
         except ParseError as exc:
-            raise ParseError(
-                f"store '{self.cfg.name}': page {page.number} of the orders could not be read: {exc.message}",
-                path=getattr(exc, "path", "$"),
-                page=page.number,
-            ) from exc
+            salvaged = salvage(self.core, page.body, self.connector.page_spec)  # one bad order: set it aside
+            if salvaged is None:
+                raise ParseError(
+                    f"store '{self.cfg.name}': page {page.number} of the orders could not be read: {exc.message}",
+                    path=getattr(exc, "path", "$"),
+                    page=page.number,
+                ) from exc
+            parsed, bad = salvaged
+            self.set_aside.extend(bad)
         t1 = time.perf_counter()
         orders, lines = self.adjust(parsed.orders, parsed.lines)
         self.pages += 1
@@ -360,6 +366,7 @@ async def run_imports(
         error = _explain(result) if isinstance(result, BaseException) else None
         if isinstance(result, BaseException) and not isinstance(result, Exception):
             raise result
+        error = _set_aside(con, job, error)
         store.finish_run(
             con, job.run_id, job.store_id, ok=error is None, error=error, max_modified_us=job.max_modified
         )
@@ -391,6 +398,24 @@ async def run_imports(
             )
         )
     return reports
+
+
+def _set_aside(con: duckdb.DuckDBPyConnection, job: _StoreImport, error: str | None) -> str | None:
+    """Record the orders set aside (the rest of their pages is stored) and close those read cleanly now;
+    the run fails naming them."""
+    from fastimport.store import set_aside
+
+    set_aside.resolve(con, job.store_id, job.run_id)
+    if not job.set_aside:
+        return error
+    set_aside.record(con, job.store_id, job.run_id, job.set_aside)
+    named = "; ".join(f"order {oid if oid is not None else '?'}: {why}" for oid, _, why in job.set_aside[:5])
+    more = f" (and {len(job.set_aside) - 5} more)" if len(job.set_aside) > 5 else ""
+    aside = (
+        f"store '{job.cfg.name}': {len(job.set_aside)} order(s) could not be read and were set aside, the others "
+        f"were stored ({named}{more}); see fastimport orders --set-aside"
+    )
+    return aside if error is None else f"{error}; {aside}"
 
 
 def _explain(exc: BaseException) -> str:

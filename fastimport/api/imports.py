@@ -182,3 +182,11 @@ def _no_running_loop(name: str, instead: str) -> None:
     except RuntimeError:
         return
     raise FastImportError(f"{name}() cannot run inside an event loop: await {instead}() there")
+
+
+def set_aside_orders(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Orders an import could not read and set aside (store, id, reason, first_seen, last_seen, run_id,
+    raw), until a later import reads them cleanly."""
+    from fastimport.store.set_aside import open_rows
+
+    return open_rows(con)

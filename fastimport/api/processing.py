@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from fastimport.print.config import PrinterConfig
     from fastimport.processing.invoicing import DocumentsHook, InvoiceReport, Issued
     from fastimport.processing.printing import Enqueued, PrintOutcome, SlipReport
+    from fastimport.processing.pushqueue import PushReport
     from fastimport.processing.shipping import ShipResult
+    from fastimport.processing.stock_count import Adjustment
     from fastimport.processing.verify import VerifyReport
 
 Connection = duckdb.DuckDBPyConnection
@@ -55,10 +57,11 @@ R = TypeVar("R", bound=_Reported)
 
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[R]):
-    """An operation's report, and its tickets' fate when it printed."""
+    """An operation's report, its tickets' fate when it printed, and what the shop was told."""
 
     result: R
     printed: PrintOutcome | None = None
+    pushed: PushReport | None = None
 
     @property
     def print_ok(self) -> bool:
@@ -66,7 +69,18 @@ class Outcome(Generic[R]):
         return self.printed is None or self.printed.ok
 
     def to_json(self) -> dict[str, Any]:
-        return self.result.to_json() | ({"print": self.printed.to_json()} if self.printed else {})
+        return (
+            self.result.to_json()
+            | ({"print": self.printed.to_json()} if self.printed else {})
+            | ({"push": self.pushed.to_json()} if self.pushed else {})
+        )
+
+
+def _tell_shop(config: Config, con: Connection) -> PushReport:
+    """After a command: the pushes it queued (and any now due), for a few seconds; never raises."""
+    from fastimport.processing.pushqueue import send_pushes
+
+    return send_pushes(con, config)
 
 
 class _Printing:
@@ -159,9 +173,14 @@ def print_slips(
         refs = slips.pending_orders(con, config, config.store(store).name if store else None)
     else:
         refs = _find_all(con, orders, store)
-    report = slips.print_slips(con, send.settings, refs, send.printer, actor or default_actor())
+    from fastimport.processing.pushqueue import enqueue_prepared
+
+    report = slips.print_slips(
+        con, send.settings, refs, send.printer, actor or default_actor(), on_prepared=enqueue_prepared
+    )
     send.enqueued.jobs.extend((s.job_id, s.number) for s in report.printed)
-    return Outcome(report, send.send(con))
+    printed = send.send(con)
+    return Outcome(report, printed, _tell_shop(config, con))
 
 
 def invoice(
@@ -183,6 +202,7 @@ def invoice(
     (the documents room enqueues mails there: ``fastimport.mail_hook``).
     """
     from fastimport.processing import invoicing
+    from fastimport.processing.pushqueue import combine, documents_hook
 
     if pending == bool(orders):
         raise ProcessingError("give order numbers, or --pending for every pending order (not both)")
@@ -208,20 +228,10 @@ def invoice(
         keys,
         allow_unpaid=allow_unpaid,
         actor=actor or default_actor(),
-        on_documents=_both(send.hook("fiscal") if send else None, on_documents),
+        on_documents=combine(send.hook("fiscal") if send else None, documents_hook, on_documents),
     )
-    return Outcome(report, send.send(con) if send else None)
-
-
-def _both(first: DocumentsHook | None, second: DocumentsHook | None) -> DocumentsHook | None:
-    if first is None or second is None:
-        return first or second
-
-    def hook(con: Connection, numbers: Sequence[str]) -> None:
-        first(con, numbers)
-        second(con, numbers)
-
-    return hook
+    printed = send.send(con) if send else None
+    return Outcome(report, printed, _tell_shop(config, con))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,11 +250,13 @@ def credit_note(
     reason: str,
     lines: Sequence[str] | None = None,
     *,
+    amount: str | None = None,
     actor: str | None = None,
     printing: PrintRequest | None = None,
 ) -> Outcome[CreditNoteResult]:
     """Correct an invoice (all of it, or ``lines`` as ``LINE`` or ``LINE:QTY``); restocks the articles."""
     from fastimport.processing import credit
+    from fastimport.processing.pushqueue import combine, documents_hook
 
     if not invoice_number:
         raise ProcessingError("name the invoice to credit, e.g. fastimport credit-note FA-2026-eshop-000042")
@@ -259,9 +271,11 @@ def credit_note(
         reason,
         credit.parse_lines(list(lines) if lines else None),
         actor=actor or default_actor(),
-        on_documents=send.hook("fiscal") if send else None,
+        on_documents=combine(send.hook("fiscal") if send else None, documents_hook),
+        amount=amount,
     )
-    return Outcome(CreditNoteResult(issued, invoice_number), send.send(con) if send else None)
+    printed = send.send(con) if send else None
+    return Outcome(CreditNoteResult(issued, invoice_number), printed, _tell_shop(config, con))
 
 
 def proposed_credit_notes(con: Connection) -> list[dict[str, Any]]:
@@ -311,10 +325,11 @@ def ship(
 
 def payments(config: Config, con: Connection, *, unpaid_only: bool = False) -> list[dict[str, Any]]:
     """What was paid, how, and what is due, per order."""
+    from fastimport.processing.payments import is_due
     from fastimport.processing.payments import payments as rows
 
     found = rows(con, load_settings(config))
-    return [r for r in found if r["status"] != "paid"] if unpaid_only else found
+    return [r for r in found if is_due(r)] if unpaid_only else found
 
 
 def stock_levels(con: Connection, *, changed_only: bool = False) -> list[dict[str, Any]]:
@@ -322,12 +337,30 @@ def stock_levels(con: Connection, *, changed_only: bool = False) -> list[dict[st
     import polars as pl
 
     from fastimport.processing import stock
+    from fastimport.processing.stock_count import negative_reasons
 
     stock.ensure_initial_levels(con)
     frame = stock.levels(con)
     if changed_only:
         frame = frame.filter(pl.col("changed"))
-    return stock.levels_json(frame)
+    why = negative_reasons(con, frame)
+    keys = frame.select("store_id", "product_id", "variation_id").iter_rows()
+    return [
+        row | {"negative_because": why.get((int(k[0]), int(k[1]), int(k[2])))}
+        for row, k in zip(stock.levels_json(frame), keys, strict=True)
+    ]
+
+
+def adjust_stock(
+    config: Config, con: Connection, sku: str, change: str, reason: str, *, store: str | None = None,
+    actor: str | None = None,
+) -> Adjustment:  # fmt: skip
+    """``+N`` / ``-N`` / ``=N`` (an inventory count) for the article with this SKU, journaled, with its reason."""
+    from fastimport.processing.stock_count import adjust_stock as adjust
+
+    return adjust(
+        con, load_settings(config), sku, change, reason, store=store, actor=actor or default_actor()
+    )
 
 
 def push_stock(config: Config, con: Connection) -> dict[str, Any]:

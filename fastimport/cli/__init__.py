@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from fastimport import __version__
-from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Session
+from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Session, complete_help
 from fastimport.errors import FastImportError
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -26,7 +26,19 @@ def _version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fastimport.cli import demo, documents, fiscal, imports, orders, printing, processing, sim, web
+    from fastimport.cli import (
+        customers,
+        demo,
+        documents,
+        fiscal,
+        imports,
+        orders,
+        printing,
+        processing,
+        push,
+        sim,
+        web,
+    )
 
     parser = argparse.ArgumentParser(
         prog="fastimport",
@@ -44,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     fiscal.add_fiscal_commands(sub)
     web.add_web_commands(sub)
     documents.add_documents_commands(sub)
+    push.add_push_commands(sub)
+    customers.add_customer_commands(sub)
+    complete_help(parser)
     return parser
 
 

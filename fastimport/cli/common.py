@@ -81,3 +81,39 @@ def usage(message: str) -> SystemExit:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# Help for the options every command group repeats, so none is left without a line in --help.
+_COMMON_HELP = {
+    "--json": "print JSON instead of text (the fields are a contract: see the README)",
+    "--since": "from this date (whole day in the store's time zone) or ISO date-time",
+    "--until": "up to this date (whole day, inclusive) or ISO date-time",
+    "--author": "who writes the comment",
+}
+_POSITIONAL_HELP = {
+    "n": "the order: shop order id or number",
+    "text": "the comment, as it will be kept in the order's history",
+}
+
+
+def complete_help(parser: argparse.ArgumentParser) -> None:
+    """Give every sub-command a description (its one-line help) and every argument a help line."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if sub.description is None and helps.get(name):
+                    sub.description = str(helps[name])[:1].upper() + str(helps[name])[1:] + "."
+                complete_help(sub)
+        elif action.help is None:
+            if "--store" in action.option_strings:
+                action.help = (
+                    "store name (repeatable; default: every store)"
+                    if isinstance(action, argparse._AppendAction)
+                    else "the store, when several stores have an order with this number"
+                )
+            else:
+                for flag in action.option_strings:
+                    action.help = _COMMON_HELP.get(flag, action.help)
+                if not action.option_strings:
+                    action.help = _POSITIONAL_HELP.get(action.dest)

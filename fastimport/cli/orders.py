@@ -18,6 +18,11 @@ def add_order_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     orders.add_argument("--since", metavar="DATE")
     orders.add_argument("--until", metavar="DATE")
     orders.add_argument("--json", action="store_true")
+    orders.add_argument(
+        "--set-aside",
+        action="store_true",
+        help="orders an import could not read, with the reason and their JSON",
+    )
     orders.set_defaults(handler=cmd_orders)
 
     order = sub.add_parser("order", help="one order: lines, customer, payment, shipping, history, comments")
@@ -54,6 +59,18 @@ def cmd_orders(args: argparse.Namespace, session: Session) -> int:
     from fastimport.api.imports import stored_orders
     from fastimport.cli.output import print_orders
 
+    if args.set_aside:
+        from fastimport.api.imports import set_aside_orders
+        from fastimport.cli.output import clean
+
+        aside = set_aside_orders(session.con)
+        if args.json:
+            print_json(aside)
+        for r in [] if args.json else aside:
+            print(clean(f"{r['store']} order {r['id']}: {r['reason']} (since {r['first_seen'][:16]})"))
+        if not args.json:
+            print(f"{len(aside)} order(s) set aside" if aside else "No order is set aside.")
+        return EXIT_OK
     rows = stored_orders(session.config, session.con, args.store, since=args.since, until=args.until)
     if args.json:
         print_json(rows)
@@ -76,25 +93,34 @@ def cmd_order_show(args: argparse.Namespace, session: Session) -> int:
     details = order_details(session.con, args.n, args.store)
 
     def text() -> None:
+        from fastimport.cli.output import clean, when
+
         o = details
-        print(
+
+        def say(line: str) -> None:
+            print(clean(line))
+
+        say(
             f"Order {o['number']} ({o['store']}, id {o['order']}): {o['state']} here, {o['shop_status']} on the shop"
         )
-        print(f"Created {o['created_at']}   customer {o['customer']} <{o['email'] or ''}>")
-        print(f"Payment: {o['payment']['method']} {o['payment']['status']} {o['payment']['paid_at'] or ''}"
-              f" {o['payment']['transaction_id'] or ''}")  # fmt: skip
-        print(f"Shipping: {o['shipping']['method'] or ''} to {o['shipping']['address'] or ''}")
+        say(f"Created {when(o['created_at'])}   customer {o['customer']} <{o['email'] or ''}>")
+        pay = o["payment"]
+        say(f"Payment: {pay['method']} {pay['status']} {when(pay['paid_at'])} {pay['transaction_id'] or ''}")
+        say(f"Shipping: {o['shipping']['method'] or ''} to {o['shipping']['address'] or ''}")
+        if o["note"]:
+            say(f"Note: {o['note']}")  # in full here; tickets wrap it to a few lines
         for line in o["lines"]:
-            print(f"  {line['quantity']:>3} x {line['sku'] or '?':<16} {line['name']:<40} {line['total']:>9}")
-        print(f"  total {o['total']} {o['currency']}")
+            name, sku = clean(line["name"]).replace("\n", " "), clean(line["sku"] or "?")
+            say(f"  {line['quantity']:>3} x {sku:<16} {name:<40} {line['total']:>9}")
+        say(f"  total {o['total']} {o['currency']}")
         for d in o["documents"]:
-            print(f"{d['kind']} {d['number']} {d['total_ttc']} issued {d['issued_at']}")
-        print("History:")
+            say(f"{d['kind']} {d['number']} {d['total_ttc']} issued {when(d['issued_at'])}")
+        say("History:")
         for e in o["history"]:
             flag = "  ! ACTION NEEDED" if e["needs_action"] else ""
-            print(f"  {e['at']} {e['kind']} by {e['actor']}: {e['detail'] or ''}{flag}")
+            say(f"  {when(e['at'])} {e['kind']} by {e['actor']}: {e['detail'] or ''}{flag}")
         for c in o["comments"]:
-            print(f"  comment by {c['author']} ({c['at']}): {c['text']}")
+            say(f"  comment by {c['author']} ({when(c['at'])}): {c['text']}")
 
     output(args, details, text)
     return EXIT_OK

@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from fastimport.config import StoreConfig
 from fastimport.importer import ImportReport
+from fastimport.print.text import sanitise
 from fastimport.ranges import ImportRange
 
 # Piped output (a log, a batch job) gets a wide fixed width instead of 80 columns of wrapped cells.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def clean(value: object) -> str:
+    """Shop text made safe for a terminal, as it is for a printer: no byte below 0x20 but newline
+    (no ESC, NUL, GS: a customer's name cannot move the cursor or retitle the window)."""
+    return sanitise(value, keep_newlines=True)
+
+
+def when(iso: object) -> str:
+    """An ISO 8601 date-time (already in the store's zone) as people read it: ``30/11/2026 00:34``."""
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(str(iso)).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return clean(iso)
 
 
 def print_import_reports(
@@ -27,7 +46,8 @@ def print_import_reports(
         console.print(
             f"  {r.new} new, {r.updated} updated, {r.unchanged} unchanged"
             + (
-                f", {r.locked_changes} changed on the shop after invoicing (see pending)"
+                f", {r.locked_changes} changed on the shop after invoicing (recorded in their history: "
+                "fastimport order show N; cancellations and refunds: fastimport credit-note --proposed)"
                 if r.locked_changes
                 else ""
             )
@@ -45,7 +65,8 @@ def print_import_reports(
             + f", {r.seconds:.2f} s, core: {r.core}"
         )
         if not r.ok:
-            console.print(f"  [red]stopped: {r.error}[/red] (the orders stored before are kept)")
+            # The error itself goes to stderr once (fastimport: …), never twice.
+            console.print("  [red]stopped[/red] (why: on stderr); the orders stored before are kept")
 
 
 def print_orders(rows: Sequence[Mapping[str, Any]], title: str, empty: str) -> None:
@@ -65,15 +86,17 @@ def print_orders(rows: Sequence[Mapping[str, Any]], title: str, empty: str) -> N
             no_wrap=name in ("Date", "Total"),
         )
     for row in rows:
-        table.add_row(
+        cells = [
             *([row["store"]] if several_stores else []),
             str(row["number"]),
             row["created_at"][:16].replace("T", " "),
-            row["customer"] + (" (guest)" if row["guest"] else ""),
+            (row["customer"] or "") + (" (guest)" if row["guest"] else ""),
             f"{row['total']} {row['currency'] or ''}".strip(),
             str(row["lines"]),
             row["shop_status"],
             row["state"],
             ", ".join(row["warnings"]),
-        )
+        ]
+        # Text cells: shop text is neither rich markup nor terminal control bytes.
+        table.add_row(*(Text(clean(c)) for c in cells))
     console.print(table)

@@ -16,6 +16,7 @@ from fastimport.cli.documents import add_invoice_options, after_invoice, invoice
 
 if TYPE_CHECKING:
     from fastimport.processing.printing import PrintOutcome
+    from fastimport.processing.pushqueue import PushReport
 
 
 def _print_flags(parser: argparse.ArgumentParser, what: str, flag: str = "--printer") -> None:
@@ -62,6 +63,9 @@ def add_processing_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     )
     cn.add_argument("--lines", nargs="+", metavar="LINE[:QTY]", help="credit only these invoice lines")
     cn.add_argument("--reason", help="why (printed on the credit note)")
+    cn.add_argument(
+        "--amount", metavar="AMOUNT", help="credit money, not articles (a refund the shop made without lines)"
+    )
     cn.add_argument("--proposed", action="store_true", help="list invoices the shop cancelled afterwards")
     cn.add_argument("--actor", **actor)
     cn.add_argument("--json", action="store_true")
@@ -111,6 +115,16 @@ def add_processing_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     push = st_sub.add_parser("push", help="send the changed levels to the shop")
     push.add_argument("--json", action="store_true")
     push.set_defaults(handler=cmd_stock_push)
+    adj = st_sub.add_parser("adjust", help="an inventory count, a breakage or a find (journaled)")
+    adj.add_argument("sku", metavar="SKU", help="the article's SKU")
+    adj.add_argument(
+        "change", metavar="+N|-N|=N", help="found N, lost or broken N, or counted N on the shelf"
+    )
+    adj.add_argument("--reason", required=True, help='why, kept in the ledger and the journal ("inventaire")')
+    adj.add_argument("--store")
+    adj.add_argument("--actor", **actor)
+    adj.add_argument("--json", action="store_true")
+    adj.set_defaults(handler=cmd_stock_adjust)
 
 
 def _print_request(args: argparse.Namespace) -> PrintRequest | None:
@@ -118,6 +132,15 @@ def _print_request(args: argparse.Namespace) -> PrintRequest | None:
     if not (getattr(args, "print", False) or getattr(args, "printer", None)):
         return None
     return PrintRequest(args.printer, float(args.print_timeout))
+
+
+def _say_pushed(report: PushReport | None) -> None:
+    """A shop that did not answer never fails the command: say so, the queue retries."""
+    if report is None or report.ok:
+        return
+    why = f" ({report.errors[0]})" if report.errors else ""
+    print(f"the shop was not told yet: {plural(report.waiting, 'message')} wait in the push queue{why}; "
+          "they are retried later (fastimport push queue | push retry)", file=sys.stderr)  # fmt: skip
 
 
 def _say_printed(outcome: PrintOutcome | None) -> None:
@@ -160,6 +183,7 @@ def cmd_invoice(args: argparse.Namespace, session: Session) -> int:
                 f"{plural(n, 'invoice')} issued, {len(report.refused)} refused in {report.seconds:.2f} s{rate}"
             )
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
         for line in said:
             print(line, file=sys.stderr)
 
@@ -189,16 +213,17 @@ def cmd_credit_note(args: argparse.Namespace, session: Session) -> int:
         args.invoice,
         args.reason,
         args.lines,
+        amount=args.amount,
         actor=args.actor,
         printing=_print_request(args),
     )
 
     def text() -> None:
-        print(
-            f"credit note {done.result.issued.number} for {args.invoice}: {done.result.issued.total_ttc} "
-            "incl. VAT; the credited articles are back in stock"
-        )
+        back = "" if args.amount else "; the credited articles are back in stock"
+        print(f"credit note {done.result.issued.number} for {args.invoice}: {done.result.issued.total_ttc} "
+              f"incl. VAT{back}")  # fmt: skip
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
 
     output(args, done.to_json(), text)
     return EXIT_OK if done.print_ok else EXIT_FAILURE
@@ -236,6 +261,7 @@ def cmd_ship(args: argparse.Namespace, session: Session) -> int:
             print(f"the delivery note {result.number} was not printed again: "
                   f"`fastimport print reprint {result.number}` prints a duplicate")  # fmt: skip
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
 
     output(args, done.to_json(), text)
     if not done.print_ok:
@@ -268,6 +294,7 @@ def cmd_slip(args: argparse.Namespace, session: Session) -> int:
             print(f"{plural(len(report.printed), 'slip')} queued, {plural(moved, 'order')} moved to prepared, "
                   f"{len(report.refused)} refused")  # fmt: skip
         _say_printed(done.printed)
+        _say_pushed(done.pushed)
 
     output(args, done.to_json(), text)
     if not done.print_ok or (report.refused and not args.pending):
@@ -281,13 +308,19 @@ def cmd_payments(args: argparse.Namespace, session: Session) -> int:
     rows = payments(session.config, session.con, unpaid_only=args.unpaid)
 
     def text() -> None:
+        from fastimport.cli.output import clean
+        from fastimport.processing.payments import totals_by_currency
+
         for r in rows:
-            when = f" on {r['paid_at'][:10]}" if r["paid_at"] else ""
+            when = f" on {r['paid_at'][8:10]}/{r['paid_at'][5:7]}/{r['paid_at'][:4]}" if r["paid_at"] else ""
             txn = f" ({r['transaction_id']})" if r["transaction_id"] else ""
-            print(f"{r['store']} #{r['order']:<8} {r['status']:<15} {r['total']:>10} paid {r['paid']:>10} "
-                  f"due {r['due']:>10}  {r['method']}{txn}{when}")  # fmt: skip
-        unpaid = sum(1 for r in rows if r["status"] != "paid")
+            cur = r["currency"] or ""
+            print(clean(f"{r['store']} #{r['order']:<8} {r['status']:<15} {r['total']:>10} {cur:<3} paid "
+                        f"{r['paid']:>10} due {r['due']:>10}  {r['method']}{txn}{when}"))  # fmt: skip
+        unpaid = sum(1 for r in rows if r["status"] in ("unpaid", "partially paid"))
         print(f"{len(rows)} orders, {unpaid} not fully paid")
+        for cur, t in totals_by_currency(rows).items():  # one line per currency: never mixed
+            print(f"  {cur}: total {t['total']}, paid {t['paid']}, due {t['due']}")
 
     output(args, rows, text)
     return EXIT_OK
@@ -321,10 +354,31 @@ def cmd_stock(args: argparse.Namespace, session: Session) -> int:
             push = f"{r['delta']:+d}" if r["changed"] else ""
             print(f"{r['store'] or '?':<10} {r['sku'] or '?':<16} {r['level']:>6} {r['reserved']:>8} "
                   f"{r['available']:>9} {push:>7}  {r['name'] or '(unknown to the shop)'}")  # fmt: skip
+            if r["negative_because"]:
+                print(f"{'':<10} {'':<16} negative: {r['negative_because']}")
         changed = sum(1 for r in rows if r["changed"])
         print(f"{len(rows)} articles, {changed} changed since the last push")
 
     output(args, rows, text)
+    return EXIT_OK
+
+
+def cmd_stock_adjust(args: argparse.Namespace, session: Session) -> int:
+    from fastimport.api.processing import adjust_stock
+
+    done = adjust_stock(session.config, session.con, args.sku, args.change, args.reason, store=args.store,
+                        actor=args.actor)  # fmt: skip
+
+    def text() -> None:
+        if done.booked:
+            print(
+                f"{done.sku} ({done.store}): {done.before} -> {done.after} ({done.booked:+d}), {done.reason}"
+            )
+        else:
+            print(f"{done.sku} ({done.store}): counted {done.after}, as the ledger says: nothing to book")
+        print("the shop is told with the next fastimport stock push")
+
+    output(args, done.to_json(), text)
     return EXIT_OK
 
 

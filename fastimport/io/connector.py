@@ -133,6 +133,26 @@ class Buyer:
     siren: str | None = None  # a French business buyer's SIREN (Factur-X)
     shipping_tax: str | None = None  # None: the shop does not say, derive it from the totals
     fees: tuple[Fee, ...] = ()
+    ship_first_name: str | None = None  # the recipient's first name (the stored ship_name is the last name)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    """Part of a refund tied to one order line (the shop's line id), all taxes included."""
+
+    line_id: int
+    quantity: int
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """A refund the shop made on an order (positive ``amount``, all taxes included)."""
+
+    refund_id: int
+    amount: str
+    reason: str | None = None
+    lines: tuple[RefundLine, ...] = ()
 
 
 def fetcher_for(store: StoreConfig, http: aiohttp.ClientSession) -> Fetcher:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastimport.config import StoreConfig
-    from fastimport.io.connector import Buyer, Connector
+    from fastimport.io.connector import Buyer, Connector, Refund
     from fastimport.io.pushback import PushBack
 
 
@@ -47,6 +47,9 @@ class Platform:
     secret_keys: tuple[str, ...]
     # The shop status an order moves to once shipped, when the platform has one to set.
     shipped_status: str | None = None
+    # ``refunds(payload)``: the refunds an order's stored JSON carries (None: the platform keeps them
+    # elsewhere, e.g. PrestaShop's order_slip resource).
+    refunds: Callable[[bytes], tuple[Refund, ...]] | None = None
 
     def build(self, raw: Any, where: str) -> StoreConfig:
         """One ``[[stores]]`` table as this platform's StoreConfig; errors start with ``where``."""

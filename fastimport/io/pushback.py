@@ -5,7 +5,10 @@ better offers a capability the caller discovers with ``isinstance``:
 
 - :class:`BatchStock`: many stock levels in few calls (WooCommerce's ``/products/batch``);
 - :class:`ShipmentNotice`: its own way of telling the buyer an order left (WooCommerce: a
-  customer note and the "completed" status), instead of a tracking number alone.
+  customer note and the "completed" status), instead of a tracking number alone;
+- :class:`OrderNewsTeller`: the shop hears back at each step of the till (slip, invoice, shipment,
+  credit note, see :class:`OrderNews`) in the platform's own means (statuses, notes, the invoice
+  number on the order, tags).  :func:`tell` falls back on ``set_status`` and ``set_tracking``.
 
 :func:`push_stock` and :func:`notify_shipped` pick the best a platform offers, so processing
 never needs to know which platform it writes to.
@@ -106,6 +109,53 @@ async def notify_shipped(
         await pusher.notify_shipped(fetcher, order_id, carrier=carrier, tracking=tracking, message=message)
     elif tracking:
         await pusher.set_tracking(fetcher, order_id, tracking, company=carrier)
+
+
+# The steps the shop hears about, in the order they happen.
+STEPS: tuple[str, ...] = ("prepared", "invoiced", "shipped", "refunded", "partially_refunded")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderNews:
+    """One step of the till to tell the shop about.
+
+    ``status`` is the store's mapping for the step (``[stores.push_statuses]``): None for the
+    platform's default, "" for no status change.  ``note`` is written for the buyer, in French.
+    """
+
+    step: str
+    order_id: int
+    document: str | None = None  # the till's document number (invoice, credit note, delivery note)
+    status: str | None = None
+    note: str | None = None
+    invoice_number: str | None = None
+    carrier: str | None = None
+    tracking: str | None = None
+    shop_status: str | None = None  # the order's status as the till last read it
+
+
+@runtime_checkable
+class OrderNewsTeller(Protocol):
+    """Optional: tell the shop about one step; returns the order status the shop will now report
+    as the till stores it (so the next import does not take the till's own write for a change on the
+    shop), or None when the step changes no status."""
+
+    async def tell(self, fetcher: Fetcher, news: OrderNews) -> str | None: ...
+
+
+async def tell(pusher: PushBack, fetcher: Fetcher, news: OrderNews) -> str | None:
+    """Tell the shop about ``news`` the best way its platform offers."""
+    if isinstance(pusher, OrderNewsTeller):
+        return await pusher.tell(fetcher, news)
+    if news.step == "shipped":
+        await notify_shipped(
+            pusher, fetcher, news.order_id, carrier=news.carrier or "", tracking=news.tracking,
+            message=news.note or "",
+        )  # fmt: skip
+    if news.status:
+        await pusher.set_status(fetcher, news.order_id, news.status)
+        return news.status
+    return None
 
 
 def session() -> aiohttp.ClientSession:

@@ -13,7 +13,7 @@ from fastimport.io.platform import Platform
 
 if TYPE_CHECKING:
     from fastimport.config import StoreConfig
-    from fastimport.io.connector import Buyer, Connector
+    from fastimport.io.connector import Buyer, Connector, Refund
     from fastimport.io.pushback import PushBack
 
 # name -> "module:ATTRIBUTE"; a store only loads its own platform's modules.
@@ -56,6 +56,12 @@ def push_back_for(store: StoreConfig) -> PushBack:
 
 def buyer_of(name: str, payload: bytes) -> Buyer:
     return platform(name).buyer(payload)
+
+
+def refunds_of(name: str, payload: bytes) -> tuple[Refund, ...]:
+    """The refunds in an order's stored JSON; () for a platform that keeps them elsewhere."""
+    reader = platform(name).refunds
+    return reader(payload) if reader is not None else ()
 
 
 def display_name(name: str) -> str:

@@ -17,6 +17,7 @@ Keys (all optional except ``kind`` and the connection key of that kind)::
     columns = 48              # default: the profile's font A width
     codepage = "CP858"        # one fixed code page, must be on the profile
     timeout = 5               # seconds
+    max_text_lines = 6        # a shop name or note on a ticket: at most this many lines, then "..."
     paper_check = true        # ask a network printer for its paper status (DLE EOT 4) first
 """
 
@@ -41,7 +42,8 @@ DEFAULT_TIMEOUT: Final[float] = 5.0
 DEFAULT_PORT: Final[int] = 9100
 DEFAULT_BAUDRATE: Final[int] = 9600
 
-_COMMON_KEYS = frozenset({"name", "kind", "profile", "columns", "codepage", "timeout"})
+_COMMON_KEYS = frozenset({"name", "kind", "profile", "columns", "codepage", "timeout", "max_text_lines"})
+DEFAULT_MAX_TEXT_LINES: Final[int] = 6
 _KIND_KEYS: Final[dict[str, frozenset[str]]] = {
     "network": frozenset({"host", "port", "paper_check"}),
     "usb": frozenset({"vendor_id", "product_id"}),
@@ -69,6 +71,7 @@ class PrinterConfig:
     baudrate: int = DEFAULT_BAUDRATE
     cups_name: str | None = None
     path: str | None = None
+    max_text_lines: int = DEFAULT_MAX_TEXT_LINES
 
     @property
     def where(self) -> str:
@@ -88,11 +91,14 @@ class PrinterConfig:
 
     def paper(self) -> Paper:
         """What layouts need to know about this printer."""
-        return paper_for(self.profile, self.codepage, self.columns)
+        return paper_for(self.profile, self.codepage, self.columns, self.max_text_lines)
 
 
 def paper_for(
-    profile: str = DEFAULT_PROFILE, codepage: str = DEFAULT_CODEPAGE, columns: int | None = None
+    profile: str = DEFAULT_PROFILE,
+    codepage: str = DEFAULT_CODEPAGE,
+    columns: int | None = None,
+    max_text_lines: int = DEFAULT_MAX_TEXT_LINES,
 ) -> Paper:
     """A :class:`Paper` for a python-escpos profile (``KeyError`` / ``LookupError`` if unknown)."""
     data = _escpos.profiles()[profile]
@@ -109,6 +115,7 @@ def paper_for(
         pixel_width=pixel_width,
         native_qr=bool(features.get("qrCode")),
         code128=bool(features.get("barcodeB")),
+        max_text_lines=max_text_lines,
     )
 
 
@@ -176,6 +183,7 @@ class PrinterTable(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     baudrate: int | str | UnsetType = UNSET
     cups_name: str | UnsetType = UNSET
     path: str | UnsetType = UNSET
+    max_text_lines: int | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -235,6 +243,7 @@ class PrinterTable(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             baudrate=_whole(self.baudrate) or DEFAULT_BAUDRATE,
             cups_name=_text(self.cups_name),
             path=_text(self.path),
+            max_text_lines=_whole(self.max_text_lines) or DEFAULT_MAX_TEXT_LINES,
         )
 
 
@@ -252,6 +261,7 @@ _RANGES: Final[dict[str, tuple[int, int]]] = {
     "vendor_id": (0, 0xFFFF),
     "product_id": (0, 0xFFFF),
     "baudrate": (50, 4_000_000),
+    "max_text_lines": (1, 100),
 }
 
 

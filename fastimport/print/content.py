@@ -128,6 +128,7 @@ class FiscalTicket:
     software_version: str
     signature_excerpt: str
     copy_number: int = 0
+    currency: str = "EUR"  # ISO 4217 code of every amount on the ticket
 
     @property
     def ref(self) -> str:

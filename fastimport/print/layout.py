@@ -22,7 +22,7 @@ from fastimport.print.content import (
     PreparationSlip,
     TicketContent,
 )
-from fastimport.print.text import code_page_text, money, quantity, rate, sanitise
+from fastimport.print.text import code_page_text, currency_symbol, money, quantity, rate, sanitise
 from fastimport.print.ticket import Barcode, Cut, Op, Paper, QRCode, Text, Ticket
 
 NOT_A_RECEIPT = "Justificatif non valable pour encaissement"
@@ -41,7 +41,10 @@ class _Builder:
             return ""
         return self._text.fit(value, keep_newlines=keep_newlines).strip(" ")
 
-    def _wrap(self, text: str, width: int, *, initial: str = "", subsequent: str = "") -> list[str]:
+    def _wrap(
+        self, text: str, width: int, *, initial: str = "", subsequent: str = "", limit: int | None = None
+    ) -> list[str]:
+        """Wrapped lines; at most ``limit`` of them, the last ending with "..." when text was cut."""
         lines: list[str] = []
         for paragraph in text.split("\n"):
             wrapped = textwrap.wrap(
@@ -53,6 +56,11 @@ class _Builder:
                 break_on_hyphens=False,
             )
             lines.extend(wrapped or [""])
+            if limit is not None and len(lines) > limit:
+                break
+        if limit is not None and len(lines) > limit:
+            lines = lines[:limit]
+            lines[-1] = lines[-1][: max(0, width - 3)].rstrip() + "..."
         return lines
 
     def _emit(self, text: str, *, bold: bool = False) -> None:
@@ -60,15 +68,26 @@ class _Builder:
 
     # -- building blocks ----------------------------------------------------
     def para(
-        self, value: object, *, lead: int = 0, indent: int = 0, bold: bool = False, keep_newlines: bool = True
+        self,
+        value: object,
+        *,
+        lead: int = 0,
+        indent: int = 0,
+        bold: bool = False,
+        keep_newlines: bool = True,
+        shop: bool = False,
     ) -> None:
-        """Left-aligned text, wrapped; first line indented ``lead``, the next ones ``indent``."""
+        """Left-aligned text, wrapped; first line indented ``lead``, the next ones ``indent``.
+
+        ``shop``: text from the shop (a name, a note), cut to the paper's ``max_text_lines``.
+        """
         text = self.fit(value, keep_newlines=keep_newlines)
-        for line in self._wrap(text, self.width, initial=" " * lead, subsequent=" " * indent):
+        limit = self.paper.max_text_lines if shop else None
+        for line in self._wrap(text, self.width, initial=" " * lead, subsequent=" " * indent, limit=limit):
             self._emit(line, bold=bold)
 
-    def label(self, label: str, *values: object, bold: bool = False) -> None:
-        """``Client : Marie DURAND`` with later lines aligned under the value."""
+    def label(self, label: str, *values: object, bold: bool = False, shop: bool = False) -> None:
+        """``Client : Marie DURAND`` with later lines aligned under the value (``shop``: see :meth:`para`)."""
         head = self.fit(label) + " "
         pieces = [self.fit(v, keep_newlines=True) for v in values if v is not None and self.fit(v)]
         if len(head) > self.width // 2:
@@ -81,7 +100,8 @@ class _Builder:
             return
         first = True
         for piece in pieces:
-            for line in self._wrap(piece, self.width - indent):
+            limit = self.paper.max_text_lines if shop else None
+            for line in self._wrap(piece, self.width - indent, limit=limit):
                 self._emit((head if first else " " * indent) + line, bold=bold)
                 first = False
 
@@ -167,10 +187,10 @@ def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
     b.lr(f"Boutique: {slip.store}", slip.order_date.strftime("%d/%m/%y %H:%M"))
     b.lr(f"Import: {slip.imported_at.strftime('%d/%m/%y %H:%M')}", f"Source: {slip.source_platform}")
     b.rule()
-    b.label("Client :", slip.customer_name)
+    b.label("Client :", slip.customer_name, shop=True)
     if slip.customer_phone:
         b.label("Tél    :", slip.customer_phone)
-    b.label("Livr.  :", slip.shipping_method, *slip.shipping_address)
+    b.label("Livr.  :", slip.shipping_method, *slip.shipping_address, shop=True)
     b.rule()
     b.lr("Qté Réf / Désignation", "Empl. [ ]")
     b.rule()
@@ -178,7 +198,7 @@ def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
         sku = line.sku if line.known else f"???-{line.sku}"
         where = line.bin_location if line.bin_location and line.known else "-----"
         b.lr(f"{quantity(line.qty)} x {b.fit(sku)}", f"{b.fit(where)} [ ]", bold=not line.known)
-        b.para(line.name, lead=4, indent=4, keep_newlines=False)
+        b.para(line.name, lead=4, indent=4, keep_newlines=False, shop=True)
         if not line.known:
             b.para("! ARTICLE INCONNU EN CAISSE !", lead=4, indent=4, bold=True)
     b.rule()
@@ -189,7 +209,7 @@ def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
     )
     b.lr(f"Articles: {slip.item_count}", weight)
     if slip.customer_note and b.fit(slip.customer_note):
-        b.label("Note client:", slip.customer_note, bold=True)
+        b.label("Note client:", slip.customer_note, bold=True, shop=True)
     b.label("Paiement:", slip.payment_state)
     b.rule()
     b.lr("Préparé par: ____", "Contrôle: ____")
@@ -233,7 +253,7 @@ def layout_fiscal(doc: FiscalTicket, paper: Paper) -> Ticket:
     if isinstance(doc, CreditNoteTicket):
         b.label("Avoir sur facture", doc.invoice_number, bold=True)
         b.label("Motif:", doc.reason)
-    b.label("Client:", doc.buyer_name, *doc.buyer_address)
+    b.label("Client:", doc.buyer_name, *doc.buyer_address, shop=True)
     if doc.buyer_vat_number:
         b.label("TVA client:", doc.buyer_vat_number)
     if doc.buyer_siren:
@@ -243,7 +263,7 @@ def layout_fiscal(doc: FiscalTicket, paper: Paper) -> Ticket:
     b.lr("Désignation / Qté x PU", "Total TTC Tx")
     b.rule()
     for line in doc.lines:
-        b.para(line.designation, indent=2, keep_newlines=False)
+        b.para(line.designation, indent=2, keep_newlines=False, shop=True)
         left = (
             f"  {quantity(line.qty)} x {money(line.unit_price_incl)} TTC (HT {money(line.unit_price_excl)})"
         )
@@ -255,7 +275,10 @@ def layout_fiscal(doc: FiscalTicket, paper: Paper) -> Ticket:
     b.lr("TOTAL TVA", money(doc.total_vat))
     if doc.rounding_adjustment:
         b.lr("Arrondi", money(doc.rounding_adjustment))
-    b.lr("TOTAL TTC", f"{money(doc.total_incl)} €", bold=True)
+    symbol = currency_symbol(doc.currency)
+    if doc.currency.upper() != "EUR":  # the ISO code and its symbol, once, above the total
+        b.lr("Devise", f"{doc.currency.upper()} ({symbol})" if symbol != doc.currency.upper() else symbol)
+    b.lr("TOTAL TTC", f"{money(doc.total_incl)} {symbol}", bold=True)
     for payment in doc.payments:
         verb = "Remboursé" if payment.amount < 0 else "Réglé"
         b.lr(f"{verb} {payment.method} le {_d(payment.date)}", money(payment.amount))
@@ -288,14 +311,14 @@ def layout_delivery(note: DeliveryNote, paper: Paper) -> Ticket:
     b.center(f"SIRET {note.seller.siret}")
     b.rule()
     b.lr(f"Date: {_d(note.date)}", f"Cde web: #{note.web_order_ref}")
-    b.label("Livrer à:", note.delivery_name, *note.delivery_address)
+    b.label("Livrer à:", note.delivery_name, *note.delivery_address, shop=True)
     b.lr(f"Transport: {note.carrier}", f"Suivi: {note.tracking}" if note.tracking else "")
     b.rule()
     b.lr("Réf / Désignation", "Qté livrée")
     b.rule()
     for line in note.lines:
         b.lr(line.ref, quantity(line.qty_shipped))
-        b.para(line.designation, lead=2, indent=2, keep_newlines=False)
+        b.para(line.designation, lead=2, indent=2, keep_newlines=False, shop=True)
         if line.qty_backordered:
             b.para(f"Reliquat à livrer: {quantity(line.qty_backordered)}", lead=2, indent=2)
     b.rule()

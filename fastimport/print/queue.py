@@ -343,6 +343,13 @@ class PrintWorker:
             message += f"; part of the ticket may have printed: it {MAY_HAVE_PRINTED_TWICE}"
         self.report.failed_attempts += 1
         self.report.errors.append(message)
+        if not exc.transient:  # e.g. a file printer's folder that does not exist: waiting will not help
+            self.con.execute(
+                "UPDATE print_jobs SET status = 'failed', last_error = ? WHERE job_id = ?",
+                [f"{message} (fix the configuration, then `print retry`)", job_id],
+            )
+            self._emit("failed", job_id, message)
+            return
         if self.max_attempts is not None and attempts >= self.max_attempts:
             self.con.execute(
                 """UPDATE print_jobs SET status = 'failed', last_error = ?,

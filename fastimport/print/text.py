@@ -167,3 +167,16 @@ def quantity(value: Decimal | int) -> str:
 def rate(value: Decimal) -> str:
     """VAT rate as printed: ``Decimal("20.0")`` → ``"20,00%"``, ``Decimal("5.5")`` → ``"5,50%"``."""
     return f"{value.quantize(_CENT, rounding=ROUND_HALF_UP):.2f}".replace(".", ",") + "%"
+
+
+# Symbols printed after amounts; a currency not listed prints its ISO code.
+CURRENCY_SYMBOLS: dict[str, str] = {
+    "EUR": "€", "GBP": "£", "USD": "$", "CAD": "$", "AUD": "$", "JPY": "¥", "CHF": "CHF", "SEK": "kr",
+    "NOK": "kr", "DKK": "kr", "PLN": "zł", "CZK": "Kč", "HUF": "Ft",
+}  # fmt: skip
+
+
+def currency_symbol(code: str | None) -> str:
+    """``"GBP"`` → ``"£"``; an unknown code is printed as it is (``"XPF"``)."""
+    iso = (code or "EUR").upper()
+    return CURRENCY_SYMBOLS.get(iso, iso)

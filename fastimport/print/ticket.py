@@ -32,6 +32,7 @@ class Paper:
     pixel_width: int = 576
     native_qr: bool = True
     code128: bool = True
+    max_text_lines: int = 6  # a shop name or note is cut to this many lines, ending "..."
 
     @property
     def half(self) -> int:

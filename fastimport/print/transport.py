@@ -9,6 +9,7 @@ printer (the job might print twice when retried).
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from typing import Any, Protocol
 
@@ -147,8 +148,42 @@ class DeviceTransport:
                 f"{cfg.describe()} cannot be used: {_reason(exc)}", printer=cfg.name, maybe_printed=False
             ) from exc
 
+    def _append_to_file(self, payload: bytes) -> None:
+        """A ``file`` printer is often a device or a spool: every ticket is appended, never overwritten."""
+        cfg = self.config
+        path = cfg.path or ""
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            raise PrinterUnavailable(
+                f"{cfg.describe()}: the path '{path}' does not exist (no folder '{folder}')",
+                printer=cfg.name,
+                maybe_printed=False,
+                transient=False,
+            )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise PrinterUnavailable(
+                f"{cfg.describe()} cannot be opened: {_reason(exc)}", printer=cfg.name, maybe_printed=False
+            ) from exc
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            raise PrinterUnavailable(
+                f"{cfg.describe()} did not take the whole ticket: {_reason(exc)}",
+                printer=cfg.name,
+                maybe_printed=True,
+            ) from exc
+        finally:
+            os.close(fd)
+
     def send(self, payload: bytes) -> None:
         cfg = self.config
+        if cfg.kind == "file":
+            self._append_to_file(payload)
+            return
         printer = self._printer()
         escpos = escpos_module()
         try:

@@ -40,6 +40,57 @@ def parse_lines(spec: list[str] | None) -> dict[int, int | None] | None:
     return out
 
 
+def _amount(text: str) -> int:
+    try:
+        cents = money.to_cents(text.strip().replace(",", "."))
+    except (ArithmeticError, ValueError):
+        cents = 0
+    if cents <= 0:
+        raise ProcessingError(f"--amount {text!r}: give a positive amount, e.g. 5.00")
+    return cents
+
+
+def _amount_lines(src: list[tuple[Any, ...]], amount: int) -> list[list[Any]]:
+    """Credit lines for ``amount`` cents spread over the invoice's VAT rates (by their TTC), one per rate;
+    the shares add up to the amount to the cent (largest remainders)."""
+    by_rate: dict[int, int] = {}
+    for row in src:
+        if row[1] != "adjustment":
+            by_rate[int(row[8])] = by_rate.get(int(row[8]), 0) + int(row[9]) + int(row[10])
+    total = sum(by_rate.values())
+    if total <= 0:
+        raise ProcessingError("the invoice has nothing to credit an amount against")
+    rates = sorted(by_rate, reverse=True)
+    shares = {rate: amount * by_rate[rate] // total for rate in rates}
+    rest = amount - sum(shares.values())
+    for rate in sorted(rates, key=lambda x: amount * by_rate[x] % total, reverse=True)[:rest]:
+        shares[rate] += 1
+    out: list[list[Any]] = []
+    for rate in rates:
+        ttc = shares[rate]
+        if ttc == 0:
+            continue
+        vat = money.div_round(ttc * rate, 1000 + rate)
+        ht = ttc - vat
+        name = f"Remboursement (TVA {money.rate_text(rate)} %)"
+        out.append([len(out) + 1, "fee", None, 0, 0, None, name, -1, ht * 100, rate, -ht, -vat, -ttc])
+    return out
+
+
+def part_of_line(ht_left: int, vat_left: int, qty: int, left: int) -> tuple[int, int]:
+    """HT and VAT (cents) of ``qty`` of the ``left`` units of a line not credited yet.
+
+    The all-taxes-included share is rounded once, from what is left (the VAT share too; HT is the
+    difference): two halves of a 25.80 line are 12.90 and 12.90, never 12.91 then 12.89; a part never
+    exceeds what is left, and the last part is exactly the rest, so the credits add up to the line.
+    """
+    if qty >= left:
+        return ht_left, vat_left
+    ttc = money.div_round((ht_left + vat_left) * qty, left)
+    vat = money.div_round(vat_left * qty, left)
+    return ttc - vat, vat
+
+
 def credit_note(
     con: duckdb.DuckDBPyConnection,
     settings: ProcessingSettings,
@@ -48,8 +99,13 @@ def credit_note(
     lines: dict[int, int | None] | None = None,
     actor: str = "till",
     on_documents: DocumentsHook | None = None,
+    amount: str | None = None,
 ) -> Issued:
-    """Issue the credit note in one transaction; ``on_documents(con, [number])`` runs inside it."""
+    """Issue the credit note in one transaction; ``on_documents(con, [number])`` runs inside it.
+
+    ``amount`` (all taxes included) credits money, not articles: a refund the shop made without
+    naming lines, spread over the invoice's VAT rates in proportion to their totals.
+    """
     settings.require_seller()
     if not reason or not reason.strip():
         raise ProcessingError("a credit note needs a reason (--reason)")
@@ -58,7 +114,10 @@ def credit_note(
     store = chain.one(con, "SELECT store_id FROM invoices WHERE number = ?", [invoice_number])
     chain.check_clock(con, key, dt.datetime.now(dt.UTC), [int(store[0])] if store else [], actor)
     with transaction(con):
-        issued = _credit(con, settings, key, invoice_number, reason.strip(), lines, actor)
+        amount_cents = _amount(amount) if amount is not None else None
+        if amount_cents is not None and lines is not None:
+            raise ProcessingError("give --lines or --amount, not both")
+        issued = _credit(con, settings, key, invoice_number, reason.strip(), lines, actor, amount_cents)
         if on_documents is not None:
             on_documents(con, [issued.number])
     return issued
@@ -72,6 +131,7 @@ def _credit(
     reason: str,
     wanted: dict[int, int | None] | None,
     actor: str,
+    amount_cents: int | None = None,
 ) -> Issued:
     inv = chain.one(
         con,
@@ -95,7 +155,8 @@ def _credit(
         for r in con.execute(
             "SELECT l.source_line_no, -sum(l.quantity), -sum(CAST(l.total_ht * 100 AS BIGINT)), "
             "-sum(CAST(l.vat * 100 AS BIGINT)) FROM invoice_lines l JOIN invoices c USING (invoice_id) "
-            "WHERE c.kind = 'credit_note' AND c.refers_to = ? GROUP BY l.source_line_no",
+            "WHERE c.kind = 'credit_note' AND c.refers_to = ? AND l.source_line_no IS NOT NULL "
+            "GROUP BY l.source_line_no",
             [number],
         ).fetchall()
     }
@@ -108,7 +169,22 @@ def _credit(
                 invoice=number,
             )
     lines: list[list[Any]] = []
+    credited = chain.one(
+        con, "SELECT coalesce(-sum(CAST(total_ttc * 100 AS BIGINT)), 0) FROM invoices WHERE kind = 'credit_note' "
+        "AND refers_to = ?", [number],
+    )  # fmt: skip
+    invoiced_ttc = sum(int(r[9]) + int(r[10]) for r in src)
+    left_ttc = invoiced_ttc - int(credited[0] if credited else 0)
+    if amount_cents is not None:
+        if amount_cents > left_ttc:
+            raise ProcessingError(
+                f"{number}: {money.cents(left_ttc)} left to credit, cannot credit {money.cents(amount_cents)}",
+                invoice=number,
+            )
+        lines = _amount_lines(src, amount_cents)
     for no, r in by_no.items():
+        if amount_cents is not None:
+            break
         if wanted is not None and no not in wanted:
             continue
         qty_all, ht_all, vat_all = int(r[6]), int(r[9]), int(r[10])
@@ -122,10 +198,7 @@ def _credit(
             raise ProcessingError(
                 f"line {no} of {number}: {left} left to credit, cannot credit {qty}", invoice=number
             )
-        if qty == left:  # the rest: exactly what remains, so a series of partial credits sums to the invoice
-            ht, vat = ht_all - ht_done, vat_all - vat_done
-        else:
-            ht, vat = money.div_round(ht_all * qty, qty_all), money.div_round(vat_all * qty, qty_all)
+        ht, vat = part_of_line(ht_all - ht_done, vat_all - vat_done, qty, left)
         lines.append(
             [
                 len(lines) + 1,
@@ -145,6 +218,12 @@ def _credit(
         )
     if not lines:
         raise ProcessingError(f"{number} is already fully credited", invoice=number)
+    if -sum(line[12] for line in lines) > left_ttc:  # money credited before (an amount) is not credited twice
+        raise ProcessingError(
+            f"{number}: only {money.cents(left_ttc)} is left to credit (part was credited as an amount): "
+            "credit an amount or fewer lines",
+            invoice=number,
+        )
     vat_by: dict[int, list[int]] = {}
     for line in lines:
         if line[1] == "adjustment":
@@ -225,11 +304,22 @@ def _credit(
 
 
 def proposed_credit_notes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Invoices whose order the shop cancelled or refunded afterwards: each calls for a credit note."""
+    """Invoices whose order the shop cancelled or refunded afterwards (in full, or part of it: see
+    :mod:`fastimport.processing.refunds`): each calls for a credit note."""
+    from fastimport.processing.refunds import refund_proposals
+
+    return _closed_proposals(con) + refund_proposals(con)
+
+
+def _closed_proposals(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     rows = con.execute(
         "SELECT DISTINCT s.name, e.order_id, i.number, e.to_state, e.detail FROM order_events e "
         "JOIN stores s USING (store_id) JOIN invoices i ON i.store_id = e.store_id AND i.order_id = e.order_id "
         f"AND i.kind = 'invoice' WHERE e.needs_action AND e.to_state IN {CLOSED_STATUSES} "
+        # an invoice already fully credited (its lines' quantities all credited) calls for nothing more
+        "AND EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.invoice_id AND l.quantity + coalesce(("
+        "SELECT sum(c.quantity) FROM invoice_lines c JOIN invoices ci USING (invoice_id) WHERE ci.kind = "
+        "'credit_note' AND ci.refers_to = i.number AND c.source_line_no = l.line_no), 0) > 0) "
         "ORDER BY s.name, e.order_id"
     ).fetchall()
     return [

@@ -19,7 +19,7 @@ layout (:mod:`fastimport.print.layout`): this module only says *when* tickets ar
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +116,8 @@ class PrintOutcome:
         counts: dict[str, int] = {}
         for job in self.waiting:
             why = job.last_error or ("not sent yet" if job.attempts == 0 else "waiting")
-            why = f"printer '{job.printer}': {why}"
+            if not why.startswith(f"printer '{job.printer}'"):  # transport messages name it already
+                why = f"printer '{job.printer}': {why}"
             counts[why] = counts.get(why, 0) + 1
         return [f"{n} x {why}" if n > 1 else why for why, n in counts.items()]
 
@@ -234,8 +235,11 @@ def print_slips(
     orders: Sequence[lifecycle.OrderRef],
     printer: PrinterConfig,
     actor: str,
+    on_prepared: Callable[[duckdb.DuckDBPyConnection, int, int], None] | None = None,
 ) -> SlipReport:
     """Enqueue each order's slip and move it pending → prepared, one transaction per order.
+
+    ``on_prepared(con, store_id, order_id)`` runs inside that transaction for an order that moved.
 
     A prepared order's slip prints again as DUPLICATA n (recorded in the order's history).
     Invoiced, shipped and cancelled orders are refused in plain words.
@@ -248,6 +252,8 @@ def print_slips(
             # A refused order wrote nothing yet: committing this transaction is the same as rolling it back.
             if reason is None:
                 slip, job_id, copy = _print_slip(con, settings, order, printer, actor)
+                if on_prepared is not None and order.state == "pending":
+                    on_prepared(con, order.store_id, order.order_id)
         if reason is not None:
             report.refused.append((order.store, order.order_id, reason))
             continue

@@ -1,13 +1,13 @@
 """Shipping: a delivery note (BL, its own series) per shipment, then tracking and status pushed to the shop.
 
-The local record is committed first; the push follows.  A push that fails is
-recorded on the shipment (``push_error``) and the command says so: the
-shipment stands, and ``fastimport ship`` can be run again to retry the push.
+The local record and its push (in the push queue, :mod:`fastimport.processing.pushqueue`) are
+committed together; the push is sent at once.  A push that fails is recorded on the shipment
+(``push_error``) and the command says so: the shipment stands, the push stays queued and is retried
+with backoff, and ``fastimport ship`` (or ``fastimport push retry``) can be run again to retry it now.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from fastimport.config import Config
-from fastimport.errors import FastImportError, ProcessingError
-from fastimport.processing import chain, lifecycle, numbering
+from fastimport.errors import ProcessingError
+from fastimport.processing import chain, lifecycle, numbering, pushqueue
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.store.db import transaction
@@ -69,14 +69,13 @@ def ship(
         number, carrier_name, tracking = str(existing[0]), str(existing[1]), existing[2]
         retried = True
     else:
-        number, carrier_name = _record(con, settings, order, carrier, tracking, actor, on_documents)
+        number, carrier_name = _record(
+            con, settings, order, carrier, tracking, actor, on_documents, push=push
+        )
         retried = False
     pushed, error = True, None
     if push:
-        try:
-            asyncio.run(_push(config, order, carrier_name, tracking, number))
-        except FastImportError as exc:
-            pushed, error = False, exc.message
+        pushed, error = _push_now(con, config, order, number, carrier_name, tracking)
         con.execute(
             "UPDATE shipments SET pushed_at = CASE WHEN ? THEN now() END, push_error = ? WHERE number = ?",
             [pushed, error, number],
@@ -94,6 +93,8 @@ def _record(
     tracking: str | None,
     actor: str,
     on_documents: DocumentsHook | None = None,
+    *,
+    push: bool = True,
 ) -> tuple[str, str]:
     if order.state == "cancelled" or order.shop_status in lifecycle.DEAD_SHOP_STATUSES:
         raise ProcessingError(
@@ -146,29 +147,55 @@ def _record(
             con, key, "shipment", actor, number,
             {"order": order.order_id, "store": order.store, "carrier": carrier_name, "tracking": tracking},
         )  # fmt: skip
+        if push:
+            pushqueue.enqueue(
+                con,
+                order.store_id,
+                order.order_id,
+                "shipped",
+                number,
+                carrier=carrier_name,
+                tracking=tracking,
+            )
         if on_documents is not None:
             on_documents(con, [number])
     return number, carrier_name
 
 
-async def _push(
-    config: Config, order: lifecycle.OrderRef, carrier: str, tracking: str | None, number: str
-) -> None:
-    """Tell the shop, the best way its platform offers (a note to the buyer and a "shipped" status, or
-    the tracking number on a fulfillment or carrier row)."""
-    from fastimport.io.connector import fetcher_for
-    from fastimport.io.pushback import notify_shipped, session
-    from fastimport.io.registry import push_back_for
-
-    store = config.store(order.store)
-    message = f"Votre commande a été expédiée ({carrier})"
-    message += f" : numéro de suivi {tracking}." if tracking else "."
-    async with session() as http:
-        await notify_shipped(
-            push_back_for(store),
-            fetcher_for(store, http),
-            order.order_id,
-            carrier=carrier,
-            tracking=tracking,
-            message=f"{message} Bon de livraison {number}.",
+def _push_now(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    order: lifecycle.OrderRef,
+    number: str,
+    carrier: str,
+    tracking: str | None,
+) -> tuple[bool, str | None]:
+    """Send the shipment's push at once, with what still waits for this order before it (through the
+    push queue: what fails stays queued with backoff).  Returns (pushed, error)."""
+    job = chain.one(
+        con, "SELECT push_id FROM push_jobs WHERE store_id = ? AND order_id = ? AND step = 'shipped' AND "
+        "document = ?", [order.store_id, order.order_id, number],
+    )  # fmt: skip
+    if job is None:  # shipped with --no-push before: queue it now
+        pushqueue.enqueue(
+            con, order.store_id, order.order_id, "shipped", number, carrier=carrier, tracking=tracking
         )
+    ids = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT push_id FROM push_jobs WHERE store_id = ? AND order_id = ? AND state <> 'sent' ORDER BY push_id",
+            [order.store_id, order.order_id],
+        ).fetchall()
+    ]
+    con.execute(
+        f"UPDATE push_jobs SET state = 'queued' WHERE push_id IN ({', '.join('?' for _ in ids)})", ids
+    )
+    report = pushqueue.send_pushes(con, config, ids, force=True)
+    row = chain.one(
+        con, "SELECT state, last_error FROM push_jobs WHERE store_id = ? AND order_id = ? AND step = 'shipped' "
+        "AND document = ?", [order.store_id, order.order_id, number],
+    )  # fmt: skip
+    if row is not None and row[0] == "sent":
+        return True, None
+    error = (row[1] if row is not None else None) or (report.errors[0] if report.errors else None)
+    return False, error or "an earlier message to the shop about this order is still waiting"

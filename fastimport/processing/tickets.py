@@ -30,7 +30,7 @@ import duckdb
 import orjson
 
 from fastimport import __version__
-from fastimport.io.registry import display_name
+from fastimport.io.registry import buyer_of, display_name
 from fastimport.print.content import (
     CreditNoteTicket,
     DeliveryLine,
@@ -125,7 +125,7 @@ def _postal(postcode: Any, city: Any, country: Any) -> tuple[str, ...]:
 _FISCAL_SQL = """
 SELECT i.invoice_id, i.kind, i.number, i.issued_at, s.name, s.timezone, i.order_id, i.order_number,
        i.refers_to, i.reason, i.seller, i.buyer, i.total_ht, i.total_vat, i.adjustment, i.total_ttc,
-       i.payment_method, i.payment_title, i.paid_at, i.actor, i.signature
+       i.payment_method, i.payment_title, i.paid_at, i.actor, i.signature, i.currency
 FROM invoices i JOIN stores s USING (store_id)
 WHERE i.number IN (SELECT unnest(?::VARCHAR[]))
 """
@@ -237,6 +237,7 @@ def _fiscal(
         "software_version": SOFTWARE_VERSION,
         "signature_excerpt": signature_excerpt(str(h[20])),
         "copy_number": copy_number,
+        "currency": str(h[21] or "EUR"),
     }
     if kind == "credit_note":
         return CreditNoteTicket(
@@ -257,6 +258,25 @@ def credit_note_ticket(
 ) -> CreditNoteTicket | None:
     found = fiscal_tickets(con, settings, [number])
     return found[0] if found and isinstance(found[0], CreditNoteTicket) else None
+
+
+def _recipient(
+    con: duckdb.DuckDBPyConnection, platform: str, store_id: int, order_id: int, last_name: object
+) -> str | None:
+    """The shipping recipient's full name: the stored ship_name is the last name only, the first name
+    is read from the kept payload ("Noémie Leroy", not "Leroy")."""
+    if not last_name:
+        return None
+    from fastimport.store.raw import payload
+
+    first = None
+    blob = payload(con, store_id, order_id)
+    if blob:
+        try:
+            first = buyer_of(platform, blob).ship_first_name
+        except (ValueError, KeyError, TypeError):  # a payload this platform cannot read: keep the last name
+            first = None
+    return " ".join(str(p).strip() for p in (first, last_name) if p and str(p).strip())
 
 
 # -- preparation slips -----------------------------------------------------------------------------
@@ -290,10 +310,11 @@ def preparation_slip(
         "ORDER BY l.line_no",
         [store_id, order_id],
     ).fetchall()
-    customer = " ".join(str(p) for p in (o[8], o[9]) if p) or str(o[10] or o[14] or "")
+    recipient = _recipient(con, str(o[2]), store_id, order_id, o[14])
+    customer = " ".join(str(p) for p in (o[8], o[9]) if p) or str(o[10] or recipient or "")
     ship_to: tuple[str, ...] = ()
-    if o[14] and str(o[14]).strip() not in customer:  # shipped to someone else
-        ship_to += (str(o[14]),)
+    if recipient and recipient not in customer:  # shipped to someone else
+        ship_to += (recipient,)
     if o[15]:
         ship_to += (str(o[15]),)
     ship_to += _postal(o[16], o[17], o[18])
@@ -342,7 +363,7 @@ SELECT sh.number, sh.shipped_at, sh.carrier, sh.tracking, sh.parcels, sh.items, 
        o.order_id, o.number, o.ship_name, o.ship_address, o.ship_postcode, o.ship_city, o.ship_country,
        o.first_name, o.last_name, sh.store_id,
        (SELECT seller FROM invoices i WHERE i.number = sh.invoice_number), (SELECT invoice_id FROM invoices i
-        WHERE i.number = sh.invoice_number)
+        WHERE i.number = sh.invoice_number), s.platform
 FROM shipments sh JOIN stores s USING (store_id)
 JOIN orders o ON o.store_id = sh.store_id AND o.order_id = sh.order_id
 WHERE sh.number = ?
@@ -375,7 +396,8 @@ def delivery_note(
         seller = seller_from_json(str(r[18]))
     else:
         seller = seller_from_identity(settings.require_seller().as_dict())
-    name = str(r[10] or " ".join(str(p) for p in (r[15], r[16]) if p))
+    recipient = _recipient(con, str(r[20]), int(r[17]), int(r[8]), r[10])
+    name = recipient or " ".join(str(p) for p in (r[15], r[16]) if p)
     address = ((str(r[11]),) if r[11] else ()) + _postal(r[12], r[13], r[14])
     return DeliveryNote(
         number=str(r[0]),

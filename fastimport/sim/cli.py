@@ -16,7 +16,16 @@ from fastimport.sim.server import SimShop
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="fastimport sim", description="Serve a simulated WooCommerce shop (REST v3)."
+        prog="fastimport sim",
+        description="Serve a simulated shop on loopback: WooCommerce (REST v3), Shopify (Admin REST and "
+        "GraphQL bulk) or PrestaShop (webservice), with their real URLs, auth, paging and errors.",
+    )
+    p.add_argument(
+        "--platform",
+        choices=("woocommerce", "shopify", "prestashop"),
+        default="woocommerce",
+        help="the protocol the shop speaks (default woocommerce; credentials: ck_test/cs_test, "
+        "Shopify token shpat_test, PrestaShop key PSWSKEYTESTPSWSKEYTESTPSWSKEY0001)",
     )
     p.add_argument("--orders", type=int, default=200, help="number of generated orders (default 200)")
     p.add_argument("--seed", type=int, default=42, help="seed of the generated data (default 42)")
@@ -55,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     try:
         options = SimOptions(
+            platform=args.platform,
             orders=args.orders,
             seed=args.seed,
             timezone=args.timezone,

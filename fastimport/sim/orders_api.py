@@ -123,6 +123,15 @@ class OrdersApi:
                     f"status is not one of {', '.join(WRITE_STATUSES[:-1])}, and {WRITE_STATUSES[-1]}.",
                 )
             self.store.set_status(idx, "pending" if status == "checkout-draft" else status)
+        meta = body.get("meta_data") if isinstance(body, dict) else None
+        if isinstance(meta, list):  # WooCommerce merges meta by key
+            kept = {
+                m.get("key"): m for m in self.store.shaped(idx).get("meta_data") or [] if isinstance(m, dict)
+            }
+            for k, m in enumerate(meta):
+                if isinstance(m, dict) and m.get("key"):
+                    kept[m["key"]] = {"id": 90_000 + k, "key": m["key"], "value": m.get("value")}
+            self.store.write_fields(idx, {"meta_data": list(kept.values())})
         return json_response(self.store.blob(idx))
 
     async def delete(self, request: web.Request) -> web.Response:

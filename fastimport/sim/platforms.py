@@ -14,6 +14,7 @@ from aiohttp import web
 from fastimport.sim.catalogue import Customer, Product
 from fastimport.sim.clock import fmt
 from fastimport.sim.options import SimOptions
+from fastimport.sim.order_writes import PrestaShopMessages, ShopifyOrderWrites
 from fastimport.sim.prestashop_api import PrestaShopApi, PSError, check_key, customer_row
 from fastimport.sim.prestashop_orders import GUEST_BASE, STATE_OF, reference, render_prestashop
 from fastimport.sim.prestashop_orders import truth_lines as ps_lines
@@ -94,6 +95,7 @@ class ShopifyPlatform(Platform):
         app.router.add_get(base + "/orders/{oid:\\d+}.json", self.orders.get)
         self.admin.routes(app, base)
         self.bulk.routes(app, base)
+        ShopifyOrderWrites(self.store).routes(app, base)
 
     def is_listing(self, request: web.Request) -> bool:
         return request.path.endswith("/orders.json") and request.path.startswith("/admin/api/")
@@ -138,6 +140,7 @@ class PrestaShopPlatform(Platform):
         store.shape = lambda w, st: render_prestashop(w, st, clock)
         self.key = opts.prestashop_key
         self.registered = {c.id: c for c in customers}
+        self.messages = PrestaShopMessages(store)
         self.api = PrestaShopApi(
             store, products, self.customer, opts.create_during_pagination, opts.modify_during_pagination
         )
@@ -168,6 +171,7 @@ class PrestaShopPlatform(Platform):
         app.router.add_post("/api/order_histories", a.post_history)
         app.router.add_get("/api/order_carriers", a.order_carriers)
         app.router.add_put("/api/order_carriers/{rid:\\d+}", a.put_carrier)
+        self.messages.routes(app)
 
     def is_listing(self, request: web.Request) -> bool:
         return request.path == "/api/orders"

@@ -261,7 +261,8 @@ class PrestaShopApi:
 
     async def configurations(self, request: web.Request) -> web.Response:
         self._json_only(request)
-        values = {"PS_OS_CANCELED": "6", "PS_OS_REFUND": "7", "PS_OS_ERROR": "8", "PS_OS_PAYMENT": "2"}
+        values = {"PS_OS_CANCELED": "6", "PS_OS_REFUND": "7", "PS_OS_ERROR": "8", "PS_OS_PAYMENT": "2",
+                  "PS_OS_PREPARATION": "3", "PS_OS_SHIPPING": "4", "PS_OS_DELIVERED": "5"}  # fmt: skip
         spec = _filter(request, "name")
         names = spec[1] if spec is not None else list(values)
         rows = [

@@ -203,8 +203,7 @@ def render_shopify(w: dict[str, Any], st: OrderState, clock: SiteClock) -> dict[
         }
     ship = w["shipping_lines"][0]
     refunds: list[dict[str, Any]] = []
-    if w["refunds"]:
-        r = w["refunds"][0]
+    for r in w["refunds"]:  # every refund, in the order they were made
         amount = money(-cents(r["total"]))
         refund_lines = []
         if refunded_all:

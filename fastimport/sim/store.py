@@ -79,6 +79,9 @@ class OrderStore:
         self.status = array("b")
         self.blobs: list[bytes | None] = []
         self.overrides: dict[int, dict[str, Any]] = {}
+        # Fields written by the till through a platform's API (Shopify tags, WooCommerce meta_data),
+        # laid over the order as its platform shows it.
+        self.written: dict[int, dict[str, Any]] = {}
         self._listings: dict[tuple[Any, ...], list[int]] = {}
         self._sorted: dict[str, list[int]] = {}
         # Another platform's rendering of the same order (Shopify, PrestaShop); None = WooCommerce.
@@ -143,7 +146,10 @@ class OrderStore:
     def shaped(self, idx: int) -> dict[str, Any]:
         """The order as the shop's platform shows it."""
         data = self.order(idx)
-        return data if self.shape is None else self.shape(data, self.state(idx))
+        shaped = data if self.shape is None else self.shape(data, self.state(idx))
+        if idx in self.written:
+            shaped = {**shaped, **self.written[idx]}
+        return shaped
 
     def blob(self, idx: int) -> bytes:
         raw = self.blobs[idx]
@@ -219,6 +225,15 @@ class OrderStore:
     def set_status(self, idx: int, status: str) -> None:
         now = max(int(time.time()), self.modified[idx] + 1)
         self.status[idx] = CODE[status]
+        self.modified[idx] = now
+        self.modified_local[idx] = self.ctx.clock.local(now)
+        self.blobs[idx] = None
+        self._changed()
+
+    def write_fields(self, idx: int, fields: dict[str, Any]) -> None:
+        """The shop accepted a write of these fields: the order shows them and counts as modified."""
+        self.written.setdefault(idx, {}).update(fields)
+        now = max(int(time.time()), self.modified[idx] + 1)
         self.modified[idx] = now
         self.modified_local[idx] = self.ctx.clock.local(now)
         self.blobs[idx] = None

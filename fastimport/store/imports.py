@@ -225,17 +225,26 @@ def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int, chunk_
         f"WHERE o.state NOT IN {UPDATABLE_STATES}",
         [chunk_base, store_id],
     )
+    # The till's own writes (push queue) come back too: a version whose status is unchanged, or is the
+    # status the till set, is kept as 'till_write_seen' (its payload kept, no action asked), not as news.
+    own = (
+        "EXISTS (SELECT 1 FROM push_jobs p WHERE p.store_id = ? AND p.order_id = k.order_id AND p.state = 'sent' "
+        "AND (k.new_status = k.old_status OR k.new_status = p.shop_status))"
+    )
     con.execute(
         "INSERT INTO order_events (store_id, order_id, happened_at, kind, actor, from_state, to_state, detail, "
         "needs_action, remote_hash, raw_chunk, raw_offset, raw_length) "
-        "SELECT ?, order_id, now(), 'shop_change_after_invoice', 'shop', old_status, new_status, "
+        f"SELECT ?, order_id, now(), CASE WHEN {own} THEN 'till_write_seen' ELSE 'shop_change_after_invoice' END, "
+        f"'shop', old_status, new_status, CASE WHEN {own} THEN 'the shop shows what the till wrote (status ' "
+        "|| new_status || ')' ELSE "
         "'the shop changed this order after it was ' || state || ' (shop status ' || old_status || ' -> ' "
         f"|| new_status || ')' || CASE WHEN new_status IN {CLOSED_STATUSES} "
-        "THEN ': a credit note is proposed' ELSE ': the invoice is kept as it is' END, "
-        f"new_status IN {CLOSED_STATUSES}, content_hash, raw_chunk, raw_offset, raw_length FROM locked_now k "
+        "THEN ': a credit note is proposed' ELSE ': the invoice is kept as it is' END END, "
+        f"new_status IN {CLOSED_STATUSES} AND NOT {own}, content_hash, raw_chunk, raw_offset, raw_length "
+        "FROM locked_now k "
         "WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.store_id = ? AND e.order_id = k.order_id "
         "AND e.remote_hash = k.content_hash)",
-        [store_id, store_id],
+        [store_id] * 5,
     )
     row = con.execute("SELECT count(*) FROM locked_now").fetchone()
     return int(row[0]) if row else 0

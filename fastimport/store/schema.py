@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastimport.store import schema_documents, schema_fiscal, schema_print, schema_processing
+from fastimport.store import (
+    schema_documents,
+    schema_fiscal,
+    schema_print,
+    schema_processing,
+    schema_shopkeeper,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,4 +200,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "printing: persistent print queue", schema_print.STATEMENTS),
     Migration(4, "fiscal: key fingerprint, key seals, closings, pending events", schema_fiscal.STATEMENTS),
     Migration(5, "documents: mail queue, PDF copies", schema_documents.STATEMENTS),
+    Migration(6, "shopkeeper: push queue (the shop hears back at each step)", schema_shopkeeper.STATEMENTS),
 )

@@ -5,15 +5,17 @@ from __future__ import annotations
 from fastimport.io.platform import Platform
 from fastimport.io.shopify.config import PAGE_SIZE, PENDING_STATUSES, ShopifyStore
 from fastimport.io.shopify.connector import ShopifyConnector
-from fastimport.io.shopify.spec import buyer
+from fastimport.io.shopify.news import ShopifyPush
+from fastimport.io.shopify.spec import buyer, refunds
 
 PLATFORM = Platform(
     name="shopify",
     display_name="Shopify",
     store=ShopifyStore,
     connector=ShopifyConnector,
-    push_back=ShopifyConnector,  # the tracking number fulfils the order: no separate notice
+    push_back=ShopifyPush,  # the tracking number fulfils the order: no separate notice
     buyer=buyer,
+    refunds=refunds,
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
     secret_keys=("token_env",),

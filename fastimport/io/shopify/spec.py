@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fastimport.columns import FieldSpec, PageSpec
-from fastimport.io.connector import Buyer
+from fastimport.io.connector import Buyer, Refund, RefundLine
 
 F = FieldSpec
 
@@ -153,6 +153,7 @@ def buyer(payload: bytes) -> Buyer:
         email=text(order.get("email")),
         vat_number=_note_attribute(order, ("vat_number", "vat number", "tva", "numero_tva")),
         siren=_note_attribute(order, ("siren",)),
+        ship_first_name=text((order.get("shipping_address") or {}).get("first_name")),
         shipping_tax=str(sum((Decimal(str(t)) for t in taxes if t is not None), Decimal(0)))
         if taxes
         else None,
@@ -167,3 +168,28 @@ def _note_attribute(order: dict[str, Any], names: tuple[str, ...]) -> str | None
             if value:
                 return value
     return None
+
+
+def refunds(payload: bytes) -> tuple[Refund, ...]:
+    """Each refund: the money given back (its successful ``refund`` transactions), and the lines it
+    names (``refund_line_items``: line item id, quantity, subtotal + tax)."""
+    from decimal import Decimal
+
+    out = []
+    for r in orjson.loads(payload).get("refunds") or ():
+        lines = tuple(
+            RefundLine(
+                int(li["line_item_id"]), int(li.get("quantity") or 0),
+                f"{Decimal(str(li.get('subtotal') or 0)) + Decimal(str(li.get('total_tax') or 0)):.2f}",
+            )
+            for li in r.get("refund_line_items") or ()
+        )  # fmt: skip
+        paid = [
+            Decimal(str(t.get("amount") or 0))
+            for t in r.get("transactions") or ()
+            if t.get("kind") == "refund" and t.get("status") == "success"
+        ]
+        amount = sum(paid, Decimal(0)) if paid else sum((Decimal(li.amount) for li in lines), Decimal(0))
+        if amount > 0:
+            out.append(Refund(int(r["id"]), f"{amount:.2f}", r.get("note") or None, lines))
+    return tuple(out)

@@ -6,7 +6,7 @@ from fastimport.io.platform import Platform
 from fastimport.io.woocommerce.config import PAGE_SIZE, PENDING_STATUSES, WooCommerceStore
 from fastimport.io.woocommerce.connector import WooCommerceConnector
 from fastimport.io.woocommerce.push import SHIPPED_STATUS, WooCommercePush
-from fastimport.io.woocommerce.spec import buyer
+from fastimport.io.woocommerce.spec import buyer, refunds
 
 PLATFORM = Platform(
     name="woocommerce",
@@ -15,6 +15,7 @@ PLATFORM = Platform(
     connector=WooCommerceConnector,
     push_back=WooCommercePush,
     buyer=buyer,
+    refunds=refunds,
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
     secret_keys=("key_env", "secret_env"),

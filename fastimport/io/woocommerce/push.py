@@ -18,12 +18,18 @@ import orjson
 
 from fastimport.errors import FetchError
 from fastimport.io.fetcher import Fetcher, Response
-from fastimport.io.pushback import StockAnswer, StockLevel
+from fastimport.io.pushback import OrderNews, StockAnswer, StockLevel
 from fastimport.io.woocommerce.config import WooCommerceStore
 from fastimport.io.woocommerce.connector import WooCommerceConnector
 
 BATCH_LIMIT = 100
 SHIPPED_STATUS = "completed"
+# What each step of the till sets by default ("" : no status change, the note only).  Core
+# WooCommerce has no "in preparation" status; a shop with one sets [stores.push_statuses] prepared.
+STEP_STATUSES = {"prepared": "", "invoiced": "", "shipped": SHIPPED_STATUS, "refunded": "refunded",
+                 "partially_refunded": ""}  # fmt: skip
+INVOICE_META_KEY = "_fastimport_invoice_number"
+_CLOSED = frozenset({"cancelled", "refunded", "failed", "trash"})
 
 
 class _Article(Protocol):
@@ -51,7 +57,7 @@ def batches(updates: Sequence[A]) -> list[tuple[str, list[A]]]:
 
 
 class WooCommercePush:
-    """PushBack, BatchStock and ShipmentNotice for one WooCommerce store."""
+    """PushBack, BatchStock, ShipmentNotice and OrderNewsTeller for one WooCommerce store."""
 
     def __init__(self, store: WooCommerceStore) -> None:
         self.store = store
@@ -91,6 +97,21 @@ class WooCommercePush:
     ) -> None:
         await self.add_note(fetcher, order_id, message)
         await self.set_status(fetcher, order_id, SHIPPED_STATUS)
+
+    async def tell(self, fetcher: Fetcher, news: OrderNews) -> str | None:
+        """A note (for the buyer, except the private one of the preparation), the step's status, and
+        on invoicing the till's number in the order's meta (``_fastimport_invoice_number``)."""
+        status = STEP_STATUSES.get(news.step, "") if news.status is None else news.status
+        if news.shop_status in _CLOSED:
+            status = ""  # never reopen an order the shop closed
+        body: dict[str, Any] = {"status": status} if status else {}
+        if news.step == "invoiced" and news.invoice_number:
+            body["meta_data"] = [{"key": INVOICE_META_KEY, "value": news.invoice_number}]
+        if news.note:
+            await self.add_note(fetcher, news.order_id, news.note, customer_note=news.step != "prepared")
+        if body:
+            await self._write(fetcher, "PUT", f"/orders/{news.order_id}", body)
+        return status or None
 
     async def set_stock(self, fetcher: Fetcher, sku: str, quantity: int) -> None:
         for item in await self.connector.catalog(fetcher):

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from fastimport.columns import FieldSpec, PageSpec
-from fastimport.io.connector import Buyer, Fee
+from fastimport.io.connector import Buyer, Fee, Refund
 
 F = FieldSpec
 
@@ -78,6 +78,7 @@ def buyer(payload: bytes) -> Buyer:
                                              "postcode", "city", "country", "email")},
         **_business_ids(order),
         shipping_tax=text(order.get("shipping_tax")),
+        ship_first_name=text((order.get("shipping") or {}).get("first_name")),
         fees=tuple(
             Fee(text(f.get("name")), str(f.get("total") or "0"), str(f.get("total_tax") or "0"), text(f.get("tax_class")))
             for f in order.get("fee_lines") or ()
@@ -109,3 +110,18 @@ def _business_ids(order: dict[str, Any]) -> dict[str, str | None]:
         return None
 
     return {"vat_number": first(_VAT_KEYS), "siren": first(_SIREN_KEYS)}
+
+
+def refunds(payload: bytes) -> tuple[Refund, ...]:
+    """The order's ``refunds`` (id, reason, negative total); their lines are only at /orders/<id>/refunds."""
+    from decimal import Decimal, InvalidOperation
+
+    out = []
+    for r in orjson.loads(payload).get("refunds") or ():
+        try:
+            amount = -Decimal(str(r.get("total") or "0"))
+        except InvalidOperation:
+            continue
+        if amount > 0:
+            out.append(Refund(int(r.get("id") or 0), f"{amount:.2f}", r.get("reason") or None))
+    return tuple(out)

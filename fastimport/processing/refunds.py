@@ -1,0 +1,104 @@
+"""Refunds the shop made after the till invoiced: each calls for a credit note of exactly what was refunded.
+
+French rule followed: an invoice, once issued, is never altered; a reduction granted after it (a
+refund, a commercial gesture) is made by a credit note referencing it (CGI art. 289 I-1 and
+art. 272, BOI-TVA-DECLA-30-20-20), carrying the refunded lines when the shop names them, else the
+refunded amount spread over the invoice's VAT rates in proportion to their totals.
+
+The till never overwrites an invoiced order: the shop's later version is kept with its
+``shop_change_after_invoice`` (or ``till_write_seen``) event.  The refunds it carries, less those already in the version that
+was invoiced and those a credit note already answers (its reason names the refund), are proposed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from fastimport.io.connector import Refund
+from fastimport.io.registry import refunds_of
+from fastimport.store import raw
+
+
+def _event_payload(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> bytes | None:
+    row = con.execute(
+        "SELECT raw_chunk, raw_offset, raw_length FROM order_events WHERE store_id = ? AND order_id = ? AND "
+        "raw_chunk IS NOT NULL ORDER BY happened_at DESC, event_id DESC LIMIT 1",
+        [store_id, order_id],
+    ).fetchone()
+    if row is None:
+        return None
+    chunks = raw._chunks(con, [int(row[0])])  # the store room's reader of kept payloads
+    if int(row[0]) not in chunks:
+        return None
+    data = raw._inflate(chunks[int(row[0])])
+    return data[int(row[1]) : int(row[1]) + int(row[2])]
+
+
+def refund_tag(refund: Refund) -> str:
+    """What a credit note's reason carries to answer this refund."""
+    return f"remboursement {refund.refund_id} sur la boutique"
+
+
+def refund_proposals(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Credit notes to make for refunds made on the shop after invoicing (see the module)."""
+    rows = con.execute(
+        "SELECT DISTINCT i.store_id, s.name, s.platform, i.order_id, i.number FROM invoices i JOIN stores s "
+        "USING (store_id) JOIN order_events e ON e.store_id = i.store_id AND e.order_id = i.order_id AND "
+        "e.kind IN ('shop_change_after_invoice', 'till_write_seen') WHERE i.kind = 'invoice' "
+        "ORDER BY s.name, i.order_id"
+    ).fetchall()
+    out = []
+    for store_id, store, platform, order_id, number in rows:
+        left = con.execute(
+            "SELECT sum(total_ttc) FROM invoices WHERE number = ? OR (kind = 'credit_note' AND refers_to = ?)",
+            [number, number],
+        ).fetchone()
+        if left is None or left[0] is None or left[0] <= 0:
+            continue  # fully credited already (a refund the till's own credit note caused, for one)
+        later = _event_payload(con, int(store_id), int(order_id))
+        if later is None:
+            continue
+        before = raw.payload(con, int(store_id), int(order_id))
+        known = {r.refund_id for r in refunds_of(str(platform), before)} if before else set()
+        reasons = " ".join(
+            str(r[0]) for r in con.execute(
+                "SELECT reason FROM invoices WHERE kind = 'credit_note' AND refers_to = ?", [number]
+            ).fetchall()
+        )  # fmt: skip
+        for refund in refunds_of(str(platform), later):
+            if refund.refund_id in known or refund_tag(refund) in reasons:
+                continue
+            out.append(_proposal(con, str(store), int(store_id), int(order_id), str(number), refund))
+    return out
+
+
+def _proposal(
+    con: duckdb.DuckDBPyConnection, store: str, store_id: int, order_id: int, number: str, refund: Refund
+) -> dict[str, Any]:
+    reason = refund_tag(refund) + (f" ({refund.reason})" if refund.reason else "")
+    lines: list[str] = []
+    if refund.lines:
+        by_line_id = {
+            int(r[0]): int(r[1])
+            for r in con.execute(
+                "SELECT o.line_id, l.line_no FROM order_lines o JOIN invoices i ON i.store_id = o.store_id AND "
+                "i.order_id = o.order_id AND i.number = ? JOIN invoice_lines l ON l.invoice_id = i.invoice_id AND "
+                "l.source_line_no = o.line_no AND l.line_kind = 'item' WHERE o.store_id = ? AND o.order_id = ?",
+                [number, store_id, order_id],
+            ).fetchall()
+        }
+        named = [(by_line_id.get(li.line_id), li) for li in refund.lines if li.quantity > 0]
+        if named and all(no is not None for no, _ in named):
+            lines = [f"{no}:{li.quantity}" for no, li in named]
+    lines_total = sum((Decimal(li.amount) for li in refund.lines), Decimal(0))
+    exact_lines = bool(lines) and lines_total == Decimal(refund.amount)
+    how = f"--lines {' '.join(lines)}" if exact_lines else f"--amount {refund.amount}"
+    return {
+        "store": store, "order": order_id, "invoice": number, "shop_status": "partially refunded",
+        "refund": refund.refund_id, "amount": refund.amount, "lines": lines if exact_lines else [],
+        "detail": f"the shop refunded {refund.amount} after invoicing" + (f": {refund.reason}" if refund.reason else ""),
+        "command": f'fastimport credit-note {number} {how} --reason "{reason}"',
+    }  # fmt: skip
