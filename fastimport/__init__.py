@@ -62,6 +62,14 @@ _EXPORTS: dict[str, str] = {
     "retry_printing": "fastimport.api.printing",
     "send_print_queue": "fastimport.api.printing",
     "reprint": "fastimport.api.printing",
+    # webhooks
+    "webhook_endpoint": "fastimport.api.webhooks",
+    "record_webhooks": "fastimport.api.webhooks",
+    "process_webhooks": "fastimport.api.webhooks",
+    "webhook_status": "fastimport.api.webhooks",
+    "WebhookStatus": "fastimport.api.webhooks",
+    "WebhookBatch": "fastimport.api.webhooks",
+    "WebhookRefused": "fastimport.api.webhooks",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -93,6 +101,9 @@ __all__ = [
     "StoreConfig",
     "StoreError",
     "TransientFetchError",
+    "WebhookBatch",
+    "WebhookRefused",
+    "WebhookStatus",
     "add_comment",
     "configured_printers",
     "connect",
@@ -110,8 +121,10 @@ __all__ = [
     "plan_imports",
     "print_queue",
     "print_slips",
+    "process_webhooks",
     "proposed_credit_notes",
     "push_stock",
+    "record_webhooks",
     "reprint",
     "retry_printing",
     "send_print_queue",
@@ -121,6 +134,8 @@ __all__ = [
     "sync_catalog",
     "sync_catalog_async",
     "verify",
+    "webhook_endpoint",
+    "webhook_status",
 ]
 
 
@@ -171,6 +186,15 @@ if TYPE_CHECKING:
         ship,
         stock_levels,
         verify,
+    )
+    from fastimport.api.webhooks import (
+        WebhookBatch,
+        WebhookRefused,
+        WebhookStatus,
+        process_webhooks,
+        record_webhooks,
+        webhook_endpoint,
+        webhook_status,
     )
     from fastimport.catalog import CatalogReport
     from fastimport.config import Config, StoreConfig, load_config, parse_config

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from fastimport.config import StoreConfig
     from fastimport.io.connector import Buyer, Connector
     from fastimport.io.pushback import PushBack
+    from fastimport.io.webhook import WebhookScheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,9 @@ class Platform:
     secret_keys: tuple[str, ...]
     # The shop status an order moves to once shipped, when the platform has one to set.
     shipped_status: str | None = None
+    # How the platform signs and labels the webhooks it pushes (None: it has none); the store
+    # table then has a ``webhook_secret_env`` key.
+    webhook: WebhookScheme | None = None
 
     def build(self, raw: Any, where: str) -> StoreConfig:
         """One ``[[stores]]`` table as this platform's StoreConfig; errors start with ``where``."""

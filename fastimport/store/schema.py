@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastimport.store import schema_print, schema_processing
+from fastimport.store import schema_print, schema_processing, schema_webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,4 +192,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         schema_processing.STATEMENTS,
     ),
     Migration(3, "printing: persistent print queue", schema_print.STATEMENTS),
+    Migration(7, "webhooks: signed deliveries kept until processed", schema_webhooks.STATEMENTS),
 )

@@ -6,6 +6,7 @@ from fastimport.io.platform import Platform
 from fastimport.io.shopify.config import PAGE_SIZE, PENDING_STATUSES, ShopifyStore
 from fastimport.io.shopify.connector import ShopifyConnector
 from fastimport.io.shopify.spec import buyer
+from fastimport.io.shopify.webhook import SHOPIFY_WEBHOOK
 
 PLATFORM = Platform(
     name="shopify",
@@ -16,5 +17,6 @@ PLATFORM = Platform(
     buyer=buyer,
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
+    webhook=SHOPIFY_WEBHOOK,
     secret_keys=("token_env",),
 )
