@@ -162,7 +162,7 @@ async def test_a_deleted_order_leaves_pending_as_cancelled(
 async def test_an_unknown_topic_is_answered_and_dropped(
     tmp_path: Path, shop_factory: ShopFactory, platform: str
 ) -> None:
-    shop, config = await _shop(shop_factory, tmp_path)
+    _, config = await _shop(shop_factory, tmp_path)
     body = b'{"id": 12, "title": "T-shirt"}'
     headers = signed(platform, "created", body)
     for name in ("X-WC-Webhook-Topic", "X-Shopify-Topic"):
