@@ -202,3 +202,21 @@ def test_a_store_without_webhooks_is_not_listed(tmp_path: Path) -> None:
     )
     with connect(config.database) as con:
         assert fastimport.webhook_status(config, con) == []
+
+
+async def test_deliveries_wait_while_the_store_cannot_be_read_then_are_processed(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop, url = await shop_factory(orders=1)
+    config = config_for(tmp_path, url, webhook_secret_env=WEBHOOK_ENV, key_env="FASTIMPORT_TEST_UNSET_KEY")
+    oid = shop.create_order(status="processing")
+    body = _body(shop, oid)
+    async with till(config) as t:
+        assert await t.post("eshop", body, signed("woocommerce", "created", body)) == (200, "received\n")
+        assert await t.intake.drain() == 0  # kept, waiting: not failed for good
+        status = await t.db.run(fastimport.webhook_status)
+        assert (status[0].pending, status[0].failed) == (1, 0)
+        assert status[0].warning == "1 webhook(s) received but not processed yet"
+        monkeypatch.setenv("FASTIMPORT_TEST_UNSET_KEY", "ck_test")
+        assert await t.intake.drain() == 1
+        assert await t.sql("SELECT order_id FROM orders") == [(oid,)]

@@ -10,6 +10,7 @@ signed deliveries durably (one commit) before the shop gets its 200, and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from fastimport.io.registry import platform
 from fastimport.io.webhook import Delivery, WebhookScheme, deleted_order_id
 
 Connection = duckdb.DuckDBPyConnection
+log = logging.getLogger(__name__)
 SECRET_KEY = "webhook_secret_env"
 
 
@@ -73,10 +75,10 @@ def record_webhooks(
     from fastimport.store import imports
     from fastimport.store import webhooks as kept
 
-    ids: dict[str, int] = {}
+    ids: dict[str, int] = dict(con.execute("SELECT name, store_id FROM stores").fetchall())
     incoming = []
     for name, delivery, body in deliveries:
-        if name not in ids:
+        if name not in ids:  # the store's first delivery, before any import
             cfg = config.store(name)
             ids[name] = imports.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
         incoming.append(kept.Incoming(ids[name], delivery.remote_id, delivery.topic, delivery.kind, body))
@@ -108,11 +110,19 @@ def process_webhooks(config: Config, con: Connection, limit: int = 500) -> Webho
     for item in waiting:
         by_store[item.store_id].append(item)
     totals = dict.fromkeys(("new", "updated", "unchanged", "stale", "locked_changes", "failed"), 0)
+    processed = 0
     for store_id, items in by_store.items():
-        outcomes = _process_store(config, con, store_id, items, totals)
+        try:
+            outcomes = _process_store(config, con, store_id, items, totals)
+        except ConfigError as exc:
+            # The store cannot be read as configured (a credential variable unset...): its deliveries
+            # wait, unprocessed, for the next start or the next delivery, rather than failing for good.
+            log.warning("webhook deliveries of store %d wait: %s", store_id, exc.message)
+            continue
         kept.mark(con, outcomes)
+        processed += len(items)
         totals["failed"] += sum(1 for o in outcomes if o.error)
-    return WebhookBatch(processed=len(waiting), **totals)
+    return WebhookBatch(processed=processed, **totals)
 
 
 def _process_store(
@@ -152,6 +162,8 @@ def _process_store(
         if len(report.order_ids) != len(bodies):
             raise FastImportError("a delivery did not hold exactly one order")
         reports = [(report, bodies)]
+    except ConfigError:
+        raise
     except FastImportError:
         reports = []
         for item, body in bodies:  # find the bad one(s): each alone
@@ -206,6 +218,8 @@ def webhook_status(config: Config, con: Connection) -> list[WebhookStatus]:
             )
         elif found is not None and found.failed:
             warning = f"{found.failed} webhook(s) could not be processed: {found.last_error}"
+        elif found is not None and found.pending:
+            warning = f"{found.pending} webhook(s) received but not processed yet"
         elif enabled and found is None:
             warning = "no webhook received yet"
         out.append(

@@ -52,7 +52,7 @@ class Outcome:
 
 
 def record(con: duckdb.DuckDBPyConnection, incoming: Sequence[Incoming]) -> list[bool]:
-    """Keep the deliveries durably (one commit); False for a repeat of one already kept."""
+    """Keep the deliveries durably (one statement, one commit); False for a repeat of one already kept."""
     if not incoming:
         return []
     fresh: list[bool] = []
@@ -76,26 +76,21 @@ def record(con: duckdb.DuckDBPyConnection, incoming: Sequence[Incoming]) -> list
     _settle(con)
     con.register("incoming_deliveries", table)
     try:
-        with transaction(con):
-            repeats = con.execute(
-                "SELECT i.position FROM incoming_deliveries i WHERE i.remote_id IS NOT NULL AND EXISTS "
-                "(SELECT 1 FROM webhook_deliveries d WHERE d.store_id = i.store_id AND d.remote_id = i.remote_id "
-                f"AND d.received_at > now() - INTERVAL {DEDUP_WINDOW_DAYS} DAY)"
-            ).fetchall()
-            for (position,) in repeats:
-                fresh[int(position)] = False
-            if repeats:
-                con.unregister("incoming_deliveries")
-                table = table.set_column(table.schema.get_field_index("fresh"), "fresh", pa.array(fresh))
-                con.register("incoming_deliveries", table)
-            con.execute(
-                "INSERT INTO webhook_deliveries (store_id, remote_id, topic, kind, received_at, body) "
-                "SELECT store_id, remote_id, topic, kind, now(), body FROM incoming_deliveries "
-                "WHERE fresh ORDER BY position"
-            )
+        # One statement is its own transaction: the repeat check and the insert commit together.
+        kept = con.execute(
+            "INSERT INTO webhook_deliveries (store_id, remote_id, topic, kind, received_at, body) "
+            "SELECT store_id, remote_id, topic, kind, now(), body FROM incoming_deliveries i WHERE fresh AND "
+            "(remote_id IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.store_id = i.store_id "
+            f"AND d.remote_id = i.remote_id AND d.received_at > now() - INTERVAL {DEDUP_WINDOW_DAYS} DAY)) "
+            "ORDER BY position RETURNING store_id, remote_id"
+        ).fetchall()
     finally:
         con.unregister("incoming_deliveries")
-    return fresh
+    inserted = {(int(r[0]), r[1]) for r in kept if r[1] is not None}
+    return [
+        ok and (i.remote_id is None or (i.store_id, i.remote_id) in inserted)
+        for ok, i in zip(fresh, incoming, strict=True)
+    ]
 
 
 def unprocessed(con: duckdb.DuckDBPyConnection, limit: int) -> list[Stored]:

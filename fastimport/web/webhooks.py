@@ -37,7 +37,10 @@ from fastimport.web.database import CONFIG_KEY, DATABASE_KEY
 
 log = logging.getLogger(__name__)
 
-PROCESS_BATCH = 500  # deliveries per processing step: keeps each database call short for the answers
+PROCESS_BATCH = 200  # deliveries per processing step: keeps each database call short for the answers
+# Answers come first: a processing step waits for the commits in progress, but no longer than this
+# (so a steady flood of deliveries still sees its orders stored).
+INTAKE_PRIORITY_SECONDS = 1.0
 
 
 class WebhookIntake:
@@ -113,8 +116,12 @@ class WebhookIntake:
     async def drain(self) -> int:
         """Process every kept delivery now; the number processed (tests, shutdown)."""
         db = self.app[DATABASE_KEY]
+        loop = asyncio.get_running_loop()
         done = 0
         while True:
+            deadline = loop.time() + INTAKE_PRIORITY_SECONDS
+            while self._committer is not None and not self._committer.done() and loop.time() < deadline:
+                await asyncio.wait({self._committer}, timeout=deadline - loop.time())
             batch = await db.run(process_webhooks, PROCESS_BATCH)
             done += batch.processed
             if batch.processed < PROCESS_BATCH:
