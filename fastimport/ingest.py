@@ -4,8 +4,10 @@
 code (:class:`fastimport.importer._StoreImport`): the connector's ``page_spec`` and ``adjust``, the
 core's ``parse_page`` and ``Dedup``, ``store.imports.write_batch``.  An order already stored
 unchanged is left alone; a newer version updates a pending order and becomes an event on an
-invoiced one.  Two rules differ from a ranged import: every date is in range, and a version older
-than the stored one is skipped (webhooks may arrive out of order), counted as ``stale``.  The run
+invoiced one.  Three things differ from a ranged import: every date is in range; the dedup set
+holds the fingerprints of the pages' orders only (a webhook brings a few orders to a store that may
+hold millions); and a version older than the stored one is skipped (webhooks may arrive out of
+order), counted as ``stale``.  The run
 is logged in ``import_runs`` with its own mode (``webhook``) and never moves the store's
 incremental watermark: polling stays the reconciliation for webhooks that never came.
 """
@@ -13,7 +15,7 @@ incremental watermark: polling stays the reconciliation for webhooks that never 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any
@@ -48,16 +50,16 @@ class IngestReport:
         return asdict(self)
 
 
-class _SkipStale:
-    """The connector's finishing step, then: remember each order id, drop versions older than stored."""
+class _KnownAndFresh:
+    """The connector's finishing step, then what the dedup needs of the page's orders alone.
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        store_id: int,
-        adjust: Callable[[pa.Table, pa.Table], tuple[pa.Table, pa.Table]],
-    ) -> None:
-        self.con, self.store_id, self.adjust = con, store_id, adjust
+    A webhook brings a few orders to a store that may hold a million: rather than every stored
+    fingerprint, the dedup set gets those of the page's order ids (before it classifies them),
+    and versions older than the stored one are dropped.  Each order id is remembered, in order.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, job: _StoreImport) -> None:
+        self.con, self.job, self.adjust = con, job, job.adjust
         self.order_ids: list[int] = []
         self.stale = 0
 
@@ -65,13 +67,17 @@ class _SkipStale:
         orders, lines = self.adjust(orders, lines)
         ids = orders.column("order_id").to_pylist()
         self.order_ids.extend(ids)
-        stored = dict(
-            self.con.execute(
-                "SELECT order_id, epoch_us(modified_at) FROM orders WHERE store_id = ? "
-                "AND order_id IN (SELECT unnest(?))",
-                [self.store_id, ids],
-            ).fetchall()
-        )
+        rows = self.con.execute(
+            "SELECT order_id, epoch_us(modified_at), content_hash FROM orders WHERE store_id = ? "
+            "AND order_id IN (SELECT unnest(?))",
+            [self.job.store_id, ids],
+        ).fetchall()
+        dedup = self.job.dedup
+        unseen = [r for r in rows if r[0] not in dedup]  # already met in this call: keep what it saw
+        if unseen:
+            columns = list(zip(*unseen, strict=True))
+            dedup.load(*(pa.array(c, pa.int64()) for c in columns))
+        stored = {int(r[0]): int(r[1]) for r in rows}
         if not stored:
             return orders, lines
         modified = orders.column("modified_at").to_pylist()
@@ -80,6 +86,11 @@ class _SkipStale:
             return orders, lines
         self.stale += len(ids) - len(keep)
         return _take_orders(orders, lines, pa.array(keep, pa.int64()))
+
+
+_NONE_KNOWN = pa.table(
+    {name: pa.array([], pa.int64()) for name in ("order_id", "modified_at", "content_hash")}
+)
 
 
 def ingest_pages(
@@ -99,8 +110,8 @@ def ingest_pages(
         from fastimport import core as selector
 
         core = selector.load_core(selector.CORE)
-    job = _StoreImport(con, cfg, ImportRange(*_ALL_TIME, "modified", mode), core, _NO_FLUSH)
-    skip = _SkipStale(con, job.store_id, job.adjust)
+    job = _StoreImport(con, cfg, ImportRange(*_ALL_TIME, "modified", mode), core, _NO_FLUSH, _NONE_KNOWN)
+    skip = _KnownAndFresh(con, job)
     job.adjust = skip
     error: str | None = None
     try:

@@ -38,6 +38,7 @@ from fastimport.web.database import CONFIG_KEY, DATABASE_KEY
 log = logging.getLogger(__name__)
 
 PROCESS_BATCH = 200  # deliveries per processing step: keeps each database call short for the answers
+BUSY_BATCH = 50  # ... and shorter while deliveries keep arriving
 # Answers come first: a processing step waits for the commits in progress, but no longer than this
 # (so a steady flood of deliveries still sees its orders stored).
 INTAKE_PRIORITY_SECONDS = 1.0
@@ -120,12 +121,16 @@ class WebhookIntake:
         done = 0
         while True:
             deadline = loop.time() + INTAKE_PRIORITY_SECONDS
-            while self._committer is not None and not self._committer.done() and loop.time() < deadline:
+            while self._committer is not None and self._busy() and loop.time() < deadline:
                 await asyncio.wait({self._committer}, timeout=deadline - loop.time())
-            batch = await db.run(process_webhooks, PROCESS_BATCH)
+            step = BUSY_BATCH if self._waiting or self._busy() else PROCESS_BATCH
+            batch = await db.run(process_webhooks, step)
             done += batch.processed
-            if batch.processed < PROCESS_BATCH:
+            if batch.processed < step:
                 return done
+
+    def _busy(self) -> bool:
+        return self._committer is not None and not self._committer.done()
 
     async def _work(self) -> None:
         while True:
