@@ -14,7 +14,7 @@ from aiohttp import web
 import fastimport
 from fastimport.config import parse_config
 from fastimport.io.webhook import Delivery
-from fastimport.sim import SimShop
+from fastimport.sim import SimOptions, SimShop
 from fastimport.store import connect
 from tests.conftest import ShopFactory, config_for, store_table
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, W0, W1, raw_config
@@ -136,7 +136,7 @@ async def test_the_simulated_shop_delivers_and_retries_after_the_till_answered_5
     # The till starts first (the shop needs its URL); webhooks never call the shop's own URL.
     config = config_for(tmp_path, "http://127.0.0.1:9", platform=platform, webhook_secret_env=WEBHOOK_ENV)
     async with till(config, middlewares=(fail_once,)) as t:
-        shop, _url = await shop_factory(
+        shop, shop_url = await shop_factory(
             orders=1,
             webhook_url=f"{t.url}/webhooks/eshop",
             webhook_secret=WEBHOOK_SECRET,
@@ -157,6 +157,38 @@ async def test_the_simulated_shop_delivers_and_retries_after_the_till_answered_5
         await shop.webhooks.idle()
         await t.intake.drain()
         assert await t.sql("SELECT shop_status FROM orders") == [("cancelled",)]
+        # The shop's /_sim/ control creates an order over HTTP: it is pushed too.
+        async with t.http.post(f"{shop_url}/_sim/orders", json={"status": "processing"}) as response:
+            made = (await response.json())["id"]
+        await shop.webhooks.idle()
+        await t.intake.drain()
+        assert await t.sql(f"SELECT state FROM orders WHERE order_id = {made}") == [("pending",)]
+        async with t.http.get(f"{shop_url}/_sim/webhooks") as response:
+            log = await response.json()
+        assert [a["status"] for a in log if a["order_id"] == made] == [200]
+
+
+def test_sim_command_line_takes_the_webhook_options() -> None:
+    from fastimport.sim.cli import build_parser
+
+    args = build_parser().parse_args(
+        [
+            "--platform",
+            "shopify",
+            "--webhook-url",
+            "http://127.0.0.1:8765/webhooks/eshop",
+            "--webhook-secret",
+            "S",
+        ]
+    )
+    assert (args.platform, args.webhook_url, args.webhook_secret, args.webhook_retries) == (
+        "shopify",
+        "http://127.0.0.1:8765/webhooks/eshop",
+        "S",
+        5,
+    )
+    with pytest.raises(ValueError, match="sends no webhooks"):
+        SimShop(SimOptions(orders=1, platform="prestashop", webhook_url="http://127.0.0.1:9/x"))
 
 
 async def test_webhook_status_warns_when_an_import_finds_orders_no_webhook_announced(
