@@ -252,3 +252,24 @@ async def test_deliveries_wait_while_the_store_cannot_be_read_then_are_processed
         monkeypatch.setenv("FASTIMPORT_TEST_UNSET_KEY", "ck_test")
         assert await t.intake.drain() == 1
         assert await t.sql("SELECT order_id FROM orders") == [(oid,)]
+
+
+async def test_a_signed_delivery_that_cannot_be_read_is_kept_marked_failed_and_shown(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    shop, url = await shop_factory(orders=1)
+    config = config_for(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
+    good = _body(shop, shop.create_order(status="processing"))
+    bad = b'{"id": 77, "status": "processing"}'  # signed, but not an order the till can read
+    async with till(config) as t:
+        for body in (bad, good):
+            assert await t.post("eshop", body, signed("woocommerce", "created", body)) == (200, "received\n")
+        await t.intake.drain()
+        assert len(await t.sql("SELECT 1 FROM orders")) == 1  # the good one is not held back by the bad one
+        failed = await t.sql("SELECT body, error IS NOT NULL FROM webhook_deliveries WHERE error IS NOT NULL")
+        assert failed == [(bad, True)]
+        status = (await t.db.run(fastimport.webhook_status))[0]
+        assert (status.received, status.failed) == (2, 1)
+        assert status.warning is not None and status.warning.startswith("1 webhook(s) could not be processed")
+        endpoint = await t.db.run(lambda c, con: fastimport.webhook_endpoint(c, "eshop"))
+        assert WEBHOOK_SECRET not in repr(endpoint)
