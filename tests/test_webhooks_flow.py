@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 
@@ -273,3 +274,28 @@ async def test_a_signed_delivery_that_cannot_be_read_is_kept_marked_failed_and_s
         assert status.warning is not None and status.warning.startswith("1 webhook(s) could not be processed")
         endpoint = await t.db.run(lambda c, con: fastimport.webhook_endpoint(c, "eshop"))
         assert WEBHOOK_SECRET not in repr(endpoint)
+
+
+async def test_the_command_line_shows_and_processes_kept_deliveries(
+    tmp_path: Path, shop_factory: ShopFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastimport.cli import main as cli
+    from tests.conftest import write_config_file
+
+    shop, url = await shop_factory(orders=1)
+    path = write_config_file(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
+    config = fastimport.load_config(path)
+    oid = shop.create_order(status="processing")
+    with connect(config.database) as con:
+        fastimport.record_webhooks(
+            config, con, [("eshop", Delivery("order", "order.created", None), _body(shop, oid))]
+        )
+    assert cli(["--config", str(path), "webhooks", "--json"]) == 0
+    status = orjson.loads(capsys.readouterr().out)
+    assert [(s["store"], s["received"], s["pending"]) for s in status] == [("eshop", 1, 1)]
+    assert cli(["--config", str(path), "webhooks", "process", "--json"]) == 0
+    assert orjson.loads(capsys.readouterr().out) == {
+        "processed": 1, "new": 1, "updated": 0, "unchanged": 0, "stale": 0, "locked_changes": 0, "failed": 0,
+    }  # fmt: skip
+    assert cli(["--config", str(path), "webhooks"]) == 0
+    assert "eshop: 1 received" in capsys.readouterr().out

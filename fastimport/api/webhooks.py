@@ -101,7 +101,10 @@ class WebhookBatch:
         return asdict(self)
 
 
-def process_webhooks(config: Config, con: Connection, limit: int = 500) -> WebhookBatch:
+PROCESS_LIMIT = 500
+
+
+def process_webhooks(config: Config, con: Connection, limit: int = PROCESS_LIMIT) -> WebhookBatch:
     """Take up to ``limit`` kept deliveries, oldest first, through the import's path; mark each."""
     from fastimport.store import webhooks as kept
 

@@ -26,7 +26,7 @@ def _version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fastimport.cli import demo, imports, orders, printing, processing, sim
+    from fastimport.cli import demo, imports, orders, printing, processing, sim, webhooks
 
     parser = argparse.ArgumentParser(
         prog="fastimport",
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     processing.add_processing_commands(sub)
     printing.add_print_commands(sub)
     demo.add_demo_command(sub)
+    webhooks.add_webhooks_commands(sub)
     return parser
 
 
