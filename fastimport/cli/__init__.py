@@ -2,7 +2,8 @@
 
 One module per command group: :mod:`.imports` (import, catalog sync), :mod:`.orders` (pending,
 orders, order show, comment), :mod:`.processing` (slip, invoice, credit-note, ship, payments,
-stock, verify), :mod:`.printing` (print queue, retry, reprint), :mod:`.sim`, :mod:`.demo`.
+stock, verify), :mod:`.printing` (print queue, retry, reprint), :mod:`.sim`, :mod:`.demo`,
+:mod:`.webhooks` (webhook status, processing kept deliveries).
 Shared helpers (exit codes, JSON, the store session) are in :mod:`.common`.
 """
 
