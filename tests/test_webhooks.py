@@ -186,3 +186,23 @@ async def test_stores_that_take_no_webhooks_say_so(
         status, text = await t.post("other", body, signed(platform, "created", body))
         assert status == 404 and "no store named 'other'" in text
         assert await t.sql("SELECT count(*) FROM webhook_deliveries") == [(0,)]
+
+
+def test_every_platform_with_webhooks_declares_its_secret_key_and_pages_its_bodies() -> None:
+    from fastimport.core import CORE, load_core
+    from fastimport.io.registry import platform as described
+    from fastimport.io.registry import platform_names
+
+    core = load_core(CORE)
+    with_webhooks = [name for name in platform_names() if described(name).webhook is not None]
+    assert with_webhooks == ["woocommerce", "shopify"]
+    for name in platform_names():
+        p = described(name)
+        assert ("webhook_secret_env" in p.store.__struct_fields__) == (p.webhook is not None), name
+    for name in with_webhooks:
+        scheme = described(name).webhook
+        assert scheme is not None
+        spec = described(name).connector.page_spec  # type: ignore[attr-defined]
+        order = b'{"id": 5, "status": "processing", "financial_status": "paid", "total": "1.00", "current_total_price": "1.00", "date_created_gmt": "2026-01-01T10:00:00", "date_modified_gmt": "2026-01-01T10:00:00", "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z", "line_items": []}'
+        parsed = core.parse_page(scheme.page([order, order.replace(b'"id": 5', b'"id": 6')]), spec)
+        assert parsed.orders.column("order_id").to_pylist() == [5, 6], name
