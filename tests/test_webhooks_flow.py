@@ -299,3 +299,28 @@ async def test_the_command_line_shows_and_processes_kept_deliveries(
     }  # fmt: skip
     assert cli(["--config", str(path), "webhooks"]) == 0
     assert "eshop: 1 received" in capsys.readouterr().out
+
+
+async def test_a_busy_database_answers_503_and_the_retry_stores_the_order_once(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from fastimport.web import webhooks as route
+
+    monkeypatch.setattr(route, "ANSWER_WITHIN_SECONDS", 0.2)
+    shop, url = await shop_factory(orders=1, platform="shopify")
+    config = config_for(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
+    oid = shop.create_order(status="processing")
+    body = _body(shop, oid)
+    headers = signed("shopify", "created", body)
+    async with till(config) as t:
+        release = threading.Event()
+        blocked = asyncio.ensure_future(t.db.run(lambda _c, _con: release.wait(10)))  # a long import, say
+        status, text = await t.post("eshop", body, headers)
+        assert (status, text) == (503, "the till is busy: please send it again\n")
+        release.set()
+        await blocked
+        assert await t.post("eshop", body, headers) == (200, "already received\n")  # kept meanwhile
+        await t.intake.drain()
+        assert await t.sql("SELECT order_id FROM orders") == [(oid,)]

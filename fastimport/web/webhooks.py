@@ -10,7 +10,8 @@ the till's token.  In this order, before any byte of the body is parsed:
 4. a topic the till does not act on is answered 200 and dropped (a refusal would get the webhook
    disabled); a repeat of a delivery already kept (same delivery id) is answered 200 and dropped;
 5. the delivery is committed to ``webhook_deliveries``; deliveries arriving meanwhile share the
-   commit, so the answer comes within milliseconds under load, and only then 200.
+   commit, so the answer comes within milliseconds under load, and only then 200 (503 if the
+   database has not committed it within 4 seconds, e.g. behind a long import: the shop retries).
 
 A background task then takes kept deliveries through the import's parse -> dedup -> store path
 (:func:`fastimport.process_webhooks`); deliveries kept but not processed when the till stopped are
@@ -42,6 +43,9 @@ BUSY_BATCH = 50  # ... and shorter while deliveries keep arriving
 # Answers come first: a processing step waits for the commits in progress, but no longer than this
 # (so a steady flood of deliveries still sees its orders stored).
 INTAKE_PRIORITY_SECONDS = 1.0
+# Shopify gives up after 5 s: past this, answer 503 (the shop sends it again; a delivery committed
+# meanwhile is then recognised as a repeat, or its order as unchanged).
+ANSWER_WITHIN_SECONDS = 4.0
 
 
 class WebhookIntake:
@@ -74,7 +78,12 @@ class WebhookIntake:
         if delivery.kind == "ignored":
             return _text(200, f"topic '{delivery.topic}' ignored")
         try:
-            fresh = await self._keep((name, delivery, body))
+            fresh = await asyncio.wait_for(
+                asyncio.shield(self._keep((name, delivery, body))), ANSWER_WITHIN_SECONDS
+            )
+        except TimeoutError:
+            log.warning("webhook for store '%s': the database is busy, the shop will send it again", name)
+            return _text(503, "the till is busy: please send it again")
         except Exception:
             log.exception("webhook for store '%s' could not be kept", name)
             return _text(500, "the delivery could not be kept: please send it again")
