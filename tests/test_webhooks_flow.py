@@ -324,3 +324,21 @@ async def test_a_busy_database_answers_503_and_the_retry_stores_the_order_once(
         assert await t.post("eshop", body, headers) == (200, "already received\n")  # kept meanwhile
         await t.intake.drain()
         assert await t.sql("SELECT order_id FROM orders") == [(oid,)]
+
+
+async def test_old_processed_deliveries_are_pruned_at_start_failed_ones_kept(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    shop, url = await shop_factory(orders=1)
+    config = config_for(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
+    oid = shop.create_order(status="processing")
+    with connect(config.database) as con:
+        for body in (_body(shop, oid), b'{"id": 1}'):
+            fastimport.record_webhooks(
+                config, con, [("eshop", Delivery("order", "order.created", None), body)]
+            )
+        fastimport.process_webhooks(config, con)
+        con.execute("UPDATE webhook_deliveries SET received_at = received_at - INTERVAL 100 DAY")
+    async with till(config) as t:
+        await _until(t, "SELECT count(*), count(error) FROM webhook_deliveries", [(1, 1)])
+        assert await t.sql("SELECT order_id FROM orders") == [(oid,)]

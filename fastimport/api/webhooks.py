@@ -182,6 +182,16 @@ def _process_store(
     return outcomes
 
 
+KEEP_DAYS = 90
+
+
+def prune_webhooks(config: Config, con: Connection, keep_days: int = KEEP_DAYS) -> int:
+    """Forget deliveries processed without error more than ``keep_days`` ago; how many were forgotten."""
+    from fastimport.store import webhooks as kept
+
+    return kept.prune(con, keep_days)
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookStatus:
     """One store's webhooks, for the Journal; ``to_json()`` is the JSON contract."""

@@ -132,6 +132,16 @@ def mark(con: duckdb.DuckDBPyConnection, outcomes: Sequence[Outcome]) -> None:
         con.unregister("delivery_outcomes")
 
 
+def prune(con: duckdb.DuckDBPyConnection, keep_days: int) -> int:
+    """Forget deliveries processed without error more than ``keep_days`` ago (their orders keep their
+    raw JSON); failed and waiting ones stay.  Returns how many were forgotten."""
+    rows = con.execute(
+        "DELETE FROM webhook_deliveries WHERE processed_at IS NOT NULL AND error IS NULL "
+        f"AND received_at < now() - INTERVAL {int(keep_days)} DAY RETURNING delivery_id"
+    ).fetchall()
+    return len(rows)
+
+
 @dataclass(frozen=True, slots=True)
 class StoreWebhooks:
     store_id: int

@@ -30,6 +30,7 @@ from fastimport.api.webhooks import (
     WebhookEndpoint,
     WebhookRefused,
     process_webhooks,
+    prune_webhooks,
     record_webhooks,
     webhook_endpoint,
 )
@@ -155,6 +156,10 @@ class WebhookIntake:
                 self._wake.set()
 
     async def start(self, app: web.Application) -> None:
+        try:
+            await app[DATABASE_KEY].run(prune_webhooks)
+        except Exception:
+            log.exception("old webhook deliveries could not be pruned")
         self._wake.set()  # deliveries kept before a stop are processed now
         self._worker = asyncio.create_task(self._work())
 
