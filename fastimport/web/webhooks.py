@@ -88,8 +88,6 @@ class WebhookIntake:
         except Exception:
             log.exception("webhook for store '%s' could not be kept", name)
             return _text(500, "the delivery could not be kept: please send it again")
-        if fresh:
-            self._wake.set()
         return _text(200, "received" if fresh else "already received")
 
     def _endpoint(self, name: str) -> WebhookEndpoint:
@@ -118,6 +116,8 @@ class WebhookIntake:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            if any(results):
+                self._wake.set()  # even for deliveries whose answer gave up waiting (503)
             for (_, future), fresh in zip(group, results, strict=True):
                 if not future.done():
                     future.set_result(fresh)
