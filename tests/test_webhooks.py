@@ -206,3 +206,17 @@ def test_every_platform_with_webhooks_declares_its_secret_key_and_pages_its_bodi
         order = b'{"id": 5, "status": "processing", "financial_status": "paid", "total": "1.00", "current_total_price": "1.00", "date_created_gmt": "2026-01-01T10:00:00", "date_modified_gmt": "2026-01-01T10:00:00", "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z", "line_items": []}'
         parsed = core.parse_page(scheme.page([order, order.replace(b'"id": 5', b'"id": 6')]), spec)
         assert parsed.orders.column("order_id").to_pylist() == [5, 6], name
+
+
+async def test_shopify_headers_without_the_x_prefix_are_read_too(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    shop, url = await shop_factory(orders=1, platform="shopify")
+    config = config_for(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
+    oid = shop.create_order(status="processing")
+    body = _body(shop, oid)
+    headers = {k.removeprefix("X-"): v for k, v in signed("shopify", "created", body).items()}
+    async with till(config) as t:
+        assert await t.post("eshop", body, headers) == (200, "received\n")
+        await t.intake.drain()
+        assert oid in await _pending(t)

@@ -40,6 +40,15 @@ def sign(secret: str | bytes, body: bytes) -> str:
     return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode("ascii")
 
 
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A header's value (stripped, "" when absent); ``X-Shopify-Topic`` also answers to ``Shopify-Topic``,
+    the unprefixed form newer Shopify deliveries use."""
+    value = headers.get(name)
+    if value is None and name.startswith("X-"):
+        value = headers.get(name[2:])
+    return (value or "").strip()
+
+
 def _never(headers: Mapping[str, str], body: bytes) -> bool:
     return False
 
@@ -69,14 +78,14 @@ class WebhookScheme:
 
     def verify(self, secret: str, headers: Mapping[str, str], body: bytes) -> bool:
         """Does the signature header hold for these exact bytes? Constant-time; missing means no."""
-        given = headers.get(self.signature_header, "").strip()
+        given = header(headers, self.signature_header)
         if not given:
             return False
         return hmac.compare_digest(given.encode("ascii", "replace"), sign(secret, body).encode("ascii"))
 
     def classify(self, headers: Mapping[str, str]) -> Delivery:
         """What a verified delivery asks for, from its headers only (the body is read later)."""
-        topic = headers.get(self.topic_header, "").strip()
+        topic = header(headers, self.topic_header)
         action = self.topics.get(topic)
-        remote_id = headers.get(self.id_header, "").strip() or None
+        remote_id = header(headers, self.id_header) or None
         return Delivery(action if action is not None else "ignored", topic, remote_id)
