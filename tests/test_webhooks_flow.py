@@ -342,3 +342,13 @@ async def test_old_processed_deliveries_are_pruned_at_start_failed_ones_kept(
     async with till(config) as t:
         await _until(t, "SELECT count(*), count(error) FROM webhook_deliveries", [(1, 1)])
         assert await t.sql("SELECT order_id FROM orders") == [(oid,)]
+
+
+def test_webhook_status_says_when_the_secret_variable_is_unset(tmp_path: Path) -> None:
+    table = store_table("http://127.0.0.1:9", webhook_secret_env="FASTIMPORT_TEST_NO_SUCH_SECRET")
+    config = parse_config({"database": {"path": str(tmp_path / "t.duckdb")}, "stores": [table]})
+    with connect(config.database) as con:
+        (status,) = fastimport.webhook_status(config, con)
+    assert status.enabled and status.received == 0
+    assert status.warning is not None and "FASTIMPORT_TEST_NO_SUCH_SECRET" in status.warning
+    assert status.warning.endswith("refused (503)")

@@ -223,18 +223,7 @@ def webhook_status(config: Config, con: Connection) -> list[WebhookStatus]:
         found = summary.get(names[cfg.name]) if cfg.name in names else None
         if not enabled and found is None:
             continue
-        warning = None
-        if found is not None and found.unannounced:
-            warning = (
-                f"{found.unannounced} order(s) reached the till by import but not by webhook: "
-                "check that the shop's webhook is still active"
-            )
-        elif found is not None and found.failed:
-            warning = f"{found.failed} webhook(s) could not be processed: {found.last_error}"
-        elif found is not None and found.pending:
-            warning = f"{found.pending} webhook(s) received but not processed yet"
-        elif enabled and found is None:
-            warning = "no webhook received yet"
+        warning = _warning(cfg, enabled, found)
         out.append(
             WebhookStatus(
                 store=cfg.name,
@@ -250,6 +239,27 @@ def webhook_status(config: Config, con: Connection) -> list[WebhookStatus]:
             )
         )
     return out
+
+
+def _warning(cfg: StoreConfig, enabled: bool, found: Any) -> str | None:
+    """The one thing about a store's webhooks that most calls for a look, in one sentence."""
+    if enabled:
+        try:
+            cfg.secret(SECRET_KEY)
+        except ConfigError as exc:
+            return f"{exc.message}: the shop's webhooks are refused (503)"
+    if found is None:
+        return "no webhook received yet" if enabled else None
+    if found.unannounced:
+        return (
+            f"{found.unannounced} order(s) reached the till by import but not by webhook: "
+            "check that the shop's webhook is still active"
+        )
+    if found.failed:
+        return f"{found.failed} webhook(s) could not be processed: {found.last_error}"
+    if found.pending:
+        return f"{found.pending} webhook(s) received but not processed yet"
+    return None
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
