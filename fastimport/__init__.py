@@ -93,6 +93,15 @@ _EXPORTS: dict[str, str] = {
     "push_queue": "fastimport.api.pushes",
     "retry_pushes": "fastimport.api.pushes",
     "customers": "fastimport.api.customers",
+    # webhooks
+    "webhook_endpoint": "fastimport.api.webhooks",
+    "record_webhooks": "fastimport.api.webhooks",
+    "process_webhooks": "fastimport.api.webhooks",
+    "prune_webhooks": "fastimport.api.webhooks",
+    "webhook_status": "fastimport.api.webhooks",
+    "WebhookStatus": "fastimport.api.webhooks",
+    "WebhookBatch": "fastimport.api.webhooks",
+    "WebhookRefused": "fastimport.api.webhooks",
     # errors
     "FastImportError": "fastimport.errors",
     "ConfigError": "fastimport.errors",
@@ -126,6 +135,9 @@ __all__ = [
     "StoreConfig",
     "StoreError",
     "TransientFetchError",
+    "WebhookBatch",
+    "WebhookRefused",
+    "WebhookStatus",
     "add_comment",
     "adjust_stock",
     "archive_export",
@@ -156,10 +168,13 @@ __all__ = [
     "plan_imports",
     "print_queue",
     "print_slips",
+    "process_webhooks",
     "proposed_credit_notes",
+    "prune_webhooks",
     "push_queue",
     "push_stock",
     "record_event",
+    "record_webhooks",
     "reprint",
     "retry_and_send",
     "retry_mails",
@@ -178,6 +193,8 @@ __all__ = [
     "ticket_png",
     "verify",
     "verify_records",
+    "webhook_endpoint",
+    "webhook_status",
     "write_pdfs",
 ]
 
@@ -257,6 +274,16 @@ if TYPE_CHECKING:
     )
     from fastimport.api.pushes import push_queue, retry_pushes
     from fastimport.api.till import import_journal, retry_and_send, ticket_png
+    from fastimport.api.webhooks import (
+        WebhookBatch,
+        WebhookRefused,
+        WebhookStatus,
+        process_webhooks,
+        prune_webhooks,
+        record_webhooks,
+        webhook_endpoint,
+        webhook_status,
+    )
     from fastimport.catalog import CatalogReport
     from fastimport.config import Config, StoreConfig, load_config, parse_config
     from fastimport.errors import (

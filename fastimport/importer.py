@@ -79,7 +79,13 @@ class _StoreImport:
     """One store's run: its dedup set, its pending batch and its counters."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, cfg: StoreConfig, rng: ImportRange, core: ModuleType, batch: int
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cfg: StoreConfig,
+        rng: ImportRange,
+        core: ModuleType,
+        batch: int,
+        known: pa.Table | None = None,  # the fingerprints to start from (default: every stored order's)
     ) -> None:
         self.cfg = cfg
         self.rng = rng
@@ -90,7 +96,8 @@ class _StoreImport:
         self.store_id = store.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
         self.catalog_synced = store.catalog_synced(con, self.store_id)
         self.run_id = store.begin_run(con, self.store_id, rng.mode, rng.start, rng.end)
-        known = store.fingerprints(con, self.store_id)
+        if known is None:
+            known = store.fingerprints(con, self.store_id)
         self.dedup = core.Dedup()
         self.dedup.load(
             known.column("order_id").combine_chunks(),

@@ -2,7 +2,8 @@
 
 One module per command group: :mod:`.imports` (import, catalog sync), :mod:`.orders` (pending,
 orders, order show, comment), :mod:`.processing` (slip, invoice, credit-note, ship, payments,
-stock, verify), :mod:`.printing` (print queue, retry, reprint), :mod:`.sim`, :mod:`.demo`.
+stock, verify), :mod:`.printing` (print queue, retry, reprint), :mod:`.sim`, :mod:`.demo`,
+:mod:`.webhooks` (webhook status, processing kept deliveries).
 Shared helpers (exit codes, JSON, the store session) are in :mod:`.common`.
 """
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         push,
         sim,
         web,
+        webhooks,
     )
 
     parser = argparse.ArgumentParser(
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     documents.add_documents_commands(sub)
     push.add_push_commands(sub)
     customers.add_customer_commands(sub)
+    webhooks.add_webhooks_commands(sub)
     complete_help(parser)
     return parser
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from fastimport.config import StoreConfig
     from fastimport.io.connector import Buyer, Connector, Refund
     from fastimport.io.pushback import PushBack
+    from fastimport.io.webhook import WebhookScheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,9 @@ class Platform:
     # ``refunds(payload)``: the refunds an order's stored JSON carries (None: the platform keeps them
     # elsewhere, e.g. PrestaShop's order_slip resource).
     refunds: Callable[[bytes], tuple[Refund, ...]] | None = None
+    # How the platform signs and labels the webhooks it pushes (None: it has none); the store
+    # table then has a ``webhook_secret_env`` key.
+    webhook: WebhookScheme | None = None
 
     def build(self, raw: Any, where: str) -> StoreConfig:
         """One ``[[stores]]`` table as this platform's StoreConfig; errors start with ``where``."""

@@ -20,13 +20,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a simulated shop on loopback: WooCommerce (REST v3), Shopify (Admin REST and "
         "GraphQL bulk) or PrestaShop (webservice), with their real URLs, auth, paging and errors.",
     )
-    p.add_argument(
-        "--platform",
-        choices=("woocommerce", "shopify", "prestashop"),
-        default="woocommerce",
-        help="the protocol the shop speaks (default woocommerce; credentials: ck_test/cs_test, "
-        "Shopify token shpat_test, PrestaShop key PSWSKEYTESTPSWSKEYTESTPSWSKEY0001)",
-    )
     p.add_argument("--orders", type=int, default=200, help="number of generated orders (default 200)")
     p.add_argument("--seed", type=int, default=42, help="seed of the generated data (default 42)")
     p.add_argument("--timezone", default="Europe/Paris", help="the shop's site time zone (IANA)")
@@ -38,6 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--faults", default="", help='fault plan for /orders listings, e.g. "500:2,429@0.2,stall"')
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--platform",
+        choices=("woocommerce", "shopify", "prestashop"),
+        default="woocommerce",
+        help="the protocol the shop speaks (default woocommerce; credentials: ck_test/cs_test, "
+        "Shopify token shpat_test, PrestaShop key PSWSKEYTESTPSWSKEYTESTPSWSKEY0001)",
+    )
+    p.add_argument(
+        "--webhook-url", default="", help="push order changes to this URL as the platform's webhooks"
+    )
+    p.add_argument("--webhook-secret", default="", help="the secret signing the webhooks")
+    p.add_argument("--webhook-retries", type=int, default=5, help="retries of a failed delivery (default 5)")
+    p.add_argument(
+        "--webhook-backoff", type=float, default=1.0, help="seconds before the first retry, doubling"
+    )
     p.add_argument("--dump-truth", metavar="FILE", help="write the ground truth (JSON) to FILE at start")
     return p
 
@@ -73,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             latency=args.latency,
             max_concurrency=args.max_concurrency,
             faults=args.faults,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            webhook_retries=args.webhook_retries,
+            webhook_backoff=args.webhook_backoff,
         )
         asyncio.run(_serve(options, args.host, args.port, args.dump_truth))
     except (ValueError, OSError, KeyError) as err:  # KeyError: unknown time zone

@@ -42,6 +42,13 @@ class SimOptions:
     php_escapes: bool = True
     # Render every order's JSON at start() so the first pass over a big shop is as fast as the next.
     prerender: bool = True
+    # Push each order created, modified or deleted through the controls to this URL, as the
+    # platform's webhooks do (WooCommerce and Shopify), signed with ``webhook_secret``; a failed
+    # delivery is retried ``webhook_retries`` times, waiting webhook_backoff × 2^attempt seconds.
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_retries: int = 5
+    webhook_backoff: float = 1.0
 
     def window(self) -> tuple[datetime, datetime]:
         """The [start, end) creation window of the generated orders, both UTC aware."""

@@ -23,6 +23,7 @@ from fastimport.sim.orders import OrderContext
 from fastimport.sim.orders_api import OrdersApi, invalid_id, parse_utc
 from fastimport.sim.platforms import PLATFORMS, Platform, build_platform
 from fastimport.sim.store import ALL_STATUSES, OrderStore
+from fastimport.sim.webhooks import WebhookSender
 from fastimport.sim.wphttp import WPError, json_body, json_response
 
 API = "/wp-json/wc/v3"
@@ -85,6 +86,16 @@ class SimShop:
         self.requests_log: list[tuple[str, str, int]] = []
         self.received: list[tuple[str, str, Any]] = []
         self.url = ""
+        self.webhooks: WebhookSender | None = None
+        if opts.webhook_url:
+            self.webhooks = WebhookSender(
+                opts.platform,
+                opts.webhook_url,
+                opts.webhook_secret,
+                "",
+                opts.webhook_retries,
+                opts.webhook_backoff,
+            )
         self._inflight = 0
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -104,10 +115,14 @@ class SimShop:
             self.store.set_base_url(self.url + API)
         if self.options.prerender:
             self.store.prerender()
+        if self.webhooks is not None:
+            await self.webhooks.start(self.url)
         return self.url
 
     async def stop(self) -> None:
         self._stopping.set()  # releases stalled requests
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -144,6 +159,7 @@ class SimShop:
         app.router.add_post("/_sim/orders", self._create)
         app.router.add_post("/_sim/orders/{oid:\\d+}", self._modify)
         app.router.add_delete("/_sim/orders/{oid:\\d+}", self._delete)
+        app.router.add_get("/_sim/webhooks", self._webhook_log)
 
     # -- request pipeline: concurrency -> latency -> faults -> auth -> handler -----------------
 
@@ -257,12 +273,15 @@ class SimShop:
         if status not in ALL_STATUSES:
             raise ValueError(f"unknown order status {status!r}")
         created = int(created_at_utc.timestamp()) if created_at_utc else int(datetime.now().timestamp())
-        return self.store.add(created, status, overrides)
+        oid = self.store.add(created, status, overrides)
+        self._notify("created", oid)
+        return oid
 
     def modify_order(self, order_id: int, status: str = "completed") -> None:
         if status not in ALL_STATUSES:
             raise ValueError(f"unknown order status {status!r}")
         self.store.set_status(self._find(order_id), status)
+        self._notify("updated", order_id)
 
     def delete_order(self, order_id: int, force: bool = False) -> None:
         """Trash the order (gone from status=any listings), or delete it for good with ``force``."""
@@ -271,6 +290,13 @@ class SimShop:
             self.store.remove(idx)
         else:
             self.store.set_status(idx, "trash")
+        self._notify("deleted", order_id)
+
+    def _notify(self, event: str, order_id: int) -> None:
+        """Push the change as the platform's webhook, when the shop has one (``webhook_url``)."""
+        if self.webhooks is not None:
+            idx = self.store.find(order_id)
+            self.webhooks.notify(event, order_id, self.store.blob(idx) if event != "deleted" else None)
 
     def set_faults(self, spec: str) -> None:
         self.faults.load(spec)
@@ -289,6 +315,10 @@ class SimShop:
     async def _received(self, request: web.Request) -> web.Response:
         return json_response(orjson.dumps([list(item) for item in self.received]))
 
+    async def _webhook_log(self, request: web.Request) -> web.Response:
+        attempts = self.webhooks.log if self.webhooks is not None else []
+        return json_response(orjson.dumps([a.to_json() for a in attempts]))
+
     async def _faults(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         try:
@@ -306,6 +336,7 @@ class SimShop:
         oid = self.store.add(
             created if created is not None else int(datetime.now().timestamp()), status, body
         )
+        self._notify("created", oid)
         return json_response(orjson.dumps({"id": oid}), 201)
 
     async def _modify(self, request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from fastimport.store import (
     schema_print,
     schema_processing,
     schema_shopkeeper,
+    schema_webhooks,
 )
 
 
@@ -201,4 +202,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "fiscal: key fingerprint, key seals, closings, pending events", schema_fiscal.STATEMENTS),
     Migration(5, "documents: mail queue, PDF copies", schema_documents.STATEMENTS),
     Migration(6, "shopkeeper: push queue (the shop hears back at each step)", schema_shopkeeper.STATEMENTS),
+    Migration(7, "webhooks: signed deliveries kept until processed", schema_webhooks.STATEMENTS),
 )

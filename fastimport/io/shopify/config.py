@@ -23,6 +23,8 @@ class ShopifyStore(StoreConfig, frozen=True, kw_only=True, forbid_unknown_fields
     mode: Literal["auto", "rest", "bulk"] = "auto"  # "auto": bulk for very large ranges
     per_page: Annotated[int, Meta(ge=1, le=PAGE_SIZE.maximum)] = PAGE_SIZE.default
     pending_statuses: tuple[str, ...] = PENDING_STATUSES
+    # The variable holding the secret that signs this shop's webhooks (none: webhooks refused).
+    webhook_secret_env: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -7,6 +7,7 @@ from fastimport.io.shopify.config import PAGE_SIZE, PENDING_STATUSES, ShopifySto
 from fastimport.io.shopify.connector import ShopifyConnector
 from fastimport.io.shopify.news import ShopifyPush
 from fastimport.io.shopify.spec import buyer, refunds
+from fastimport.io.shopify.webhook import SHOPIFY_WEBHOOK
 
 PLATFORM = Platform(
     name="shopify",
@@ -18,5 +19,6 @@ PLATFORM = Platform(
     refunds=refunds,
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
+    webhook=SHOPIFY_WEBHOOK,
     secret_keys=("token_env",),
 )

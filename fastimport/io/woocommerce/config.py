@@ -22,3 +22,5 @@ class WooCommerceStore(StoreConfig, frozen=True, kw_only=True, forbid_unknown_fi
     auth: Literal["basic", "query", "oauth1"] = "basic"
     per_page: Annotated[int, Meta(ge=1, le=PAGE_SIZE.maximum)] = PAGE_SIZE.default
     pending_statuses: tuple[str, ...] = PENDING_STATUSES
+    # The variable holding the secret that signs this shop's webhooks (none: webhooks refused).
+    webhook_secret_env: str | None = None

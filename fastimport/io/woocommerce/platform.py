@@ -7,6 +7,7 @@ from fastimport.io.woocommerce.config import PAGE_SIZE, PENDING_STATUSES, WooCom
 from fastimport.io.woocommerce.connector import WooCommerceConnector
 from fastimport.io.woocommerce.push import SHIPPED_STATUS, WooCommercePush
 from fastimport.io.woocommerce.spec import buyer, refunds
+from fastimport.io.woocommerce.webhook import WOOCOMMERCE_WEBHOOK
 
 PLATFORM = Platform(
     name="woocommerce",
@@ -18,6 +19,7 @@ PLATFORM = Platform(
     refunds=refunds,
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
+    webhook=WOOCOMMERCE_WEBHOOK,
     secret_keys=("key_env", "secret_env"),
     shipped_status=SHIPPED_STATUS,
 )
