@@ -15,7 +15,9 @@ from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, Session, output, usage
 
 def add_fiscal_commands(sub: Any) -> None:
     close = sub.add_parser("close", help="close a day, month or year (Z): frozen totals and the grand total")
-    close.add_argument("period", choices=("day", "month", "year"))
+    close.add_argument(
+        "period", choices=("day", "month", "year"), help="the period to close: day, month or year"
+    )
     close.add_argument(
         "--date", help="a date in the period (YYYY-MM-DD; default today, or the last month/year)"
     )
@@ -27,7 +29,7 @@ def add_fiscal_commands(sub: Any) -> None:
 
     listing = sub.add_parser("closings", help="list the closings made")
     listing.add_argument("--store")
-    listing.add_argument("--kind", choices=("day", "month", "year"))
+    listing.add_argument("--kind", choices=("day", "month", "year"), help="only closings of this kind")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_closings)
 
@@ -45,7 +47,7 @@ def add_fiscal_commands(sub: Any) -> None:
     keygen = a_sub.add_parser(
         "keygen", help="write an Ed25519 pair: DIR/archive.key (0600) and DIR/archive.pub"
     )
-    keygen.add_argument("directory")
+    keygen.add_argument("directory", help="where to write archive.key (mode 0600) and archive.pub")
     keygen.set_defaults(handler=cmd_archive_keygen)
     export = a_sub.add_parser("export", help="write the signed archive of a period")
     export.add_argument("--from", dest="first", required=True, help="first date (YYYY-MM-DD)")
@@ -55,8 +57,8 @@ def add_fiscal_commands(sub: Any) -> None:
     export.add_argument("--json", action="store_true")
     export.set_defaults(handler=cmd_archive_export)
     check = a_sub.add_parser("verify", help="check an archive with its public key only (no database, no key)")
-    check.add_argument("archive")
-    check.add_argument("--public-key", required=True)
+    check.add_argument("archive", help="the archive zip to check")
+    check.add_argument("--public-key", required=True, help="the archive.pub of the till that signed it")
     check.add_argument("--json", action="store_true")
     check.set_defaults(handler=cmd_archive_verify)
 
