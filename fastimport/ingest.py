@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from fastimport.config import StoreConfig
-from fastimport.errors import FastImportError
+from fastimport.errors import FastImportError, ParseError
 from fastimport.importer import _StoreImport, _take_orders
 from fastimport.io.connector import Page
 from fastimport.ranges import ImportRange
@@ -117,6 +117,11 @@ def ingest_pages(
     try:
         for number, body in enumerate(pages, 1):
             job.feed(Page(body, number, 1))
+            if job.set_aside:  # a pushed order the till cannot read: the delivery fails, as a whole
+                oid, _, why = job.set_aside[0]
+                raise ParseError(
+                    f"store '{cfg.name}': order {oid if oid is not None else '?'} could not be read: {why}"
+                )
         job.write(con, job.take_batch())
     except FastImportError as exc:
         error = exc.message
