@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "CatalogReport": "fastimport.catalog",
     "pending_orders": "fastimport.api.imports",
     "count_pending": "fastimport.api.imports",
+    "iter_pending_orders": "fastimport.api.imports",
     "stored_orders": "fastimport.api.imports",
     # processing
     "OrderRef": "fastimport.processing.lifecycle",
@@ -102,6 +103,7 @@ __all__ = [
     "import_stores",
     "import_stores_async",
     "invoice",
+    "iter_pending_orders",
     "load_config",
     "order_details",
     "parse_config",
@@ -143,6 +145,7 @@ if TYPE_CHECKING:
         count_pending,
         import_stores,
         import_stores_async,
+        iter_pending_orders,
         pending_orders,
         plan_imports,
         stored_orders,
