@@ -25,11 +25,12 @@ from bench import machine, report
 from bench.job import Job
 from bench.runner import run_peer
 from bench.shop import ShopProcess, ShopSpec
+from fastimport.importer import DEFAULT_BATCH_ORDERS
 
 ORDERS = 20_000
 PYTHON_ORDERS = 5_000
 CONCURRENCY = 16
-BATCH_ORDERS = 20_000
+BATCH_ORDERS = DEFAULT_BATCH_ORDERS
 # Overridable from the environment (BENCH_CHECK_MIN_CORE_RATIO, BENCH_CHECK_MIN_FETCH_SHARE) for a slow CI box.
 MIN_CORE_RATIO = float(os.environ.get("BENCH_CHECK_MIN_CORE_RATIO", "2.0"))
 # Native end to end runs at 8-15 % of the fetch-only ceiling on 20,000 orders here (fixed start-up costs
