@@ -12,6 +12,7 @@ STAGES = ("fetch", "parse", "dedup", "store")
 LABELS = {
     "fastimport-native": "fastimport, native core",
     "fastimport-python": "fastimport, pure-Python core",
+    "competent": "straightforward script (aiohttp, orjson, Arrow, DuckDB)",
     "naive": "naive script (requests, json, executemany)",
     "dlt-parquet": "dlt, parquet loader",
     "dlt-default": "dlt, default loader (insert_values)",
