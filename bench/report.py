@@ -8,7 +8,7 @@ from typing import Any
 from bench import machine
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-STAGES = ("fetch", "parse", "dedup", "store")
+STAGES = ("fetch", "parse", "dedup", "pack", "store")
 LABELS = {
     "fastimport-native": "fastimport, native core",
     "fastimport-python": "fastimport, pure-Python core",
@@ -229,7 +229,8 @@ def _stage_table(res: dict[str, Any], title: str = "W1: where fastimport's time 
     out = [
         "",
         f"{title} (seconds per stage from `ImportReport.stages`; parse and dedup run on one worker "
-        "thread, store on another, overlapping the fetch; fetch is the time the pipeline waited for the shop):",
+        "thread, pack (payload compression) on a second, store on a third, overlapping the fetch; fetch is "
+        "the time the pipeline waited for the shop):",
         "",
         "| peer | wall s | " + " | ".join(f"{s} s" for s in STAGES) + " | parse+dedup orders/s |",
         "|---|---:|" + "---:|" * len(STAGES) + "---:|",
