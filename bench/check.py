@@ -6,7 +6,10 @@ Fails (exit 1) only on a gross regression, since CI machines are noisy:
 
 - the native core is not the one loaded;
 - native/pure-Python on parse + dedup (per order) below ``MIN_CORE_RATIO`` (target is ≥ 5);
-- native end to end below ``MIN_FETCH_SHARE`` of the fetch-only ceiling.
+- native end to end below ``MIN_FETCH_SHARE`` of the fetch-only ceiling;
+- native end to end below ``MIN_PEER_RATIO`` × the straightforward peer (aiohttp, orjson, Arrow,
+  DuckDB: ``bench/peers/competent.py``) on the same orders;
+- the native import's peak RSS above ``MAX_RSS_MB``.
 """
 
 from __future__ import annotations
@@ -25,16 +28,21 @@ from bench import machine, report
 from bench.job import Job
 from bench.runner import run_peer
 from bench.shop import ShopProcess, ShopSpec
+from fastimport.importer import DEFAULT_BATCH_ORDERS
 
 ORDERS = 20_000
 PYTHON_ORDERS = 5_000
 CONCURRENCY = 16
-BATCH_ORDERS = 20_000
+BATCH_ORDERS = DEFAULT_BATCH_ORDERS
 # Overridable from the environment (BENCH_CHECK_MIN_CORE_RATIO, BENCH_CHECK_MIN_FETCH_SHARE) for a slow CI box.
 MIN_CORE_RATIO = float(os.environ.get("BENCH_CHECK_MIN_CORE_RATIO", "2.0"))
 # Native end to end runs at 8-15 % of the fetch-only ceiling on 20,000 orders here (fixed start-up costs
 # weigh on so small a run); below 3 % something is grossly wrong.
 MIN_FETCH_SHARE = float(os.environ.get("BENCH_CHECK_MIN_FETCH_SHARE", "0.03"))
+# fastimport ran at 2.5-3× the straightforward peer here (50,000 orders, loaded machine): below 2× is a regression.
+MIN_PEER_RATIO = float(os.environ.get("BENCH_CHECK_MIN_PEER_RATIO", "2.0"))
+# Peak RSS of the native import of ORDERS orders (~300-400 MB here; 200,000 orders take too long for CI).
+MAX_RSS_MB = float(os.environ.get("BENCH_CHECK_MAX_RSS_MB", "400"))
 RESULT = Path(__file__).resolve().parent / "results" / "check.json"
 
 
@@ -70,6 +78,7 @@ def run_check() -> int:
                 _job("fastimport", shop, *full, workdir, key="native", options={"core": "native"}),
                 label="fastimport-native",
             )
+            results["competent"] = run_peer(_job("competent", shop, *full, workdir), label="competent")
             results["fastimport-python"] = run_peer(
                 _job("fastimport", shop, *part, workdir, key="python", options={"core": "python"}),
                 label="fastimport-python",
@@ -85,7 +94,12 @@ def run_check() -> int:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine.machine(),
         "versions": machine.versions(),
-        "thresholds": {"min_core_ratio": MIN_CORE_RATIO, "min_fetch_share": MIN_FETCH_SHARE},
+        "thresholds": {
+            "min_core_ratio": MIN_CORE_RATIO,
+            "min_fetch_share": MIN_FETCH_SHARE,
+            "min_peer_ratio": MIN_PEER_RATIO,
+            "max_rss_mb": MAX_RSS_MB,
+        },
         "core_ratio_parse_dedup": round(core_ratio, 2),
         "native_share_of_fetch": round(share, 3),
         "results": results,
@@ -109,6 +123,12 @@ def run_check() -> int:
         f"\nnative/python parse+dedup: {core_ratio:.1f}× (fails below {MIN_CORE_RATIO:g}×, target ≥ 5×); "
         f"native end to end: {100 * share:.0f} % of fetch-only (fails below {100 * MIN_FETCH_SHARE:.0f} %)"
     )
+    if ok_all:
+        print(
+            f"native vs the straightforward peer: {report.rate(native) / max(1.0, report.rate(results['competent'])):.1f}× "
+            f"(fails below {MIN_PEER_RATIO:g}×); native peak RSS {native['peak_rss_mb']:,.0f} MB "
+            f"(fails above {MAX_RSS_MB:,.0f} MB)"
+        )
     print(f"written {RESULT.relative_to(RESULT.parent.parent.parent)} in {out['seconds']:.0f} s", flush=True)
     if failures:
         for failure in failures:
@@ -143,5 +163,17 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
             f"native end to end fell to {100 * share:.1f} % of the fetch-only ceiling "
             f"({report.rate(native):,.0f} vs {report.rate(fetch):,.0f} orders/s; minimum "
             f"{100 * MIN_FETCH_SHARE:.0f} %): {100 * (1 - share / MIN_FETCH_SHARE):.0f} % below the minimum"
+        )
+    peer = results.get("competent")
+    if peer is not None:
+        peer_ratio = report.rate(native) / report.rate(peer) if report.rate(peer) else 0.0
+        if peer_ratio < MIN_PEER_RATIO:
+            failures.append(
+                f"native end to end fell to {peer_ratio:.2f}× the straightforward peer "
+                f"({report.rate(native):,.0f} vs {report.rate(peer):,.0f} orders/s; minimum {MIN_PEER_RATIO:g}×)"
+            )
+    if float(native.get("peak_rss_mb", 0)) > MAX_RSS_MB:
+        failures.append(
+            f"the native import peaked at {native['peak_rss_mb']:,.0f} MB of memory (maximum {MAX_RSS_MB:,.0f} MB)"
         )
     return failures

@@ -20,6 +20,10 @@ def _runner(peer: str) -> Runner:
         from bench.peers import fastimport_peer
 
         return fastimport_peer.run
+    if peer == "competent":
+        from bench.peers import competent
+
+        return competent.run
     if peer == "naive":
         from bench.peers import naive
 

@@ -16,6 +16,7 @@ from bench import machine, report, workloads
 from bench.job import Job
 from bench.runner import run_peer
 from bench.shop import ShopProcess, Window
+from fastimport.importer import DEFAULT_BATCH_ORDERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -31,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight in W1 (default 16)")
     p.add_argument(
-        "--batch-orders", type=int, default=20_000, help="orders per DuckDB batch (default 20,000)"
+        "--batch-orders",
+        type=int,
+        default=DEFAULT_BATCH_ORDERS,
+        help=f"orders per DuckDB batch (default {DEFAULT_BATCH_ORDERS:,}, fastimport's own)",
     )
     p.add_argument("--no-readme", action="store_true", help="do not rewrite the README's benchmark table")
     p.add_argument(

@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "CatalogReport": "fastimport.catalog",
     "pending_orders": "fastimport.api.imports",
     "count_pending": "fastimport.api.imports",
+    "iter_pending_orders": "fastimport.api.imports",
     "stored_orders": "fastimport.api.imports",
     "set_aside_orders": "fastimport.api.imports",
     # processing
@@ -157,6 +158,7 @@ __all__ = [
     "import_stores",
     "import_stores_async",
     "invoice",
+    "iter_pending_orders",
     "list_closings",
     "load_config",
     "mail_hook",
@@ -241,6 +243,7 @@ if TYPE_CHECKING:
         count_pending,
         import_stores,
         import_stores_async,
+        iter_pending_orders,
         pending_orders,
         plan_imports,
         set_aside_orders,

@@ -122,7 +122,8 @@ def ingest_pages(
                 raise ParseError(
                     f"store '{cfg.name}': order {oid if oid is not None else '?'} could not be read: {why}"
                 )
-        job.write(con, job.take_batch())
+        batch = job.take_batch()
+        job.write(con, batch, job.pack(batch))
     except FastImportError as exc:
         error = exc.message
         raise

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from fastimport.catalog import CatalogReport
 from fastimport.config import Config, StoreConfig
 from fastimport.errors import FastImportError
-from fastimport.importer import DEFAULT_BATCH_ORDERS, ImportReport, ProgressCallback, run_imports
 from fastimport.ranges import ImportRange, RangeRequest, parse_bound
+
+if TYPE_CHECKING:  # imported when used: `fastimport pending` needs neither aiohttp nor pyarrow
+    from fastimport.catalog import CatalogReport
+    from fastimport.importer import ImportReport, ProgressCallback
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -69,6 +71,8 @@ async def import_stores_async(
     A store that fails (shop down, bad credentials) has ``ok=False`` and a plain-words ``error``;
     the others carry on, and whatever was stored before a failure is kept.
     """
+    from fastimport.importer import DEFAULT_BATCH_ORDERS, run_imports
+
     jobs = plan_imports(config, con, request, stores) if isinstance(request, RangeRequest) else list(request)
     if batch_orders is None:
         batch_orders = int(os.environ.get("FASTIMPORT_BATCH_ORDERS", DEFAULT_BATCH_ORDERS))
@@ -141,6 +145,24 @@ def pending_orders(
         pending_statuses={s.name: s.pending_statuses for s in chosen},
         limit=limit,
         offset=offset,
+        newest_first=newest_first,
+    )
+
+
+def iter_pending_orders(
+    config: Config, con: Connection, stores: Sequence[str] | None = None, *, newest_first: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Every row of :func:`pending_orders`, one at a time (read a few thousand at a time from the store).
+
+    Memory stays flat with the number of pending orders: ``pending --json`` streams with it.
+    """
+    from fastimport.store.queries import iter_orders
+
+    chosen = selected_stores(config, stores)
+    return iter_orders(
+        con,
+        stores=[s.name for s in chosen],
+        pending_statuses={s.name: s.pending_statuses for s in chosen},
         newest_first=newest_first,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from fastimport import __version__
 from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Session, complete_help
@@ -24,6 +25,17 @@ def _version_text() -> str:
     from fastimport import core
 
     return f"fastimport {__version__}, core: {core.core_description()}"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: loads the core (and pyarrow) only when asked, not for every command."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and the core in use, and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(_version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fastimport",
         description="Import web-shop orders into the till, exactly once; invoice, print and correct stock.",
     )
-    parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--config", help="configuration file (default: fastimport.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     imports.add_import_commands(sub)

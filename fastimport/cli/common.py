@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,20 @@ Handler = Callable[[argparse.Namespace, Session], int]
 
 def print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+
+
+def print_json_stream(values: Iterable[Any]) -> None:
+    """The bytes :func:`print_json` prints for ``list(values)``, written as the values come.
+
+    A list of a million orders is never held whole: each element is dumped and written, then dropped.
+    """
+    out = sys.stdout
+    first = True
+    for value in values:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
+        out.write(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def output(args: argparse.Namespace, value: Any, text: Callable[[], None]) -> None:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from fastimport.cli.common import EXIT_OK, Session, output, print_json
+from fastimport.cli.common import EXIT_OK, Session, output, print_json, print_json_stream
 
 
 def add_order_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pending = sub.add_parser("pending", help="orders awaiting processing, oldest first")
     pending.add_argument("--store", action="append")
     pending.add_argument("--json", action="store_true")
+    pending.add_argument(
+        "--limit",
+        type=_count,
+        metavar="N",
+        help=f"orders shown (default {PAGE} on the terminal, every one with --json; 0: every one)",
+    )
+    pending.add_argument("--offset", type=_count, default=0, metavar="N", help="skip the first N orders")
     pending.set_defaults(handler=cmd_pending)
 
     orders = sub.add_parser("orders", help="every stored order, whatever its state")
@@ -41,17 +48,37 @@ def add_order_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     comment.set_defaults(handler=cmd_comment)
 
 
+PAGE = 50  # pending orders shown on a terminal unless --limit says otherwise
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def cmd_pending(args: argparse.Namespace, session: Session) -> int:
-    from fastimport.api.imports import pending_orders
+    from fastimport.api.imports import count_pending, iter_pending_orders, pending_orders
     from fastimport.cli.output import print_orders
 
-    rows = pending_orders(session.config, session.con, args.store)
+    config, con = session.config, session.con
+    limit = args.limit or None  # 0 and absent: every order (the terminal's default is one page)
     if args.json:
-        print_json(rows)
-    else:
-        print_orders(
-            rows, title=f"Pending orders ({len(rows)})", empty="Nothing pending: every order is done."
-        )
+        if limit is None and not args.offset:
+            print_json_stream(iter_pending_orders(config, con, args.store))
+        else:
+            print_json(pending_orders(config, con, args.store, limit=limit, offset=args.offset))
+        return EXIT_OK
+    if args.limit is None:
+        limit = PAGE
+    total = count_pending(config, con, args.store)
+    rows = pending_orders(config, con, args.store, limit=limit, offset=args.offset)
+    empty = "Nothing pending: every order is done." if not total else f"No pending order past {args.offset}."
+    print_orders(rows, title=f"Pending orders ({total})", empty=empty)
+    more = total - args.offset - len(rows)
+    if rows and more > 0:
+        print(f"… {more} more (--offset {args.offset + len(rows)} for the next page, --limit 0 for all)")
     return EXIT_OK
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from fastimport.config import StoreConfig
-from fastimport.importer import ImportReport
 from fastimport.print.text import sanitise
 from fastimport.ranges import ImportRange
+
+if TYPE_CHECKING:  # the order tables do without the importer (aiohttp, pyarrow)
+    from fastimport.importer import ImportReport
 
 # Piped output (a log, a batch job) gets a wide fixed width instead of 80 columns of wrapped cells.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
