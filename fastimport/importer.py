@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
@@ -35,12 +34,12 @@ from fastimport.ranges import ImportRange
 from fastimport.salvage import SetAside, salvage
 from fastimport.store import imports as store
 from fastimport.store import raw as raw_payloads
+from fastimport.store import set_aside
+from fastimport.store.db import ingest_settings
 
 # Orders per DuckDB transaction.  10,000 rather than 20,000: the same speed, and with a batch
 # packing while the one before is written, a peak 70 MB lower (435 against 502 MB on 100,000 orders).
 DEFAULT_BATCH_ORDERS = 10_000
-INGEST_THREADS = 1  # DuckDB threads while an import runs (see _ingest_settings)
-INGEST_MEMORY_LIMIT = "128MB"  # DuckDB buffer pool while an import runs
 STAGES = ("fetch", "parse", "dedup", "pack", "store")
 
 
@@ -413,14 +412,14 @@ async def run_imports(
     core_name = name_of(core)
     started = time.perf_counter()
     runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
-    with _ingest_settings(con):
+    with ingest_settings(con):
         results = await _run_all(con, runs, jobs, progress)
     reports = []
     for job, result in zip(runs, results, strict=True):
         error = _explain(result) if isinstance(result, BaseException) else None
         if isinstance(result, BaseException) and not isinstance(result, Exception):
             raise result
-        error = _set_aside(con, job, error)
+        error = set_aside.close_run(con, job.store_id, job.run_id, job.cfg.name, job.set_aside, error)
         store.finish_run(
             con, job.run_id, job.store_id, ok=error is None, error=error, max_modified_us=job.max_modified
         )
@@ -454,24 +453,6 @@ async def run_imports(
     return reports
 
 
-def _set_aside(con: duckdb.DuckDBPyConnection, job: _StoreImport, error: str | None) -> str | None:
-    """Record the orders set aside (the rest of their pages is stored) and close those read cleanly now;
-    the run fails naming them."""
-    from fastimport.store import set_aside
-
-    set_aside.resolve(con, job.store_id, job.run_id)
-    if not job.set_aside:
-        return error
-    set_aside.record(con, job.store_id, job.run_id, job.set_aside)
-    named = "; ".join(f"order {oid if oid is not None else '?'}: {why}" for oid, _, why in job.set_aside[:5])
-    more = f" (and {len(job.set_aside) - 5} more)" if len(job.set_aside) > 5 else ""
-    aside = (
-        f"store '{job.cfg.name}': {len(job.set_aside)} order(s) could not be read and were set aside, the others "
-        f"were stored ({named}{more}); see fastimport orders --set-aside"
-    )
-    return aside if error is None else f"{error}; {aside}"
-
-
 async def _run_all(
     con: duckdb.DuckDBPyConnection,
     runs: list[_StoreImport],
@@ -491,33 +472,6 @@ async def _run_all(
                 return_exceptions=True,
             )
     return results
-
-
-@contextmanager
-def _ingest_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB set for a stream of appends while the import runs, then put back as it was.
-
-    One DuckDB thread: its worker threads otherwise compete with the parse and pack threads for
-    the cores, and an append of a batch gains nothing from them (8,298 against 6,716 orders/s on
-    200,000 orders, one run, 2 shared cores).  A smaller buffer pool: DuckDB otherwise keeps the
-    blocks it wrote, up to its limit (300,000 orders peaked at 500 MB with 128 MB, 604 MB with
-    512 MB, at the same share of the ``orjson.loads`` rate).  The log is folded into the file at
-    the end, under the same limit, rather than at an arbitrary later moment.
-    """
-    # fetchall, not fetchone: an unfinished result would keep the connection busy for the store thread.
-    threads, memory = con.execute(
-        "SELECT current_setting('threads'), current_setting('memory_limit')"
-    ).fetchall()[0]
-    con.execute(f"SET threads = {INGEST_THREADS}")
-    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    try:
-        yield
-    finally:
-        # Another transaction open (the till page's thread)? Then DuckDB checkpoints later by itself.
-        with suppress(duckdb.Error):
-            con.execute("CHECKPOINT")
-        con.execute(f"SET threads = {int(threads)}")
-        con.execute(f"SET memory_limit = '{memory}'")
 
 
 def _explain(exc: BaseException) -> str:

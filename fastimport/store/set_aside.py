@@ -54,3 +54,26 @@ def open_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         }
         for r in rows
     ]  # fmt: skip
+
+
+def close_run(
+    con: duckdb.DuckDBPyConnection,
+    store_id: int,
+    run_id: int,
+    store_name: str,
+    items: Sequence[tuple[int | None, bytes, str]],
+    error: str | None,
+) -> str | None:
+    """Record the orders set aside (the rest of their pages is stored) and close those read cleanly now;
+    the run fails naming them."""
+    resolve(con, store_id, run_id)
+    if not items:
+        return error
+    record(con, store_id, run_id, items)
+    named = "; ".join(f"order {oid if oid is not None else '?'}: {why}" for oid, _, why in items[:5])
+    more = f" (and {len(items) - 5} more)" if len(items) > 5 else ""
+    aside = (
+        f"store '{store_name}': {len(items)} order(s) could not be read and were set aside, the others "
+        f"were stored ({named}{more}); see fastimport orders --set-aside"
+    )
+    return aside if error is None else f"{error}; {aside}"
