@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pypdf import PdfReader
 
 from tests.conftest import ShopFactory
 from tests.printer_fixture import LoopbackPrinter, decode, loopback_printer
@@ -155,6 +157,14 @@ async def test_order_actions_invoice_print_and_refuse(
         details = await (await client.get(base)).json()
         assert [c["text"] for c in details["comments"]] == ["colis fragile"]
         assert {d["kind"] for d in details["documents"]} >= {"invoice", "credit_note"}
+        invoice_number = next(d["number"] for d in details["documents"] if d["kind"] == "invoice")
+        page = await (await client.get(f"/orders/{order['store']}/{order['id']}")).text()
+        assert f'href="/documents/{invoice_number}.pdf"' in page
+        pdf = await client.get(f"/documents/{invoice_number}.pdf")
+        body = await pdf.read()
+        assert pdf.status == 200 and pdf.content_type == "application/pdf" and body.startswith(b"%PDF")
+        assert invoice_number in "".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+        assert (await client.get("/documents/FA-1999-nope-000001.pdf")).status == 404
 
         queue = await (await client.get("/api/print/queue", params={"all": "1"})).json()
         assert queue and all(j["status"] == "printed" for j in queue)

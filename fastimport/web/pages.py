@@ -107,6 +107,21 @@ async def order_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("order.html", request, context)
 
 
+@routes.get("/documents/{number}.pdf")
+async def document_pdf(request: web.Request) -> web.Response:
+    """The customer's A4 PDF of an invoice, credit note or delivery note (a copy says DUPLICATA)."""
+    number = request.match_info["number"]
+    try:
+        rendered = await request.app[DATABASE_KEY].run(fastimport.document_pdf, number)
+    except fastimport.FastImportError:
+        raise web.HTTPNotFound(text=request.app[MESSAGES_KEY].gettext("No such document.")) from None
+    return web.Response(
+        body=rendered.pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{rendered.filename}"'},
+    )
+
+
 @routes.get("/prints")
 async def prints_page(request: web.Request) -> web.Response:
     show_all = request.query.get("all") == "1"
