@@ -173,10 +173,26 @@ def buyer(payload: bytes) -> Buyer:
         vat_number=_note_attribute(order, ("vat_number", "vat number", "tva", "numero_tva")),
         siren=_note_attribute(order, ("siren",)),
         ship_first_name=text((order.get("shipping_address") or {}).get("first_name")),
+        refunded=_refunded_beyond_lines(payload),
         shipping_tax=str(sum((Decimal(str(t)) for t in taxes if t is not None), Decimal(0)))
         if taxes
         else None,
     )
+
+
+def _refunded_beyond_lines(payload: bytes) -> str | None:
+    """Money refunded beyond the refunded lines (a gesture: ``order_adjustments``, no line): the lines
+    refunded are already out of ``current_quantity``, and every refund out of ``current_total_price``."""
+    from decimal import Decimal
+
+    beyond = sum(
+        (
+            Decimal(r.amount) - sum((Decimal(li.amount) for li in r.lines), Decimal(0))
+            for r in refunds(payload)
+        ),
+        Decimal(0),
+    )
+    return f"{beyond:.2f}" if beyond > 0 else None
 
 
 def _note_attribute(order: dict[str, Any], names: tuple[str, ...]) -> str | None:
