@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "count_pending": "fastimport.api.imports",
     "iter_pending_orders": "fastimport.api.imports",
     "stored_orders": "fastimport.api.imports",
+    "iter_stored_orders": "fastimport.api.imports",
     "set_aside_orders": "fastimport.api.imports",
     # processing
     "OrderRef": "fastimport.processing.lifecycle",
@@ -159,6 +160,7 @@ __all__ = [
     "import_stores_async",
     "invoice",
     "iter_pending_orders",
+    "iter_stored_orders",
     "list_closings",
     "load_config",
     "mail_hook",
@@ -244,6 +246,7 @@ if TYPE_CHECKING:
         import_stores,
         import_stores_async,
         iter_pending_orders,
+        iter_stored_orders,
         pending_orders,
         plan_imports,
         set_aside_orders,

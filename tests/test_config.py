@@ -127,6 +127,9 @@ def test_a_bad_platform_option_is_named(tmp_path: Path, line: str, message: str)
 
 def test_platform_options_take_their_defaults(tmp_path: Path) -> None:
     store = load_config(write(tmp_path, SHOPIFY)).store(None)
-    assert (store.per_page, store.pending_statuses) == (250, ("paid", "authorized", "partially_paid"))
+    assert (store.per_page, store.pending_statuses) == (
+        250,
+        ("paid", "authorized", "partially_paid", "partially_refunded"),
+    )
     assert isinstance(store, ShopifyStore)
     assert (store.api_version, store.mode) == ("2025-07", "auto")

@@ -156,3 +156,22 @@ def test_pending_shows_one_page_on_the_terminal_and_streams_everything_as_json(
     assert code == 0 and orjson.loads(out) == orjson.loads(orjson.dumps(everything[2:6]))
     code, _, err = _cli(config_path, "pending", "--limit", "-1")
     assert code == 2 and "must be 0 or more" in err
+
+
+@pytest.mark.parametrize("selection", [(), ("--since", "2026-03-24", "--until", "2026-03-24")])
+def test_orders_json_streams_the_bytes_of_the_whole_list(
+    db: Path, tmp_path: Path, selection: tuple[str, ...]
+) -> None:
+    config_path = write_config_file(tmp_path, "http://127.0.0.1:9")
+    config = fastimport.load_config(config_path)
+    since = selection[1] if selection else None
+    until = selection[3] if selection else None
+    with fastimport.connect(config) as con:
+        whole = fastimport.stored_orders(config, con, since=since, until=until)
+        assert list(fastimport.iter_stored_orders(config, con, since=since, until=until)) == whole
+    expected = io.StringIO()
+    with contextlib.redirect_stdout(expected):
+        print_json(whole)
+    code, out, err = _cli(config_path, "orders", "--json", *selection)
+    assert code == 0, err
+    assert whole and out == expected.getvalue()

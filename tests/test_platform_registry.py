@@ -167,3 +167,31 @@ def test_no_module_outside_io_compares_a_platform_name() -> None:
         for line, name in platform_name_uses(ast.parse(path.read_text(encoding="utf-8"))):
             offenders.append(f"{path.relative_to(PACKAGE.parent)}:{line} uses {name!r}")
     assert not offenders, "ask fastimport.io.registry instead:\n" + "\n".join(offenders)
+
+
+def test_reading_the_configuration_imports_no_connector(tmp_path: Path) -> None:
+    """Loading a configuration and every platform's description imports no connector (nor aiohttp,
+    pyarrow): a platform's connector, push-back and payload readers load when first used."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import subprocess_env, write_config_file
+
+    path = write_config_file(tmp_path, "http://127.0.0.1:9")
+    code = textwrap.dedent(f"""
+        import sys
+        import fastimport
+        from fastimport.io.registry import platform, platform_names
+        fastimport.load_config({str(path)!r})
+        described = [platform(name) for name in platform_names()]
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "pyarrow")
+                       or m.endswith((".connector", ".spec", ".push", ".news")))
+        print(",".join(heavy))
+        described[0].connector.page_spec  # asked for: now it loads
+        print("aiohttp" in sys.modules)
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(), check=True
+    ).stdout.splitlines()
+    assert out == ["", "True"]

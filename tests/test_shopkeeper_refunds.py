@@ -80,3 +80,34 @@ async def test_a_partial_refund_after_invoicing_proposes_a_credit_note_of_that_a
     code, _, err = await run(till, "credit-note", first["number"], "--amount", too_much, "--reason", "x")
     assert code == 1 and "left to credit" in err
     assert (await run(till, "verify"))[0] == 0
+
+
+async def test_a_partial_refund_before_invoicing_is_taken_off_the_invoice(
+    tmp_path: Path, shop_factory: ShopFactory, platform: str
+) -> None:
+    """WooCommerce's total still holds the refund, Shopify's ``current_total_price`` no longer does: either
+    way the invoice states what is due, a refund line per VAT rate, and no credit note is proposed for it."""
+    till = await make_till(tmp_path, shop_factory, 40)
+    _, pending = await run_json(till, "pending")
+    order, other = [p["id"] for p in pending if "unpaid" not in p["warnings"]][:2]
+    total, other_total = (
+        till.query("SELECT total FROM orders WHERE order_id = ?", [n])[0][0] for n in (order, other)
+    )
+    _refund_on_the_shop(till, order, 556001, "5.00", "Geste commercial")
+    await import_shop(till.config)
+    code, pending = await run_json(till, "pending")
+    assert order in [p["id"] for p in pending]  # still to prepare (Shopify: partially_refunded)
+    code, invoiced = await run_json(till, "invoice", str(order), str(other))
+    assert code == 0 and not invoiced["refused"], invoiced
+    by_order = {i["order"]: i for i in invoiced["invoices"]}
+    assert by_order[order]["total_ttc"] == f"{total - 5:.2f}" and by_order[order]["adjustment"] == "0.00"
+    assert by_order[other]["total_ttc"] == f"{other_total:.2f}"
+    rows = till.query(
+        "SELECT i.order_id, l.vat_rate, l.total_ht, l.vat, l.total_ttc FROM invoice_lines l "
+        "JOIN invoices i USING (invoice_id) WHERE l.name LIKE 'Remboursement sur la boutique%'"
+    )
+    assert {r[0] for r in rows} == {order} and sum(r[4] for r in rows) == Decimal("-5.00")
+    assert all(r[2] + r[3] == r[4] and r[4] < 0 for r in rows)
+    code, proposed = await run_json(till, "credit-note", "--proposed")
+    assert all(p["order"] != order for p in proposed)
+    assert (await run(till, "verify"))[0] == 0

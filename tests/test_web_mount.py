@@ -44,3 +44,19 @@ async def test_the_journal_shows_what_the_library_says_about_webhooks(
         assert "Webhooks" in page and "last_webhook : &lt;i&gt;jamais&lt;/i&gt;" in page
         journal = await (await client.get("/api/journal")).json()
         assert journal["webhooks"] == [{"store": "eshop", "last_webhook": "<i>jamais</i>"}]
+
+
+async def test_the_home_page_is_compiled_at_start_up(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first ``GET /`` does not pay for compiling its templates (~50 ms, issue #12's first render)."""
+    import aiohttp_jinja2
+
+    _, url = await shop_factory(orders=1)
+    async with till_client(till_config(tmp_path, url), monkeypatch) as client:
+        env = aiohttp_jinja2.get_env(client.app)
+        compiled = {key[1] for key in env.cache} if env.cache is not None else set()
+        assert {"base.html", "pending.html"} <= compiled
+        compiles: list[str] = []
+        monkeypatch.setattr(env, "compile", lambda *a, **k: compiles.append(a[1]))
+        assert (await client.get("/")).status == 200 and not compiles

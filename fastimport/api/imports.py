@@ -198,6 +198,27 @@ def stored_orders(
     )
 
 
+def iter_stored_orders(
+    config: Config,
+    con: Connection,
+    stores: Sequence[str] | None = None,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every row of :func:`stored_orders`, one at a time: memory stays flat (``orders --json`` streams with it)."""
+    from fastimport.store.queries import iter_orders
+
+    chosen = selected_stores(config, stores)
+    zone = chosen[0].zone
+    return iter_orders(
+        con,
+        stores=[s.name for s in chosen],
+        since=parse_bound(since, zone, is_end=False) if since else None,
+        until=parse_bound(until, zone, is_end=True) if until else None,
+    )
+
+
 def _no_running_loop(name: str, instead: str) -> None:
     try:
         asyncio.get_running_loop()

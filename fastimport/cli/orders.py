@@ -98,11 +98,15 @@ def cmd_orders(args: argparse.Namespace, session: Session) -> int:
         if not args.json:
             print(f"{len(aside)} order(s) set aside" if aside else "No order is set aside.")
         return EXIT_OK
+    if args.json:  # streamed: a million orders are never held whole
+        from fastimport.api.imports import iter_stored_orders
+
+        print_json_stream(
+            iter_stored_orders(session.config, session.con, args.store, since=args.since, until=args.until)
+        )
+        return EXIT_OK
     rows = stored_orders(session.config, session.con, args.store, since=args.since, until=args.until)
-    if args.json:
-        print_json(rows)
-    else:
-        print_orders(rows, title=f"Orders ({len(rows)})", empty="No order stored for this selection.")
+    print_orders(rows, title=f"Orders ({len(rows)})", empty="No order stored for this selection.")
     return EXIT_OK
 
 

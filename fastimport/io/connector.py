@@ -134,6 +134,11 @@ class Buyer:
     shipping_tax: str | None = None  # None: the shop does not say, derive it from the totals
     fees: tuple[Fee, ...] = ()
     ship_first_name: str | None = None  # the recipient's first name (the stored ship_name is the last name)
+    # Refunds the shop made that the order's lines do not show (all taxes included): what the till
+    # invoices is net of them (an invoice states what is due); ``refunds_in_total`` says whether the
+    # order's stored total still includes them (WooCommerce) or already left them out (Shopify).
+    refunded: str | None = None
+    refunds_in_total: bool = False
 
 
 @dataclass(frozen=True, slots=True)

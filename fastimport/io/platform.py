@@ -60,3 +60,32 @@ class Platform:
         from fastimport.typed import convert
 
         return convert(raw, self.store, where=where)
+
+
+class Lazy:
+    """A class or function named ``"module:attribute"``, imported when first called or asked for an
+    attribute: a platform's description names its connector, push-back and payload readers without
+    importing them (and aiohttp, pyarrow) when only the configuration is read."""
+
+    __slots__ = ("_found", "target")
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._found: Any = None
+
+    def load(self) -> Any:
+        if self._found is None:
+            import importlib
+
+            module, _, attribute = self.target.partition(":")
+            self._found = getattr(importlib.import_module(module), attribute)
+        return self._found
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.load(), name)
+
+    def __repr__(self) -> str:
+        return f"Lazy({self.target!r})"

@@ -186,7 +186,7 @@ def _with_payload_fields(
         blob = payloads.get((int(h[1]), int(h[2])))
         b = buyer_of(platforms[int(h[1])], blob) if blob else Buyer()
         fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
-                  b.email, b.shipping_tax, b.vat_number, b.siren]  # fmt: skip
+                  b.email, b.shipping_tax, b.vat_number, b.siren, b.refunded, b.refunds_in_total]  # fmt: skip
         fees = orjson.dumps([dataclasses.asdict(f) for f in b.fees]).decode()
         out.append((*h[:20], fields, fees, *h[22:]))
     return out
@@ -325,7 +325,7 @@ def _build_invoice(
         lines.append(
             [len(lines) + 1, "item", ol[2], ol[3], ol[4], ol[5], ol[6], qty, unit, rate, ht, tax, ht + tax]
         )
-    j = h[20] or [None] * 12
+    j = h[20] or [None] * 14
     item_tax = sum(line[11] for line in lines)
     fees = orjson.loads(h[21]) if h[21] not in (None, "null", "[]") else []
     fee_tax = 0
@@ -340,13 +340,20 @@ def _build_invoice(
         rate = money.vat_rate(ship_ht, ship_tax, 200)
         name = h[14] or "Livraison"
         lines.append([len(lines) + 1, "shipping", None, 0, 0, None, name, 1, ship_ht * 100, rate, ship_ht, ship_tax, ship_ht + ship_tax])  # fmt: skip
+    refunded = money.to_cents(j[12]) if j[12] else 0
+    if refunded:  # refunded on the shop before invoicing: the invoice states what is due (README)
+        if refunded >= sum(line[12] for line in lines):
+            raise ProcessingError(
+                "the shop refunded the whole order before invoicing: there is nothing to invoice"
+            )
+        lines += refund_lines(lines, refunded)
     for line in lines:
         total_ht += line[10]
         total_vat += line[11]
         per = vat.setdefault(line[9], [line[9], 0, 0])
         per[1] += line[10]
         per[2] += line[11]
-    shop_total = int(h[7])
+    shop_total = int(h[7]) - (refunded if j[13] else 0)
     adjustment = shop_total - total_ht - total_vat
     if abs(adjustment) > MAX_ADJUSTMENT_CENTS:
         raise ProcessingError(
@@ -396,6 +403,29 @@ def _build_invoice(
         "prev_signature": "",
     }
     return FiscalRecord(header, lines, sorted(vat.values(), reverse=True))
+
+
+def refund_lines(lines: list[list[Any]], amount: int) -> list[list[Any]]:
+    """Lines taking ``amount`` cents (all taxes included) off an invoice's ``lines``, spread over their VAT
+    rates by their TTC, one per rate, adding up to the amount to the cent (largest remainders)."""
+    by_rate: dict[int, int] = {}
+    for line in lines:
+        by_rate[int(line[9])] = by_rate.get(int(line[9]), 0) + int(line[12])
+    total = sum(by_rate.values())
+    rates = sorted(by_rate, reverse=True)
+    shares = {rate: amount * by_rate[rate] // total for rate in rates}
+    for rate in sorted(rates, key=lambda x: amount * by_rate[x] % total, reverse=True)[
+        : amount - sum(shares.values())
+    ]:
+        shares[rate] += 1
+    out: list[list[Any]] = []
+    for rate in rates:
+        ttc = shares[rate]
+        if ttc:
+            vat = money.div_round(ttc * rate, 1000 + rate)
+            name = f"Remboursement sur la boutique avant facturation (TVA {money.rate_text(rate)} %)"
+            out.append([len(lines) + len(out) + 1, "fee", None, 0, 0, None, name, 1, -(ttc - vat) * 100, rate, vat - ttc, -vat, -ttc])  # fmt: skip
+    return out
 
 
 def _after_invoices(con: duckdb.DuckDBPyConnection, first: int, last: int, actor: str) -> None:

@@ -81,7 +81,7 @@ class ShopifyPlatform(Platform):
     ) -> None:
         super().__init__(store)
         clock = store.ctx.clock
-        store.shape = lambda w, st: render_shopify(w, st, clock)
+        store.shape = lambda w, st: render_shopify(w, st, clock, opts.shopify_taxes_included)
         self.bucket = LeakyBucket(opts.shopify_bucket, opts.shopify_leak)
         self.auth = ShopifyAuth(opts.shopify_token)
         self.orders = ShopifyOrdersApi(store, opts.create_during_pagination, opts.modify_during_pagination)

@@ -87,10 +87,15 @@ def variant_id(line: dict[str, Any]) -> int | None:
     return VARIANT_BASE + int(line["variation_id"] or line["product_id"])
 
 
-def line_item(line: dict[str, Any], current: int, allocation_index: int | None) -> dict[str, Any]:
+def line_item(
+    line: dict[str, Any], current: int, allocation_index: int | None, included: bool = True
+) -> dict[str, Any]:
+    """A line item: ``price`` × ``quantity`` − its discount allocations is the line's amount, with the
+    VAT in it when the order's ``taxes_included`` is true, else before the VAT of its ``tax_lines``."""
     qty = line["quantity"]
-    gross = cents(line["subtotal"]) + cents(line["subtotal_tax"])
-    after = cents(line["total"]) + cents(line["total_tax"])
+    gross = cents(line["subtotal"]) + (cents(line["subtotal_tax"]) if included else 0)
+    after = cents(line["total"]) + (cents(line["total_tax"]) if included else 0)
+    unit = (gross + qty // 2) // qty  # to the cent; the shop's own rounding shows as a cent at most
     product_id = line["product_id"] or None
     title, _, variant_title = line["name"].partition(" - ")
     tax_pct = 0.0
@@ -107,8 +112,8 @@ def line_item(line: dict[str, Any], current: int, allocation_index: int | None) 
         "gift_card": line["sku"].startswith("CAR-CAD"),
         "grams": 250,
         "name": line["name"],
-        "price": money(gross // qty),
-        "price_set": price_set(money(gross // qty)),
+        "price": money(unit),
+        "price_set": price_set(money(unit)),
         "product_exists": product_id is not None,
         "product_id": product_id,
         "properties": [],
@@ -134,34 +139,50 @@ def line_item(line: dict[str, Any], current: int, allocation_index: int | None) 
         ],
         "duties": [],
         "discount_allocations": []
-        if allocation_index is None or gross == after
+        if allocation_index is None or unit * qty == after
         else [
             {
-                "amount": money(gross - after),
-                "amount_set": price_set(money(gross - after)),
+                "amount": money(unit * qty - after),
+                "amount_set": price_set(money(unit * qty - after)),
                 "discount_application_index": allocation_index,
             }
         ],
     }
 
 
-def render_shopify(w: dict[str, Any], st: OrderState, clock: SiteClock) -> dict[str, Any]:
-    """The Shopify order for the generated order ``w`` (its WooCommerce rendering)."""
+def render_shopify(
+    w: dict[str, Any], st: OrderState, clock: SiteClock, included: bool = True
+) -> dict[str, Any]:
+    """The Shopify order for the generated order ``w`` (its WooCommerce rendering).
+
+    ``included`` is the shop's ``taxes_included``: line and shipping prices hold the VAT, or the
+    VAT (the order's, lines' and shipping lines' ``tax_lines``) is added on top; ``total_price`` is
+    the same either way."""
     oid = st.id
     financial, fulfillment, closed, cancelled = STATUS_MAP.get(st.status, ("pending", None, False, False))
     refunded_all = st.status == "refunded"
     lines = w["line_items"]
     coupon = w["coupon_lines"][0] if w["coupon_lines"] else None
-    items = [line_item(li, 0 if refunded_all else li["quantity"], 0 if coupon else None) for li in lines]
+    items = [
+        line_item(li, 0 if refunded_all else li["quantity"], 0 if coupon else None, included) for li in lines
+    ]
     total = cents(w["total"])
-    goods_gross = sum(cents(li["subtotal"]) + cents(li["subtotal_tax"]) for li in lines)
-    discounts = cents(w["discount_total"]) + cents(w["discount_tax"])
-    ship_gross = cents(w["shipping_total"]) + cents(w["shipping_tax"])
+    goods_gross = sum(cents(li["price"]) * li["quantity"] for li in items)
+    discounts = (
+        0
+        if coupon is None
+        else goods_gross
+        - sum(cents(li["total"]) + (cents(li["total_tax"]) if included else 0) for li in lines)
+    )
+    ship_tax = cents(w["shipping_tax"])
+    ship_gross = cents(w["shipping_total"]) + (ship_tax if included else 0)
     tax = cents(w["total_tax"])
+    if not included:  # VAT on top of before-tax unit prices rounded to the cent: Shopify's own sum
+        total = goods_gross - discounts + ship_gross + tax
     refund_cents = sum(-cents(r["total"]) for r in w["refunds"])
     if refund_cents and not refunded_all:
         financial = "partially_refunded"
-    cur_total = total - refund_cents
+    cur_total = 0 if refunded_all else total - refund_cents
     cur_tax = 0 if refunded_all else tax
     cur_sub = 0 if refunded_all else goods_gross - discounts
     cur_disc = 0 if refunded_all else discounts
@@ -219,7 +240,7 @@ def render_shopify(w: dict[str, Any], st: OrderState, clock: SiteClock) -> dict[
                         "subtotal_set": price_set(li["total"]),
                         "total_tax": cents(li["total_tax"]) / 100,
                         "total_tax_set": price_set(li["total_tax"]),
-                        "line_item": line_item(li, 0, 0 if coupon else None),
+                        "line_item": line_item(li, 0, 0 if coupon else None, included),
                     }
                 )
         refunds.append(
@@ -386,7 +407,7 @@ def render_shopify(w: dict[str, Any], st: OrderState, clock: SiteClock) -> dict[
             }
             for t in w["tax_lines"]
         ],
-        "taxes_included": True,
+        "taxes_included": included,
         "test": False,
         "token": w["cart_hash"],
         "total_cash_rounding_payment_adjustment_set": price_set("0.00"),
@@ -395,9 +416,9 @@ def render_shopify(w: dict[str, Any], st: OrderState, clock: SiteClock) -> dict[
         "total_discounts_set": price_set(money(discounts)),
         "total_line_items_price": money(goods_gross),
         "total_line_items_price_set": price_set(money(goods_gross)),
-        "total_outstanding": "0.00" if financial != "pending" else w["total"],
-        "total_price": w["total"],
-        "total_price_set": price_set(w["total"]),
+        "total_outstanding": "0.00" if financial != "pending" else money(total),
+        "total_price": money(total),
+        "total_price_set": price_set(money(total)),
         "total_shipping_price_set": price_set(money(ship_gross)),
         "total_tax": w["total_tax"],
         "total_tax_set": price_set(w["total_tax"]),
@@ -443,7 +464,17 @@ def render_shopify(w: dict[str, Any], st: OrderState, clock: SiteClock) -> dict[
                     "requested_fulfillment_service_id": None,
                     "source": "shopify",
                     "title": ship["method_title"],
-                    "tax_lines": [],
+                    "tax_lines": [
+                        {
+                            "channel_liable": False,
+                            "price": money(ship_tax),
+                            "price_set": price_set(money(ship_tax)),
+                            "rate": 0.2,
+                            "title": "TVA",
+                        }
+                    ]
+                    if ship_tax
+                    else [],
                     "discount_allocations": [],
                 }
             ],

@@ -66,6 +66,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DATABASE_KEY] = db
     runs = ImportRuns(db)
     app[RUNS_KEY] = runs
+    _warm(app)
     yield
     await runs.close()
     db.close()
+
+
+def _warm(app: web.Application) -> None:
+    """Compile the home page's templates and load the money format's locale data now, at start-up:
+    on the first ``GET /`` they cost ~50 ms and ~30 ms, more than the store's answer at a million orders."""
+    env = aiohttp_jinja2.get_env(app)
+    for name in ("base.html", "pending.html"):
+        env.get_template(name)
+    pages.money(app[MESSAGES_KEY], "0.00", "EUR")

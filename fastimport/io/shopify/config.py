@@ -13,7 +13,8 @@ from fastimport.typed import invalid
 
 PAGE_SIZE = PageSize(default=250, maximum=250)
 # The financial status (or "fulfilled" / "cancelled") of orders waiting for the till.
-PENDING_STATUSES = ("paid", "authorized", "partially_paid")
+# A partial refund before shipping (``partially_refunded``) leaves an order still to prepare and invoice.
+PENDING_STATUSES = ("paid", "authorized", "partially_paid", "partially_refunded")
 DEFAULT_API_VERSION = "2025-07"
 
 

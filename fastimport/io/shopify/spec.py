@@ -104,6 +104,7 @@ def adjust_shopify(orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Tabl
     paid_at = pc.if_else(unpaid, pa.scalar(None, pa.int64()), orders.column("paid_at"))
     orders = orders.set_column(orders.schema.get_field_index("paid_at"), "paid_at", paid_at)
     if lines.num_rows == 0:
+        orders = _shipping_before_tax(orders, lines.column("order_index"), pa.array([], pa.int64()))
         return orders, lines.append_column("total", pa.array([], pa.int64())).append_column(
             "subtotal", pa.array([], pa.int64())
         )
@@ -122,10 +123,28 @@ def adjust_shopify(orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Tabl
         left,
         ordered,
     )
-    lines = lines.set_column(
-        lines.schema.get_field_index("total_tax"), "total_tax", _share(tax, left, ordered)
-    )
+    line_tax = _share(tax, left, ordered)
+    lines = lines.set_column(lines.schema.get_field_index("total_tax"), "total_tax", line_tax)
+    orders = _shipping_before_tax(orders, lines.column("order_index"), line_tax)
     return orders, lines.append_column("total", total).append_column("subtotal", subtotal)
+
+
+def _shipping_before_tax(orders: pa.Table, order_index: pa.ChunkedArray, line_tax: pa.Array) -> pa.Table:
+    """``total_shipping_price_set`` holds the shipping's VAT when ``taxes_included`` (as the line prices
+    do): the till keeps shipping before tax, so take out the shipping's VAT, which is the order's VAT
+    (``current_total_tax``) less its lines' VAT."""
+    per_order = pa.table({"i": order_index, "t": line_tax}).group_by("i").aggregate([("t", "sum")])
+    where = pc.index_in(
+        pa.array(range(orders.num_rows), per_order.schema.field("i").type), per_order.column("i")
+    )
+    items_tax = pc.fill_null(pc.take(per_order.column("t_sum"), where), 0)
+    shipping = pc.fill_null(orders.column("shipping_total"), 0)
+    ship_tax = pc.max_element_wise(pc.subtract(pc.fill_null(orders.column("total_tax"), 0), items_tax), 0)
+    ship_tax = pc.min_element_wise(ship_tax, pc.max_element_wise(shipping, 0))
+    included = pc.fill_null(orders.column("prices_include_tax"), False)
+    before = pc.if_else(included, pc.subtract(shipping, ship_tax), shipping)
+    before = pc.if_else(pc.is_valid(orders.column("shipping_total")), before, orders.column("shipping_total"))
+    return orders.set_column(orders.schema.get_field_index("shipping_total"), "shipping_total", before)
 
 
 def buyer(payload: bytes) -> Buyer:
@@ -154,10 +173,26 @@ def buyer(payload: bytes) -> Buyer:
         vat_number=_note_attribute(order, ("vat_number", "vat number", "tva", "numero_tva")),
         siren=_note_attribute(order, ("siren",)),
         ship_first_name=text((order.get("shipping_address") or {}).get("first_name")),
+        refunded=_refunded_beyond_lines(payload),
         shipping_tax=str(sum((Decimal(str(t)) for t in taxes if t is not None), Decimal(0)))
         if taxes
         else None,
     )
+
+
+def _refunded_beyond_lines(payload: bytes) -> str | None:
+    """Money refunded beyond the refunded lines (a gesture: ``order_adjustments``, no line): the lines
+    refunded are already out of ``current_quantity``, and every refund out of ``current_total_price``."""
+    from decimal import Decimal
+
+    beyond = sum(
+        (
+            Decimal(r.amount) - sum((Decimal(li.amount) for li in r.lines), Decimal(0))
+            for r in refunds(payload)
+        ),
+        Decimal(0),
+    )
+    return f"{beyond:.2f}" if beyond > 0 else None
 
 
 def _note_attribute(order: dict[str, Any], names: tuple[str, ...]) -> str | None:

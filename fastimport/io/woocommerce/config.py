@@ -12,6 +12,7 @@ from fastimport.io.platform import PageSize
 PAGE_SIZE = PageSize(default=100, maximum=100)
 # Statuses that mean "paid or to be handled": the pending table shows these.
 PENDING_STATUSES = ("processing", "on-hold")
+SHIPPED_STATUS = "completed"  # the status an order moves to once shipped
 
 
 class WooCommerceStore(StoreConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from fastimport.io.platform import Platform
-from fastimport.io.woocommerce.config import PAGE_SIZE, PENDING_STATUSES, WooCommerceStore
-from fastimport.io.woocommerce.connector import WooCommerceConnector
-from fastimport.io.woocommerce.push import SHIPPED_STATUS, WooCommercePush
-from fastimport.io.woocommerce.spec import buyer, refunds
+from fastimport.io.platform import Lazy, Platform
+from fastimport.io.woocommerce.config import PAGE_SIZE, PENDING_STATUSES, SHIPPED_STATUS, WooCommerceStore
 from fastimport.io.woocommerce.webhook import WOOCOMMERCE_WEBHOOK
 
 PLATFORM = Platform(
     name="woocommerce",
     display_name="WooCommerce",
     store=WooCommerceStore,
-    connector=WooCommerceConnector,
-    push_back=WooCommercePush,
-    buyer=buyer,
-    refunds=refunds,
+    connector=Lazy("fastimport.io.woocommerce.connector:WooCommerceConnector"),
+    push_back=Lazy("fastimport.io.woocommerce.push:WooCommercePush"),
+    buyer=Lazy("fastimport.io.woocommerce.spec:buyer"),
+    refunds=Lazy("fastimport.io.woocommerce.spec:refunds"),
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
     webhook=WOOCOMMERCE_WEBHOOK,

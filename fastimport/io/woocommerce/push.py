@@ -19,11 +19,10 @@ import orjson
 from fastimport.errors import FetchError
 from fastimport.io.fetcher import Fetcher, Response
 from fastimport.io.pushback import OrderNews, StockAnswer, StockLevel
-from fastimport.io.woocommerce.config import WooCommerceStore
+from fastimport.io.woocommerce.config import SHIPPED_STATUS, WooCommerceStore
 from fastimport.io.woocommerce.connector import WooCommerceConnector
 
 BATCH_LIMIT = 100
-SHIPPED_STATUS = "completed"
 # What each step of the till sets by default ("" : no status change, the note only).  Core
 # WooCommerce has no "in preparation" status; a shop with one sets [stores.push_statuses] prepared.
 STEP_STATUSES = {"prepared": "", "invoiced": "", "shipped": SHIPPED_STATUS, "refunded": "refunded",

@@ -79,6 +79,8 @@ def buyer(payload: bytes) -> Buyer:
         **_business_ids(order),
         shipping_tax=text(order.get("shipping_tax")),
         ship_first_name=text((order.get("shipping") or {}).get("first_name")),
+        refunded=_refunded(payload),
+        refunds_in_total=True,  # WooCommerce's ``total`` keeps refunds, listed apart as negative totals
         fees=tuple(
             Fee(text(f.get("name")), str(f.get("total") or "0"), str(f.get("total_tax") or "0"), text(f.get("tax_class")))
             for f in order.get("fee_lines") or ()
@@ -110,6 +112,14 @@ def _business_ids(order: dict[str, Any]) -> dict[str, str | None]:
         return None
 
     return {"vat_number": first(_VAT_KEYS), "siren": first(_SIREN_KEYS)}
+
+
+def _refunded(payload: bytes) -> str | None:
+    """All the order's refunds: the payload carries no line for them (only /orders/<id>/refunds has)."""
+    from decimal import Decimal
+
+    amounts = [Decimal(r.amount) for r in refunds(payload)]
+    return f"{sum(amounts, Decimal(0)):.2f}" if amounts else None
 
 
 def refunds(payload: bytes) -> tuple[Refund, ...]:
