@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import orjson
+import pytest
 
 from fastimport.api.imports import connect, import_stores
-from fastimport.api.locks import lock_stores
+from fastimport.api.locks import lock_stores, max_stores
 from fastimport.config import parse_config
+from fastimport.errors import ConfigError
 from fastimport.ranges import RangeRequest
 from fastimport.store.db import latest_version
 from tests.conftest import CREDENTIALS, ShopFactory, store_table, subprocess_env
@@ -50,7 +52,9 @@ def write_stores(tmp_path: Path, tables: list[dict[str, Any]], extra: str = "") 
     return path
 
 
-async def test_a_store_another_run_holds_is_skipped_with_exit_3(tmp_path: Path, shop_factory: ShopFactory) -> None:
+async def test_a_store_another_run_holds_is_skipped_with_exit_3(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
     _, url = await shop_factory(orders=200, start=WEEK_START, end=WEEK_END, latency=0.25)
     config = write_stores(tmp_path, [store_table(url, per_page=10, concurrency=1)])
     first = await asyncio.create_subprocess_exec(
@@ -113,7 +117,11 @@ async def test_one_failing_store_never_stops_the_others(tmp_path: Path, shop_fac
     _, good_b = await shop_factory(orders=80, start=start, end=end, seed=2)
     config = write_stores(
         tmp_path,
-        [store_table(good_a, name="lyon"), store_table(down, name="nice", retries=2), store_table(good_b, name="lille")],
+        [
+            store_table(good_a, name="lyon"),
+            store_table(down, name="nice", retries=2),
+            store_table(good_b, name="lille"),
+        ],
         extra="[import]\nmax_stores = 1\n",
     )
     log = tmp_path / "nightly.log"
@@ -132,7 +140,7 @@ async def test_one_failing_store_never_stops_the_others(tmp_path: Path, shop_fac
 
     text = log.read_text(encoding="utf-8")
     lines = [orjson.loads(line) for line in text.splitlines()]
-    assert [x["event"] for x in lines][0] == "run_start" and lines[-1]["event"] == "run_end"
+    assert lines[0]["event"] == "run_start" and lines[-1]["event"] == "run_end"
     assert len({x["run"] for x in lines}) == 1 and lines[-1]["exit"] == 1 and lines[-1]["failed"] == 1
     stores = {x["store"]: x for x in lines if x["event"] == "store"}
     assert set(stores) == {"lyon", "nice", "lille"}
@@ -141,8 +149,14 @@ async def test_one_failing_store_never_stops_the_others(tmp_path: Path, shop_fac
                     "duration", "started_at", "finished_at"):  # fmt: skip
             assert key in entry, key
         assert entry["duration"] >= 0
-    assert stores["lyon"]["stage"] == "done" and stores["lyon"]["new"] == 120 and stores["lyon"]["level"] == "info"
-    assert stores["nice"]["stage"] == "fetch" and stores["nice"]["error"] and stores["nice"]["level"] == "error"
+    assert (
+        stores["lyon"]["stage"] == "done"
+        and stores["lyon"]["new"] == 120
+        and stores["lyon"]["level"] == "info"
+    )
+    assert (
+        stores["nice"]["stage"] == "fetch" and stores["nice"]["error"] and stores["nice"]["level"] == "error"
+    )
     assert stores["nice"]["retries"] == 2
     for secret in CREDENTIALS.values():
         assert secret not in text
@@ -155,7 +169,9 @@ async def test_one_failing_store_never_stops_the_others(tmp_path: Path, shop_fac
     assert (code, out, err) == (0, "", "")
     assert len(log.read_text(encoding="utf-8").splitlines()) == len(lines) + 4
     # ... and only the plain-words error lines when one failed.
-    code, out, err = await fastimport("--config", str(config), "import", "--incremental", "--quiet", cwd=tmp_path)
+    code, out, err = await fastimport(
+        "--config", str(config), "import", "--incremental", "--quiet", cwd=tmp_path
+    )
     assert code == 1 and out == "" and err.startswith("fastimport: ") and len(err.strip().splitlines()) == 1
 
 
@@ -171,9 +187,15 @@ async def test_db_migrate_and_version(tmp_path: Path, shop_factory: ShopFactory)
     code, out, err = await fastimport("--config", str(config), "db", "migrate", "--json", cwd=tmp_path)
     assert code == 0, err
     done = orjson.loads(out)
-    assert (done["schema_version_before"], done["schema_version_after"], done["migrated"]) == (0, latest, True)
+    assert (done["schema_version_before"], done["schema_version_after"], done["migrated"]) == (
+        0,
+        latest,
+        True,
+    )
     code, out, _ = await fastimport("--config", str(config), "db", "migrate", "--json", cwd=tmp_path)
-    assert code == 0 and orjson.loads(out)["schema_version_before"] == orjson.loads(out)["schema_version_after"]
+    assert (
+        code == 0 and orjson.loads(out)["schema_version_before"] == orjson.loads(out)["schema_version_after"]
+    )
     assert orjson.loads(out)["migrated"] is False
     code, out, _ = await fastimport("--config", str(config), "db", "migrate", cwd=tmp_path)
     assert code == 0 and "already up to date" in out
@@ -186,3 +208,28 @@ async def test_db_migrate_and_version(tmp_path: Path, shop_factory: ShopFactory)
     assert code == 1 and out == "" and "newer fastimport" in err
     code, _, err = await fastimport("--config", str(config), "db", "version", cwd=tmp_path)
     assert code == 1 and "newer fastimport" in err
+
+
+async def test_max_stores_bounds_the_stores_imported_at_once(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    tables = []
+    for name in ("a", "b", "c"):
+        _, url = await shop_factory(orders=30, start=WEEK_START, end=WEEK_END, latency=0.05)
+        tables.append(store_table(url, name=name, per_page=10, concurrency=1))
+    config = parse_config(
+        {"database": {"path": str(tmp_path / "till.duckdb")}, "stores": tables, "import": {"max_stores": 1}}
+    )
+    request = RangeRequest.between(SINCE, UNTIL)
+    with connect(config) as con:
+        reports = await asyncio.to_thread(import_stores, config, con, request)
+    assert [r.new for r in reports] == [30, 30, 30]
+    spans = sorted((r.started_at, r.finished_at) for r in reports)
+    assert all(end <= spans[i + 1][0] for i, (_, end) in enumerate(spans[:-1])), spans  # one after the other
+    with connect(config) as con:  # --max-stores wins over the file: all three at once
+        again = await asyncio.to_thread(lambda: import_stores(config, con, request, max_stores=3))
+    spans = sorted((r.started_at, r.finished_at) for r in again)
+    assert spans[-1][0] < spans[0][1]
+    bad = {"database": {"path": str(tmp_path / "x.duckdb")}, "stores": tables, "import": {"max_stores": 0}}
+    with pytest.raises(ConfigError, match="max_stores"):
+        max_stores(parse_config(bad))

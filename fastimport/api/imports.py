@@ -80,8 +80,8 @@ async def import_stores_async(
     """
     from fastimport.api.locks import lock_stores, skipped_report
     from fastimport.api.locks import max_stores as configured_max_stores
+    from fastimport.api.runlog import log_reports
     from fastimport.importer import DEFAULT_BATCH_ORDERS, run_imports
-    from fastimport.runlog import log_reports
 
     if isinstance(request, RangeRequest):
         wanted = [cfg.name for cfg in selected_stores(config, stores)]

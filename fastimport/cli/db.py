@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, Session, output
+from fastimport.cli.common import EXIT_OK, Session, output
 
 
 def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,54 +23,41 @@ def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_db_version(args: argparse.Namespace, session: Session) -> int:
-    from fastimport.store.db import connect, latest_version, schema_version
+    """Exit 1 (after printing the versions) for a store written by a newer fastimport."""
+    from fastimport.api.database import refuse_newer, store_version
 
-    path = session.config.database
-    con = connect(path, upgrade=False)
-    try:
-        current = schema_version(con)
-    finally:
-        con.close()
-    latest = latest_version()
+    v = store_version(session.config)
     value = {
-        "database": str(path),
-        "schema_version": current,
-        "latest": latest,
-        "up_to_date": current == latest,
+        "database": v.database,
+        "schema_version": v.before,
+        "latest": v.latest,
+        "up_to_date": v.before == v.latest,
     }
-    output(args, value, lambda: print(
-        f"{path}: schema {current}; this fastimport writes schema {latest}"
-        + (" (up to date)" if current == latest else " (run fastimport db migrate)" if current < latest else "")
-    ))  # fmt: skip
-    if current > latest:
-        print(_newer(current, latest), file=sys.stderr)
-        return EXIT_FAILURE
+    note = (
+        " (up to date)"
+        if v.before == v.latest
+        else " (run fastimport db migrate)"
+        if v.before < v.latest
+        else ""
+    )
+    output(
+        args,
+        value,
+        lambda: print(f"{v.database}: schema {v.before}; this fastimport writes schema {v.latest}{note}"),
+    )
+    refuse_newer(v)
     return EXIT_OK
 
 
 def cmd_db_migrate(args: argparse.Namespace, session: Session) -> int:
-    from fastimport.store.db import connect, latest_version, migrate, schema_version
+    """Exit 1, changing nothing, for a store written by a newer fastimport."""
+    from fastimport.api.database import migrate_store
 
-    path = session.config.database
-    con = connect(path, upgrade=False)
-    try:
-        before = schema_version(con)
-        if before > latest_version():
-            print(_newer(before, latest_version()), file=sys.stderr)
-            return EXIT_FAILURE
-        after = migrate(con)
-    finally:
-        con.close()
-    value = {"database": str(path), "schema_version_before": before, "schema_version_after": after,
-             "migrated": after != before}  # fmt: skip
+    v = migrate_store(session.config)
+    value = {"database": v.database, "schema_version_before": v.before, "schema_version_after": v.after,
+             "migrated": v.after != v.before}  # fmt: skip
     output(args, value, lambda: print(
-        f"{path}: schema {before} -> {after}" if after != before else f"{path}: schema {after}, already up to date"
+        f"{v.database}: schema {v.before} -> {v.after}" if v.after != v.before
+        else f"{v.database}: schema {v.after}, already up to date"
     ))  # fmt: skip
     return EXIT_OK
-
-
-def _newer(current: int, latest: int) -> str:
-    return (
-        f"fastimport: this database was written by a newer fastimport (schema {current}, this one knows "
-        f"{latest}); upgrade fastimport before using it"
-    )

@@ -76,7 +76,7 @@ def cmd_import(args: argparse.Namespace, session: Session) -> int:
     from pathlib import Path
 
     from fastimport.api.locks import new_run_id
-    from fastimport.runlog import configured_secrets, json_log_file
+    from fastimport.api.runlog import configured_secrets, json_log_file
 
     request = range_request(args)
     config, run = session.config, new_run_id()
@@ -91,9 +91,9 @@ def _import_run(args: argparse.Namespace, session: Session, request: RangeReques
 
     from fastimport.api.imports import import_stores, plan_imports, selected_stores
     from fastimport.api.locks import lock_stores, skipped_report
+    from fastimport.api.runlog import log_event, log_reports
     from fastimport.cli.output import print_import_reports
     from fastimport.errors import FastImportError
-    from fastimport.runlog import log_event, log_reports
 
     config, started = session.config, time.perf_counter()
     names = [cfg.name for cfg in selected_stores(config, args.store)]
