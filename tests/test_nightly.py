@@ -55,7 +55,7 @@ def write_stores(tmp_path: Path, tables: list[dict[str, Any]], extra: str = "") 
 async def test_a_store_another_run_holds_is_skipped_with_exit_3(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
-    _, url = await shop_factory(orders=200, start=WEEK_START, end=WEEK_END, latency=0.25)
+    _, url = await shop_factory(orders=200, start=WEEK_START, end=WEEK_END, latency=0.4)
     config = write_stores(tmp_path, [store_table(url, per_page=10, concurrency=1)])
     first = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "fastimport", "--config", str(config), "import", "--since", SINCE, "--until", UNTIL,
@@ -77,6 +77,9 @@ async def test_a_store_another_run_holds_is_skipped_with_exit_3(
     assert report["locked"] is True and report["ok"] is False and report["new"] == 0
     assert f"process {first.pid}" in report["error"] and "since 20" in report["error"]
     assert "is being imported by" in err
+    code, out, err = await fastimport("--config", str(config), "import", "--incremental", "--quiet", cwd=tmp_path)
+    assert first.returncode is None, "the first run must still hold the store"
+    assert code == 3 and out == "" and len(err.splitlines()) == 1 and "is being imported by" in err
     out_first, err_first = await first.communicate()
     assert first.returncode == 0, err_first.decode()
     done = orjson.loads(out_first)
@@ -233,3 +236,22 @@ async def test_max_stores_bounds_the_stores_imported_at_once(
     bad = {"database": {"path": str(tmp_path / "x.duckdb")}, "stores": tables, "import": {"max_stores": 0}}
     with pytest.raises(ConfigError, match="max_stores"):
         max_stores(parse_config(bad))
+
+
+async def test_a_log_file_that_cannot_be_written_is_one_plain_line(tmp_path: Path) -> None:
+    config = write_stores(tmp_path, [store_table("http://127.0.0.1:9")])
+    code, out, err = await fastimport(
+        "--config",
+        str(config),
+        "import",
+        "--today",
+        "--log-file",
+        str(tmp_path / "no" / "such.log"),
+        cwd=tmp_path,
+    )
+    assert (
+        code == 1
+        and out == ""
+        and err.startswith("fastimport: cannot write the log file")
+        and "Traceback" not in err
+    )

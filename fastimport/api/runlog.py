@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from fastimport.errors import FastImportError
+
 if TYPE_CHECKING:
     from fastimport.config import Config
     from fastimport.importer import ImportReport
@@ -91,7 +93,12 @@ def configured_secrets(config: Config) -> list[str]:
 @contextmanager
 def json_log_file(path: Path, secrets: Iterable[str] = ()) -> Iterator[logging.Logger]:
     """Append this block's import records to ``path`` as JSON lines; the handler is removed after."""
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise FastImportError(
+            f"cannot write the log file {path}: {exc.strerror or exc}", path=str(path)
+        ) from exc
     handler.setFormatter(JsonLinesFormatter(secrets))
     level = LOGGER.level
     LOGGER.addHandler(handler)
