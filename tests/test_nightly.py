@@ -77,7 +77,9 @@ async def test_a_store_another_run_holds_is_skipped_with_exit_3(
     assert report["locked"] is True and report["ok"] is False and report["new"] == 0
     assert f"process {first.pid}" in report["error"] and "since 20" in report["error"]
     assert "is being imported by" in err
-    code, out, err = await fastimport("--config", str(config), "import", "--incremental", "--quiet", cwd=tmp_path)
+    code, out, err = await fastimport(
+        "--config", str(config), "import", "--incremental", "--quiet", cwd=tmp_path
+    )
     assert first.returncode is None, "the first run must still hold the store"
     assert code == 3 and out == "" and len(err.splitlines()) == 1 and "is being imported by" in err
     out_first, err_first = await first.communicate()
