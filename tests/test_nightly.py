@@ -257,3 +257,22 @@ async def test_a_log_file_that_cannot_be_written_is_one_plain_line(tmp_path: Pat
         and err.startswith("fastimport: cannot write the log file")
         and "Traceback" not in err
     )
+
+
+async def test_an_unset_credential_fails_only_its_store(tmp_path: Path, shop_factory: ShopFactory) -> None:
+    """It used to stop every store: the connectors were built before any store ran."""
+    _, url = await shop_factory(orders=15, start=WEEK_START, end=WEEK_END)
+    tables = [
+        store_table(url, name="ok"),
+        store_table(url, name="unset", secret_env="FASTIMPORT_UNSET_VARIABLE"),
+    ]
+    config = parse_config({"database": {"path": str(tmp_path / "till.duckdb")}, "stores": tables})
+    with connect(config) as con:
+        good, bad = await asyncio.to_thread(import_stores, config, con, RangeRequest.between(SINCE, UNTIL))
+    assert good.ok and good.new == 15
+    assert (
+        not bad.ok
+        and not bad.locked
+        and bad.failed_stage == "config"
+        and "FASTIMPORT_UNSET_VARIABLE" in (bad.error or "")
+    )
