@@ -43,6 +43,11 @@ _EXPORTS: dict[str, str] = {
     "stored_orders": "fastimport.api.imports",
     "iter_stored_orders": "fastimport.api.imports",
     "set_aside_orders": "fastimport.api.imports",
+    "lock_stores": "fastimport.api.locks",
+    "store_version": "fastimport.api.database",
+    "migrate_store": "fastimport.api.database",
+    "SchemaVersions": "fastimport.api.database",
+    "StoreLeases": "fastimport.api.locks",
     # processing
     "OrderRef": "fastimport.processing.lifecycle",
     "find_order": "fastimport.api.processing",
@@ -112,6 +117,7 @@ _EXPORTS: dict[str, str] = {
     "AuthError": "fastimport.errors",
     "ParseError": "fastimport.errors",
     "StoreError": "fastimport.errors",
+    "StoreLockedError": "fastimport.errors",
     "ProcessingError": "fastimport.errors",
     "PrintError": "fastimport.errors",
 }
@@ -134,8 +140,11 @@ __all__ = [
     "PrintRequest",
     "ProcessingError",
     "RangeRequest",
+    "SchemaVersions",
     "StoreConfig",
     "StoreError",
+    "StoreLeases",
+    "StoreLockedError",
     "TransientFetchError",
     "WebhookBatch",
     "WebhookRefused",
@@ -163,8 +172,10 @@ __all__ = [
     "iter_stored_orders",
     "list_closings",
     "load_config",
+    "lock_stores",
     "mail_hook",
     "mail_queue",
+    "migrate_store",
     "order_details",
     "parse_config",
     "payments",
@@ -191,6 +202,7 @@ __all__ = [
     "set_aside_orders",
     "ship",
     "stock_levels",
+    "store_version",
     "stored_orders",
     "sync_catalog",
     "sync_catalog_async",
@@ -218,6 +230,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from fastimport.api.customers import customers
+    from fastimport.api.database import SchemaVersions, migrate_store, store_version
     from fastimport.api.documents import (
         MailRequest,
         document_pdf,
@@ -254,6 +267,7 @@ if TYPE_CHECKING:
         sync_catalog,
         sync_catalog_async,
     )
+    from fastimport.api.locks import StoreLeases, lock_stores
     from fastimport.api.printing import (
         configured_printers,
         print_queue,
@@ -301,6 +315,7 @@ if TYPE_CHECKING:
         PrintError,
         ProcessingError,
         StoreError,
+        StoreLockedError,
         TransientFetchError,
     )
     from fastimport.importer import ImportReport

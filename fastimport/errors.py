@@ -64,3 +64,21 @@ class ProcessingError(FastImportError):
 
 class PrintError(FastImportError):
     """A ticket could not be printed; the job stays queued."""
+
+
+class StoreLockedError(StoreError):
+    """Another run holds this store's lock (``store``, ``holder``, ``since``): the store is skipped."""
+
+
+def explain(exc: Exception) -> tuple[str, str]:
+    """A store's failure as (plain-words message, stage): ``fetch``, ``parse``, ``store``, ``config``,
+    or ``import`` for an unexpected error (named by its type)."""
+    if isinstance(exc, FastImportError):
+        stages = (
+            (FetchError, "fetch"),
+            (ParseError, "parse"),
+            (StoreError, "store"),
+            (ConfigError, "config"),
+        )
+        return exc.message, next((stage for kind, stage in stages if isinstance(exc, kind)), "import")
+    return f"unexpected error: {type(exc).__name__}: {exc}", "import"

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from fastimport.columns import CHANGED, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
-from fastimport.errors import FastImportError, ParseError
+from fastimport.errors import ParseError, explain
 from fastimport.io.connector import Connector, Page, adjuster, fetcher_for
 from fastimport.io.fetcher import Fetcher
 from fastimport.io.registry import connector_for
@@ -68,6 +68,10 @@ class ImportReport:
     seconds: float
     core: str
     stages: dict[str, float] = field(default_factory=dict)
+    started_at: str = ""  # when this store's fetch began and its last batch was stored (ISO 8601, UTC)
+    finished_at: str = ""
+    failed_stage: str = ""  # when ok is false: fetch, parse, store, config or import (anything else)
+    locked: bool = False  # skipped: another run holds the store (``error`` says who, since when)
 
     @property
     def orders(self) -> int:
@@ -125,6 +129,7 @@ class _StoreImport:
         self.stages = dict.fromkeys(STAGES, 0.0)
         self.fetcher: Fetcher | None = None
         self.set_aside: list[SetAside] = []
+        self.started = self.finished = dt.datetime.now(dt.UTC)
 
     def feed(self, page: Page) -> bool:
         """Parse, dedup and pack one page (worker thread); True when a batch is ready to store."""
@@ -401,8 +406,10 @@ async def run_imports(
     core: ModuleType | None = None,
     batch_orders: int = DEFAULT_BATCH_ORDERS,
     progress: ProgressCallback | None = None,
+    max_stores: int | None = None,
 ) -> list[ImportReport]:
-    """Import each (store, range) concurrently; one report per store, failures included."""
+    """Import each (store, range) concurrently, ``max_stores`` at a time (default: all at once);
+    one report per store, failures included: a store that fails never stops the others."""
     if core is None:
         from fastimport import core as selector
 
@@ -413,12 +420,12 @@ async def run_imports(
     started = time.perf_counter()
     runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
     with ingest_settings(con):
-        results = await _run_all(con, runs, jobs, progress)
+        results = await _run_all(con, runs, jobs, progress, max_stores)
     reports = []
     for job, result in zip(runs, results, strict=True):
-        error = _explain(result) if isinstance(result, BaseException) else None
         if isinstance(result, BaseException) and not isinstance(result, Exception):
             raise result
+        error, failed = explain(result) if isinstance(result, Exception) else (None, "")
         error = set_aside.close_run(con, job.store_id, job.run_id, job.cfg.name, job.set_aside, error)
         store.finish_run(
             con, job.run_id, job.store_id, ok=error is None, error=error, max_modified_us=job.max_modified
@@ -448,6 +455,9 @@ async def run_imports(
                 seconds=round(time.perf_counter() - started, 3),
                 core=core_name,
                 stages={k: round(v, 3) for k, v in job.stages.items()},
+                failed_stage=(failed or "parse") if error else "",  # set-aside orders: a parse failure
+                started_at=job.started.isoformat(),
+                finished_at=job.finished.isoformat(),
             )
         )
     return reports
@@ -458,7 +468,9 @@ async def _run_all(
     runs: list[_StoreImport],
     jobs: Sequence[tuple[StoreConfig, ImportRange]],
     progress: ProgressCallback | None,
+    max_stores: int | None,
 ) -> list[Any]:
+    gate = asyncio.Semaphore(max_stores or max(len(runs), 1))
     connector_limit = sum(cfg.concurrency for cfg, _ in jobs)
     connector = aiohttp.TCPConnector(limit=connector_limit, limit_per_host=0)
     with (
@@ -467,14 +479,14 @@ async def _run_all(
         ThreadPoolExecutor(1, "fastimport-store") as store_pool,
     ):
         async with aiohttp.ClientSession(connector=connector) as session:
-            results = await asyncio.gather(
-                *(_run_store(session, con, job, parse_pool, pack_pool, store_pool, progress) for job in runs),
-                return_exceptions=True,
-            )
+
+            async def one(job: _StoreImport) -> None:
+                async with gate:
+                    job.started = dt.datetime.now(dt.UTC)
+                    try:
+                        await _run_store(session, con, job, parse_pool, pack_pool, store_pool, progress)
+                    finally:
+                        job.finished = dt.datetime.now(dt.UTC)
+
+            results = await asyncio.gather(*(one(job) for job in runs), return_exceptions=True)
     return results
-
-
-def _explain(exc: BaseException) -> str:
-    if isinstance(exc, FastImportError):
-        return exc.message
-    return f"unexpected error: {type(exc).__name__}: {exc}"

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from fastimport.config import Config, StoreConfig
-from fastimport.errors import FastImportError
+from fastimport.errors import ConfigError, FastImportError
 from fastimport.ranges import ImportRange, RangeRequest, parse_bound
 
 if TYPE_CHECKING:  # imported when used: `fastimport pending` needs neither aiohttp nor pyarrow
+    from fastimport.api.locks import StoreLeases
     from fastimport.catalog import CatalogReport
     from fastimport.importer import ImportReport, ProgressCallback
 
@@ -65,20 +66,75 @@ async def import_stores_async(
     stores: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
     batch_orders: int | None = None,
+    max_stores: int | None = None,
+    leases: StoreLeases | None = None,
 ) -> list[ImportReport]:
-    """Import the requested range from every selected store at once; one report per store.
+    """Import the requested range from the selected stores, ``max_stores`` at once (default: the
+    configuration's ``[import] max_stores``, else every store at once); one report per store.
 
     A store that fails (shop down, bad credentials) has ``ok=False`` and a plain-words ``error``;
-    the others carry on, and whatever was stored before a failure is kept.
+    the others carry on, and whatever was stored before a failure is kept.  Each store's lock is
+    taken first (or ``leases``, taken by the caller with :func:`~fastimport.api.locks.lock_stores`,
+    are used and left to the caller to release): a store another run holds is skipped, its report
+    has ``locked=True``.
     """
+    from fastimport.api.locks import lock_stores, skipped_report
+    from fastimport.api.locks import max_stores as configured_max_stores
+    from fastimport.api.runlog import log_reports
     from fastimport.importer import DEFAULT_BATCH_ORDERS, run_imports
 
-    jobs = plan_imports(config, con, request, stores) if isinstance(request, RangeRequest) else list(request)
-    if batch_orders is None:
-        batch_orders = int(os.environ.get("FASTIMPORT_BATCH_ORDERS", DEFAULT_BATCH_ORDERS))
-    reports = await run_imports(con, jobs, progress=progress, batch_orders=batch_orders)
-    _journal_runs(config, con, reports)
+    if isinstance(request, RangeRequest):
+        wanted = [cfg.name for cfg in selected_stores(config, stores)]
+        mode: str = request.kind
+    else:
+        wanted = [cfg.name for cfg, _ in request]
+        mode = request[0][1].mode if request else "between"
+    own = leases is None
+    taken = lock_stores(config, wanted) if leases is None else leases
+    try:
+        if isinstance(request, RangeRequest):
+            free = [n for n in wanted if n in taken.held]
+            jobs = plan_imports(config, con, request, free) if free else []
+        else:
+            jobs = [(cfg, rng) for cfg, rng in request if cfg.name in taken.held]
+        jobs, refused = _usable(jobs)
+        if batch_orders is None:
+            batch_orders = int(os.environ.get("FASTIMPORT_BATCH_ORDERS", DEFAULT_BATCH_ORDERS))
+        if max_stores is None:
+            max_stores = configured_max_stores(config)
+        ran = (
+            await run_imports(con, jobs, progress=progress, batch_orders=batch_orders, max_stores=max_stores)
+            if jobs
+            else []
+        )
+        _journal_runs(config, con, ran)
+    finally:
+        if own:
+            taken.release()
+    by_store = {r.store: r for r in ran}
+    skipped: dict[str, FastImportError] = {**taken.locked, **refused}
+    reports = [by_store[n] if n in by_store else skipped_report(n, mode, skipped[n]) for n in wanted]
+    log_reports(taken.run, reports)
     return reports
+
+
+def _usable(
+    jobs: Sequence[tuple[StoreConfig, ImportRange]],
+) -> tuple[list[tuple[StoreConfig, ImportRange]], dict[str, FastImportError]]:
+    """The jobs whose store can start (its credentials are set), and why the others cannot: one
+    store's missing variable must not stop the others."""
+    from fastimport.io.registry import connector_for
+
+    usable: list[tuple[StoreConfig, ImportRange]] = []
+    refused: dict[str, FastImportError] = {}
+    for cfg, rng in jobs:
+        try:
+            connector_for(cfg)
+        except ConfigError as exc:
+            refused[cfg.name] = exc
+        else:
+            usable.append((cfg, rng))
+    return usable, refused
 
 
 def _journal_runs(config: Config, con: Connection, reports: Sequence[ImportReport]) -> None:
@@ -101,12 +157,17 @@ def import_stores(
     stores: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
     batch_orders: int | None = None,
+    max_stores: int | None = None,
+    leases: StoreLeases | None = None,
 ) -> list[ImportReport]:
     """:func:`import_stores_async` for code without an event loop (scripts, the command line)."""
     _no_running_loop("import_stores", "import_stores_async")
     return asyncio.run(
-        import_stores_async(config, con, request, stores=stores, progress=progress, batch_orders=batch_orders)
-    )
+        import_stores_async(
+            config, con, request, stores=stores, progress=progress, batch_orders=batch_orders,
+            max_stores=max_stores, leases=leases,
+        )
+    )  # fmt: skip
 
 
 def sync_catalog(config: Config, con: Connection, stores: Sequence[str] | None = None) -> list[CatalogReport]:

@@ -41,6 +41,7 @@ class _VersionAction(argparse.Action):
 def build_parser() -> argparse.ArgumentParser:
     from fastimport.cli import (
         customers,
+        db,
         demo,
         documents,
         fiscal,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_push_commands(sub)
     customers.add_customer_commands(sub)
     webhooks.add_webhooks_commands(sub)
+    db.add_db_commands(sub)
     complete_help(parser)
     return parser
 

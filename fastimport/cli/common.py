@@ -1,7 +1,7 @@
 """What every command shares: exit codes, JSON output, the store session, usage errors.
 
 Exit codes are a contract for batch jobs: 0 success, 1 a failure the user must act on (one
-plain-words line on stderr), 2 a usage error.
+plain-words line on stderr), 2 a usage error, 3 (import) nothing failed but a store was locked.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from fastimport.print.config import PrinterConfig
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_LOCKED = 3  # import: the only problem was a store another run held (skipped)
 
 
 class Session:

@@ -42,6 +42,9 @@ def print_import_reports(
     reports: Sequence[ImportReport], ranges: Mapping[str, ImportRange], stores: Mapping[str, StoreConfig]
 ) -> None:
     for r in reports:
+        if r.locked:
+            console.print(f"[bold]{r.store}[/bold]: skipped, another run is importing it")
+            continue
         rng = ranges[r.store]
         head = f"[bold]{r.store}[/bold]: {rng.describe(stores[r.store].zone)}"
         console.print(head)

@@ -27,8 +27,11 @@ CHECKPOINT_THRESHOLD = "64MB"
 AFTER_TRANSACTION: list[Callable[[duckdb.DuckDBPyConnection, bool], None]] = []
 
 
-def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+def connect(
+    path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS, *, upgrade: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date
+    (``upgrade=False``: as it is, for ``fastimport db``)."""
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +52,8 @@ def connect(path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS) -> d
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
     con.execute("SET TimeZone = 'UTC'")
-    migrate(con)
+    if upgrade:
+        migrate(con)
     return con
 
 
@@ -81,6 +85,11 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
     return int(row[0]) if row else 0
+
+
+def latest_version() -> int:
+    """The schema version this fastimport writes."""
+    return MIGRATIONS[-1].version
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
