@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.chaos import harness
@@ -67,3 +68,40 @@ async def test_invoice_print_killed_n_times_then_whole(
     check(code == 0, out + err)
     harness.check_print_jobs(tmp_path / "till.duckdb", markers(loopback_printer), kills)
     assert SIGNING_KEY not in out + err
+
+
+async def test_slips_killed_n_times_then_whole(
+    tmp_path: Path,
+    shop_factory: ShopFactory,
+    loopback_printer: LoopbackPrinter,  # noqa: F811
+) -> None:
+    """``slip --pending`` killed N times: an order is prepared if and only if its slip is queued, and the
+    queue then prints every slip, a ticket received twice flagged."""
+    rng = harness.seeded("slip")
+    _shop, url = await shop_factory(orders=300, start=W0, end=W1, seed=rng.randrange(2**31))
+    await import_shop(processing_config(tmp_path, url))
+    toml = write_toml(tmp_path, url)
+    add_printers(toml, network(loopback_printer.port))
+    loopback_printer.read_delay = 0.005
+    environ = env()
+    kills = 0
+    for _ in range(harness.runs()):
+        kills += await harness.kill_at_random(command(toml, "slip", "--pending"), environ, rng, 0.8, 3.0)
+    code, _, err = await harness.run(command(toml, "print", "retry"), environ)
+    check(code == 0, err)
+    await asyncio.sleep(0.2)
+    db = tmp_path / "till.duckdb"
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        unpaired = con.execute(
+            "SELECT o.order_id, o.state, count(j.job_id) FROM orders o LEFT JOIN print_jobs j "
+            "ON j.kind = 'preparation' AND j.document_ref = o.number GROUP BY ALL "
+            "HAVING (o.state = 'prepared') <> (count(j.job_id) > 0)"
+        ).fetchall()
+        prepared = con.execute("SELECT count(*) FROM orders WHERE state = 'prepared'").fetchall()[0][0]
+    finally:
+        con.close()
+    check(prepared > 0, "no slip printed")
+    check(not unpaired, f"an order prepared without its slip, or a slip without its order: {unpaired[:5]}")
+    received = [qr.rsplit(":", 1)[-1] for qr in markers(loopback_printer)]  # a slip's QR: store:order
+    harness.check_print_jobs(db, received, kills)
