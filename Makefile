@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench bench-check clean
+.PHONY: demo test lint bench bench-check chaos clean
 
 $(STAMP): pyproject.toml setup.py fastimport/_core.pyx $(wildcard fastimport/_core_*.pxi)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 	$(PY) -m ruff format --check fastimport tests bench
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+# The long chaos run: 50 kills / faulty imports per test (the test run samples 5); CHAOS_SEED=N replays one.
+CHAOS_RUNS ?= 50
+chaos: $(STAMP)
+	CHAOS_RUNS=$(CHAOS_RUNS) $(PY) -m pytest tests/chaos -m chaos -q -s --timeout 3600
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,bench]"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+
 import duckdb
 import pytest
 
-from fastimport.store.db import transaction
+from fastimport.errors import StoreError
+from fastimport.store.db import disk_full, transaction
 
 
 def _con() -> duckdb.DuckDBPyConnection:
@@ -37,3 +40,39 @@ def test_rolls_back_any_exception_and_reraises(error: BaseException) -> None:
     with transaction(con):  # the connection is usable again: no transaction left open
         con.execute("INSERT INTO t VALUES (2)")
     assert _count(con) == 1
+
+
+# A full disk (found by tests/chaos/test_chaos_disk.py: the import's clean-up ended in a DuckDB traceback).
+INVALIDATED = (
+    "FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database "
+    'must be restarted prior to being used again.\nOriginal error: "Failed to create checkpoint because of '
+    'error: Could not write file "/tmp/till.duckdb": File too large"'
+)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        OSError(errno.EFBIG, "File too large"),
+        duckdb.IOException('IO Error: Could not write file "/tmp/till.duckdb": No space left on device'),
+        duckdb.FatalException(INVALIDATED),
+    ],
+)
+def test_a_full_disk_is_said_in_plain_words(exc: BaseException) -> None:
+    err = disk_full(exc)
+    assert isinstance(err, StoreError) and err.message.startswith("the disk is full")
+    assert "FATAL" not in err.message and "Free some space" in err.message
+
+
+def test_other_errors_are_not_a_full_disk() -> None:
+    assert disk_full(duckdb.IOException("IO Error: Could not set lock on file")) is None
+    assert disk_full(OSError(errno.EACCES, "Permission denied")) is None
+
+
+def test_a_transaction_that_fills_the_disk_raises_the_plain_store_error() -> None:
+    con = _con()
+    with pytest.raises(StoreError, match="the disk is full"), transaction(con):
+        con.execute("INSERT INTO t VALUES (1)")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert _count(con) == 0

@@ -14,9 +14,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
+
 from fastimport import __version__
 from fastimport.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Session, complete_help
 from fastimport.errors import FastImportError
+from fastimport.store.db import disk_full
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -109,8 +112,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FastImportError as exc:
         print(f"fastimport: {exc.message}", file=sys.stderr)
         return EXIT_FAILURE
+    except (duckdb.Error, OSError) as exc:
+        full = disk_full(exc)  # wherever the write failed (a checkpoint, a log file, an anchor)
+        if full is None:
+            raise
+        print(f"fastimport: {full.message}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("fastimport: interrupted; what was stored so far is kept", file=sys.stderr)
         return 130
     finally:
-        session.close()
+        try:
+            session.close()
+        except duckdb.Error as exc:  # closing an invalidated database after a full disk
+            if disk_full(exc) is None:
+                raise

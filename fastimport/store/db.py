@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -67,12 +68,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            # A full disk invalidates the database: nothing can roll back, and nothing was committed.
+            if disk_full(exc) is None:
+                raise
         for hook in AFTER_TRANSACTION:
             hook(con, False)
+        full = disk_full(exc)
+        if full is not None and not isinstance(exc, StoreError):
+            raise full from exc
         raise
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        full = disk_full(exc)
+        if full is None:
+            raise
+        for hook in AFTER_TRANSACTION:
+            hook(con, False)
+        raise full from exc
     for hook in AFTER_TRANSACTION:
         hook(con, True)
 
@@ -125,6 +142,38 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return current
 
 
+# What a full filesystem, a quota or a file-size limit looks like from DuckDB and from Python.
+_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_DISK_FULL_SIGNS = ("no space left on device", "file too large", "disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> StoreError | None:
+    """The plain-words :class:`StoreError` for an error that means the disk is full, else None.
+
+    DuckDB reports it as an ``IOException`` (``Could not write file …: No space left on device`` or
+    ``File too large`` under a file-size limit), then as a ``FatalException`` (the database is
+    invalidated) carrying the original error's text; Python as an ``OSError`` with its errno.
+    """
+    if isinstance(exc, StoreError):
+        return exc if getattr(exc, "disk_full", False) else None
+    text = str(exc).lower()
+    if not (
+        (isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS)
+        or any(sign in text for sign in _DISK_FULL_SIGNS)
+    ):
+        return None
+    cause = next(
+        (line for line in str(exc).splitlines() if any(s in line.lower() for s in _DISK_FULL_SIGNS)), ""
+    )
+    cause = cause.strip().removeprefix('Original error: "').rstrip('"') or _first_line(exc)
+    return StoreError(
+        "the disk is full: the database could not be written "
+        f"({cause}); what was committed before is kept. "
+        "Free some space and run the command again",
+        disk_full=True,
+    )
+
+
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -156,5 +205,11 @@ def ingest_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         # Another transaction open (the till page's thread)? Then DuckDB checkpoints later by itself.
         with suppress(duckdb.Error):
             con.execute("CHECKPOINT")
-        con.execute(f"SET threads = {int(threads)}")
-        con.execute(f"SET memory_limit = '{memory}'")
+        try:
+            con.execute(f"SET threads = {int(threads)}")
+            con.execute(f"SET memory_limit = '{memory}'")
+        except duckdb.Error as exc:
+            full = disk_full(exc)
+            if full is None:
+                raise
+            raise full from exc
