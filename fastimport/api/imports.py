@@ -247,16 +247,7 @@ def stored_orders(
     until: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every stored order, whatever its state; ``since``/``until`` are dates local to the first store."""
-    from fastimport.store.queries import list_orders
-
-    chosen = selected_stores(config, stores)
-    zone = chosen[0].zone
-    return list_orders(
-        con,
-        stores=[s.name for s in chosen],
-        since=parse_bound(since, zone, is_end=False) if since else None,
-        until=parse_bound(until, zone, is_end=True) if until else None,
-    )
+    return list(iter_stored_orders(config, con, stores, since=since, until=until))
 
 
 def iter_stored_orders(
