@@ -30,6 +30,7 @@ import duckdb
 import orjson
 
 from fastimport import __version__
+from fastimport.errors import ParseError
 from fastimport.io.registry import buyer_of, display_name
 from fastimport.print.content import (
     CreditNoteTicket,
@@ -274,7 +275,7 @@ def _recipient(
     if blob:
         try:
             first = buyer_of(platform, blob).ship_first_name
-        except (ValueError, KeyError, TypeError):  # a payload this platform cannot read: keep the last name
+        except ParseError:  # a payload this platform cannot read: keep the last name
             first = None
     return " ".join(str(p).strip() for p in (first, last_name) if p and str(p).strip())
 

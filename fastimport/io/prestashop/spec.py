@@ -13,14 +13,15 @@ Customers and currencies come by id: the connector looks them up and the finishi
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fastimport import _core_shared as sh
 from fastimport.columns import FieldSpec, PageSpec
 from fastimport.io.connector import Buyer
+from fastimport.io.payload import Node
 
 F = FieldSpec
 
@@ -53,6 +54,8 @@ PRESTASHOP_PAGE = PageSpec(
         F("name", ("product_name",), "str"),
         F("quantity", ("product_quantity",), "int", required=True),
         F("unit_price", ("unit_price_tax_incl",), "money"),
+        # Checked as an amount by the core, so that the row total below can be computed.
+        F("unit_price_excl", ("unit_price_tax_excl",), "money"),
         F("unit_excl_text", ("unit_price_tax_excl",), "str"),
         F("unit_incl_text", ("unit_price_tax_incl",), "str"),
     ),
@@ -87,10 +90,31 @@ def local_to_utc(column: pa.ChunkedArray | pa.Array, zone: str) -> pa.Array:
 
 
 def row_amounts(excl: str | None, incl: str | None, qty: int) -> tuple[int, int]:
-    """(total excl. tax, tax) of a row in cents."""
-    net = (Decimal(excl or "0") * qty).quantize(_CENT, ROUND_HALF_UP)
-    gross = (Decimal(incl or "0") * qty).quantize(_CENT, ROUND_HALF_UP)
-    return int(net * 100), int((gross - net) * 100)
+    """(total excl. tax, tax) of a row in cents (the core checked both prices as amounts)."""
+    with localcontext(prec=80):  # a price up to 2**63 cents times a quantity up to 2**63, exact
+        net = (Decimal(excl or "0") * qty).quantize(_CENT, ROUND_HALF_UP)
+        gross = (Decimal(incl or "0") * qty).quantize(_CENT, ROUND_HALF_UP)
+        return int(net * 100), int((gross - net) * 100)
+
+
+def _row_totals(lines: pa.Table) -> tuple[list[int], list[int]]:
+    """Each row's total and tax in cents; a row too big for a till amount is refused, named."""
+    totals, taxes = [], []
+    for excl, incl, qty, order_index, line_no in zip(
+        lines.column("unit_excl_text").to_pylist(),
+        lines.column("unit_incl_text").to_pylist(),
+        lines.column("quantity").to_pylist(),
+        lines.column("order_index").to_pylist(),
+        lines.column("line_no").to_pylist(),
+        strict=True,
+    ):
+        net, tax = row_amounts(excl, incl, qty)
+        if not (-(2**63) <= net < 2**63 and -(2**63) <= tax < 2**63):
+            rel = (*PRESTASHOP_PAGE.lines_path, line_no, "product_quantity")
+            raise sh.field_error(sh.E_MONEY_RANGE, PRESTASHOP_PAGE.orders_path, order_index, rel, str(qty))
+        totals.append(net)
+        taxes.append(tax)
+    return totals, taxes
 
 
 def adjust_prestashop(
@@ -130,17 +154,8 @@ def adjust_prestashop(
     orders = orders.set_column(
         orders.schema.get_field_index("customer_id"), "customer_id", pa.array(guest_free, pa.int64())
     )
-    totals, taxes = [], []
-    for excl, incl, qty in zip(
-        lines.column("unit_excl_text").to_pylist(),
-        lines.column("unit_incl_text").to_pylist(),
-        lines.column("quantity").to_pylist(),
-        strict=True,
-    ):
-        net, tax = row_amounts(excl, incl, qty)
-        totals.append(net)
-        taxes.append(tax)
-    lines = lines.append_column("total", pa.array(totals, pa.int64()))
+    totals, taxes = _row_totals(lines)
+    lines = lines.drop_columns(["unit_price_excl"]).append_column("total", pa.array(totals, pa.int64()))
     lines = lines.append_column("subtotal", pa.array(totals, pa.int64()))
     lines = lines.append_column("total_tax", pa.array(taxes, pa.int64()))
     lines = lines.append_column("tax_class", pa.nulls(lines.num_rows, pa.string()))
@@ -150,13 +165,8 @@ def adjust_prestashop(
 def buyer(payload: bytes) -> Buyer:
     """A PrestaShop order names its invoice address by id only (``id_address_invoice``): the stored
     columns (name, e-mail) are all it carries; the shipping tax follows from its two shipping totals."""
-    from decimal import Decimal, InvalidOperation
-
-    order = orjson.loads(payload)
-    try:
-        tax = Decimal(str(order.get("total_shipping_tax_incl"))) - Decimal(
-            str(order.get("total_shipping_tax_excl"))
-        )
-    except (InvalidOperation, ValueError):
+    order = Node.load(payload)
+    incl, excl = order["total_shipping_tax_incl"].money(), order["total_shipping_tax_excl"].money()
+    if incl is None or excl is None:
         return Buyer()
-    return Buyer(shipping_tax=str(tax.quantize(_CENT, ROUND_HALF_UP)))
+    return Buyer(shipping_tax=str((incl - excl).quantize(_CENT, ROUND_HALF_UP)))

@@ -9,14 +9,15 @@ Orders without ``customer`` (guests) get customer id 0, as on WooCommerce.
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fastimport import _core_shared as sh
 from fastimport.columns import FieldSpec, PageSpec
 from fastimport.io.connector import Buyer, Refund, RefundLine
+from fastimport.io.payload import Node
 
 F = FieldSpec
 
@@ -86,6 +87,32 @@ def _share(amount: pa.Array, left: pa.Array, ordered: pa.Array) -> pa.Array:
     return pc.if_else(same, amount, rounded)
 
 
+# The largest line amount the sharing below computes exactly (it divides in float64: 2**53).
+_LINE_LIMIT = float(2**52)
+
+
+def _check_line_sizes(
+    lines: pa.Table, left: pa.Array, ordered: pa.Array, price: pa.Array, discount: pa.Array, tax: pa.Array
+) -> None:
+    """Refuse, named, a line whose price x quantity (or discount, tax) is beyond any till amount:
+    the arithmetic below would wrap around or lose cents instead of failing."""
+
+    def size(values: pa.Array) -> pa.Array:
+        return pc.abs(pc.cast(values, pa.float64(), safe=False))  # rounding is harmless for a bound
+
+    biggest = pc.max_element_wise(pc.multiply(size(price), size(ordered)), size(discount), size(tax))
+    scaled = pc.multiply(biggest, pc.max_element_wise(size(left), 1.0))
+    over = pc.greater(pc.max_element_wise(scaled, size(ordered)), _LINE_LIMIT)
+    if not pc.any(over).as_py():
+        return
+    at = pc.index(over, True).as_py()
+    order_index, line_no = lines.column("order_index")[at].as_py(), lines.column("line_no")[at].as_py()
+    rel = (*SHOPIFY_PAGE.lines_path, line_no, "quantity")
+    raise sh.field_error(
+        sh.E_MONEY_RANGE, SHOPIFY_PAGE.orders_path, order_index, rel, str(ordered[at].as_py())
+    )
+
+
 def adjust_shopify(orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
     financial = orders.column("shop_status")
     status = pc.if_else(
@@ -113,6 +140,7 @@ def adjust_shopify(orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Tabl
     price = lines.column("unit_price").combine_chunks()
     discount = pc.fill_null(lines.column("discount").combine_chunks(), 0)
     tax = pc.fill_null(lines.column("total_tax").combine_chunks(), 0)
+    _check_line_sizes(lines, left, ordered, price, discount, tax)
     included = pc.take(pc.fill_null(orders.column("prices_include_tax"), False), lines.column("order_index"))
     gross = pc.subtract(pc.multiply(price, ordered), discount)
     # Taxes included (the French default): the line price holds the tax, take it out.
@@ -149,57 +177,47 @@ def _shipping_before_tax(orders: pa.Table, order_index: pa.ChunkedArray, line_ta
 
 def buyer(payload: bytes) -> Buyer:
     """The billing address of a Shopify order; its shipping tax is the sum of its shipping lines' taxes."""
-    from decimal import Decimal
-
-    order = orjson.loads(payload)
-    address = order.get("billing_address") or {}
-
-    def text(value: Any) -> str | None:
-        return None if value in (None, "") else str(value)
-
+    order = Node.load(payload)
+    address = order["billing_address"]
     taxes = [
-        t.get("price") for line in order.get("shipping_lines") or () for t in line.get("tax_lines") or ()
+        t["price"].money() for line in order["shipping_lines"].objects() for t in line["tax_lines"].objects()
     ]
     return Buyer(
-        first_name=text(address.get("first_name")),
-        last_name=text(address.get("last_name")),
-        company=text(address.get("company")),
-        address_1=text(address.get("address1")),
-        address_2=text(address.get("address2")),
-        postcode=text(address.get("zip")),
-        city=text(address.get("city")),
-        country=text(address.get("country_code")),
-        email=text(order.get("email")),
+        first_name=address["first_name"].text(),
+        last_name=address["last_name"].text(),
+        company=address["company"].text(),
+        address_1=address["address1"].text(),
+        address_2=address["address2"].text(),
+        postcode=address["zip"].text(),
+        city=address["city"].text(),
+        country=address["country_code"].text(),
+        email=order["email"].text(),
         vat_number=_note_attribute(order, ("vat_number", "vat number", "tva", "numero_tva")),
         siren=_note_attribute(order, ("siren",)),
-        ship_first_name=text((order.get("shipping_address") or {}).get("first_name")),
-        refunded=_refunded_beyond_lines(payload),
-        shipping_tax=str(sum((Decimal(str(t)) for t in taxes if t is not None), Decimal(0)))
-        if taxes
-        else None,
-    )
+        ship_first_name=order["shipping_address"]["first_name"].text(),
+        refunded=_refunded_beyond_lines(order),
+        shipping_tax=str(sum((t for t in taxes if t is not None), Decimal(0))) if taxes else None,
+    )  # fmt: skip
 
 
-def _refunded_beyond_lines(payload: bytes) -> str | None:
+def _refunded_beyond_lines(order: Node) -> str | None:
     """Money refunded beyond the refunded lines (a gesture: ``order_adjustments``, no line): the lines
     refunded are already out of ``current_quantity``, and every refund out of ``current_total_price``."""
-    from decimal import Decimal
-
     beyond = sum(
         (
             Decimal(r.amount) - sum((Decimal(li.amount) for li in r.lines), Decimal(0))
-            for r in refunds(payload)
+            for r in _refunds(order)
         ),
         Decimal(0),
     )
     return f"{beyond:.2f}" if beyond > 0 else None
 
 
-def _note_attribute(order: dict[str, Any], names: tuple[str, ...]) -> str | None:
+def _note_attribute(order: Node, names: tuple[str, ...]) -> str | None:
     """A business buyer's VAT number or SIREN given at checkout (``note_attributes``, name matched loosely)."""
-    for attr in order.get("note_attributes") or ():
-        if isinstance(attr, dict) and str(attr.get("name") or "").strip().lower() in names:
-            value = str(attr.get("value") or "").replace(" ", "").upper()
+    for attr in order["note_attributes"].items():
+        if attr.is_object() and str(attr.value.get("name") or "").strip().lower() in names:
+            value = (attr["value"].text() or "").replace(" ", "").upper()
             if value:
                 return value
     return None
@@ -208,23 +226,25 @@ def _note_attribute(order: dict[str, Any], names: tuple[str, ...]) -> str | None
 def refunds(payload: bytes) -> tuple[Refund, ...]:
     """Each refund: the money given back (its successful ``refund`` transactions), and the lines it
     names (``refund_line_items``: line item id, quantity, subtotal + tax)."""
-    from decimal import Decimal
+    return _refunds(Node.load(payload))
 
+
+def _refunds(order: Node) -> tuple[Refund, ...]:
     out = []
-    for r in orjson.loads(payload).get("refunds") or ():
+    for r in order["refunds"].objects():
         lines = tuple(
             RefundLine(
-                int(li["line_item_id"]), int(li.get("quantity") or 0),
-                f"{Decimal(str(li.get('subtotal') or 0)) + Decimal(str(li.get('total_tax') or 0)):.2f}",
+                li["line_item_id"].integer(required=True) or 0, li["quantity"].integer() or 0,
+                f"{(li['subtotal'].money() or 0) + (li['total_tax'].money() or 0):.2f}",
             )
-            for li in r.get("refund_line_items") or ()
+            for li in r["refund_line_items"].objects()
         )  # fmt: skip
         paid = [
-            Decimal(str(t.get("amount") or 0))
-            for t in r.get("transactions") or ()
-            if t.get("kind") == "refund" and t.get("status") == "success"
+            t["amount"].money() or Decimal(0)
+            for t in r["transactions"].objects()
+            if t.value.get("kind") == "refund" and t.value.get("status") == "success"
         ]
         amount = sum(paid, Decimal(0)) if paid else sum((Decimal(li.amount) for li in lines), Decimal(0))
         if amount > 0:
-            out.append(Refund(int(r["id"]), f"{amount:.2f}", r.get("note") or None, lines))
+            out.append(Refund(r["id"].integer(required=True) or 0, f"{amount:.2f}", r["note"].text(), lines))
     return tuple(out)

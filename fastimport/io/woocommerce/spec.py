@@ -5,12 +5,11 @@ The connector owns this mapping; the parsing core only follows it.
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
+from decimal import Decimal
 
 from fastimport.columns import FieldSpec, PageSpec
 from fastimport.io.connector import Buyer, Fee, Refund
+from fastimport.io.payload import Node
 
 F = FieldSpec
 
@@ -66,24 +65,23 @@ WOOCOMMERCE_PAGE = PageSpec(
 
 def buyer(payload: bytes) -> Buyer:
     """The billing address, shipping tax and fee lines of a WooCommerce order."""
+    order = Node.load(payload)
+    billing = order["billing"]
 
-    order = orjson.loads(payload)
-    billing = order.get("billing") or {}
-
-    def text(value: Any) -> str | None:
-        return None if value in (None, "") else str(value)
+    def amount(value: Decimal | None) -> str:
+        return "0" if value is None else str(value)
 
     return Buyer(
-        **{k: text(billing.get(k)) for k in ("first_name", "last_name", "company", "address_1", "address_2",
-                                             "postcode", "city", "country", "email")},
+        **{k: billing[k].text() for k in ("first_name", "last_name", "company", "address_1", "address_2",
+                                          "postcode", "city", "country", "email")},
         **_business_ids(order),
-        shipping_tax=text(order.get("shipping_tax")),
-        ship_first_name=text((order.get("shipping") or {}).get("first_name")),
-        refunded=_refunded(payload),
+        shipping_tax=order["shipping_tax"].text(),
+        ship_first_name=order["shipping"]["first_name"].text(),
+        refunded=_refunded(order),
         refunds_in_total=True,  # WooCommerce's ``total`` keeps refunds, listed apart as negative totals
         fees=tuple(
-            Fee(text(f.get("name")), str(f.get("total") or "0"), str(f.get("total_tax") or "0"), text(f.get("tax_class")))
-            for f in order.get("fee_lines") or ()
+            Fee(f["name"].text(), amount(f["total"].money()), amount(f["total_tax"].money()), f["tax_class"].text())
+            for f in order["fee_lines"].objects()
         ),
     )  # fmt: skip
 
@@ -99,39 +97,38 @@ _VAT_KEYS = (
 _SIREN_KEYS = ("_billing_siren", "billing_siren", "siren")
 
 
-def _business_ids(order: dict[str, Any]) -> dict[str, str | None]:
+def _business_ids(order: Node) -> dict[str, str | None]:
     """A business buyer's VAT number and SIREN, from the order's ``meta_data`` (or ``billing``)."""
-    meta = {str(m.get("key")): m.get("value") for m in order.get("meta_data") or () if isinstance(m, dict)}
-    billing = order.get("billing") or {}
+    meta = {str(m["key"].value): m["value"] for m in order["meta_data"].objects()}
+    billing = order["billing"]
 
     def first(keys: tuple[str, ...]) -> str | None:
         for key in keys:
-            value = meta.get(key) or billing.get(key.lstrip("_").removeprefix("billing_"))
-            if isinstance(value, str) and value.strip():
-                return value.strip().replace(" ", "").upper()
+            found = meta.get(key)
+            if found is None or not found.value:
+                found = billing[key.lstrip("_").removeprefix("billing_")]
+            if isinstance(found.value, str) and found.value.strip():
+                return (found.text() or "").strip().replace(" ", "").upper()
         return None
 
     return {"vat_number": first(_VAT_KEYS), "siren": first(_SIREN_KEYS)}
 
 
-def _refunded(payload: bytes) -> str | None:
+def _refunded(order: Node) -> str | None:
     """All the order's refunds: the payload carries no line for them (only /orders/<id>/refunds has)."""
-    from decimal import Decimal
-
-    amounts = [Decimal(r.amount) for r in refunds(payload)]
+    amounts = [Decimal(r.amount) for r in _refunds(order)]
     return f"{sum(amounts, Decimal(0)):.2f}" if amounts else None
 
 
 def refunds(payload: bytes) -> tuple[Refund, ...]:
     """The order's ``refunds`` (id, reason, negative total); their lines are only at /orders/<id>/refunds."""
-    from decimal import Decimal, InvalidOperation
+    return _refunds(Node.load(payload))
 
+
+def _refunds(order: Node) -> tuple[Refund, ...]:
     out = []
-    for r in orjson.loads(payload).get("refunds") or ():
-        try:
-            amount = -Decimal(str(r.get("total") or "0"))
-        except InvalidOperation:
-            continue
+    for r in order["refunds"].objects():
+        amount = -(r["total"].money() or Decimal(0))
         if amount > 0:
-            out.append(Refund(int(r.get("id") or 0), f"{amount:.2f}", r.get("reason") or None))
+            out.append(Refund(r["id"].integer() or 0, f"{amount:.2f}", r["reason"].text()))
     return tuple(out)

@@ -1,0 +1,1 @@
+"""Hostile bytes: the fuzz target shared by the hypothesis properties and the atheris fuzzer."""
