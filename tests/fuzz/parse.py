@@ -1,7 +1,7 @@
 """Coverage-guided differential fuzzing of the page parser with atheris (libFuzzer for Python).
 
 ``python -m tests.fuzz.parse --runs 100000`` (or ``--seconds 600``; ``make fuzz``) mutates the seed
-pages of ``tests/fuzz/seeds/`` and runs each input through :func:`tests.fuzz.target.check`: both
+pages of ``tests/fuzz/seeds/`` (half of the time structurally: ``tests/fuzz/mutate.py``) and runs each input through :func:`tests.fuzz.target.check`: both
 cores on every platform's field mapping, then the finishing steps and stored-JSON readers.  The
 pure-Python core and the connectors are instrumented, so their coverage guides the mutations; the
 compiled core is not (atheris sees Python only) but runs on every input, and any difference with
@@ -52,8 +52,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
-    with atheris.instrument_imports(include=["fastimport", "tests.fuzz"]):
+    with atheris.instrument_imports(include=["fastimport", "tests.fuzz.target"]):
         from tests.fuzz import target
+    from tests.fuzz.mutate import mutate_json
 
     check = target.check if args.core == "both" else target.checker(args.core)
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         f"-artifact_prefix={args.artifacts}/",
         "-print_final_stats=1",
     ]
-    atheris.Setup([sys.argv[0], *flags, str(args.corpus), str(SEEDS)], one_input)
+    atheris.Setup([sys.argv[0], *flags, str(args.corpus), str(SEEDS)], one_input, custom_mutator=mutate_json)
     atheris.Fuzz()  # exits the process: 0 when the runs are done, non-zero on a crash or a hang
 
 
