@@ -247,7 +247,7 @@ def decode(data: bytes, codec: str = "cp858", columns: int = 48) -> Decoded:
                     payload = data[i + 3 : end].decode("ascii")
                     i = end + 1
                 if payload[:1] == "{" and payload[1:2] in "ABC":
-                    payload = payload[2:]
+                    payload = payload[2:].replace("{{", "{")  # "{{" is one "{" in CODE128 data
                 out.barcodes.append(payload)
                 if line:
                     flush()

@@ -26,6 +26,9 @@ from fastimport.print.text import code_page_text, currency_symbol, money, quanti
 from fastimport.print.ticket import Barcode, Cut, Op, Paper, QRCode, Text, Ticket
 
 NOT_A_RECEIPT = "Justificatif non valable pour encaissement"
+# The most a QR code holds here: at level M and 5 dots a module, version 13 (311 bytes) is 345 dots
+# wide, within a 58 mm roll's 384; beyond, qrcode (PNG preview) gives up at version 40 anyway.
+QR_MAX_BYTES = 300
 
 
 class _Builder:
@@ -105,25 +108,27 @@ class _Builder:
                 self._emit((head if first else " " * indent) + line, bold=bold)
                 first = False
 
-    def center(self, value: object, *, bold: bool = False, double: bool = False) -> None:
+    def center(self, value: object, *, bold: bool = False, double: bool = False, shop: bool = False) -> None:
         text = self.fit(value, keep_newlines=True)
+        limit = self.paper.max_text_lines if shop else None
         if double and all(len(line) <= self.paper.half for line in text.split("\n")):
             for line in text.split("\n"):
                 self.ops.append(Text(line.center(self.paper.half), bold=bold, double=True))
             return
-        for line in self._wrap(text, self.width):
+        for line in self._wrap(text, self.width, limit=limit):
             self.ops.append(Text(line.center(self.width), bold=bold))
 
-    def lr(self, left: object, right: object, *, bold: bool = False) -> None:
-        """``left`` on the left, ``right`` right-aligned; two lines when both do not fit."""
+    def lr(self, left: object, right: object, *, bold: bool = False, shop: bool = False) -> None:
+        """``left`` on the left, ``right`` right-aligned; two lines when both do not fit (``shop``: see :meth:`para`)."""
         lt = self._text.fit(left).rstrip(" ")  # a leading indent is kept
         rt = self.fit(right)
         if len(lt) + len(rt) + 1 <= self.width:
             self._emit(lt + " " * (self.width - len(lt) - len(rt)) + rt, bold=bold)
             return
-        for line in self._wrap(lt, self.width):
+        limit = self.paper.max_text_lines if shop else None
+        for line in self._wrap(lt, self.width, limit=limit):
             self._emit(line, bold=bold)
-        for line in self._wrap(rt, self.width):
+        for line in self._wrap(rt, self.width, limit=limit):
             self.ops.append(Text(line.rjust(self.width), bold=bold))
 
     def rule(self, char: str = "-") -> None:
@@ -144,7 +149,9 @@ class _Builder:
         clean = sanitise(data)
         if not clean:
             return
-        if self.paper.native_qr:
+        if len(clean.encode("utf-8")) > QR_MAX_BYTES:  # a shop's overlong URL: its text, cut, not a QR
+            self.para(clean, shop=True)
+        elif self.paper.native_qr:
             self.ops.append(QRCode(clean))
         else:
             self.para(clean)
@@ -180,7 +187,7 @@ def _capital(value: Decimal) -> str:
 def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
     b = _Builder(paper)
     b.center("** PRÉPARATION **", bold=True)
-    b.center(f"CMD WEB #{slip.order_number}", bold=True, double=True)
+    b.center(f"CMD WEB #{slip.order_number}", bold=True, double=True, shop=True)
     b.code(f"W{slip.order_number}")
     if slip.copy_number > 0:
         b.center(_copy_mention(slip.copy_number), bold=True)
@@ -189,7 +196,7 @@ def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
     b.rule()
     b.label("Client :", slip.customer_name, shop=True)
     if slip.customer_phone:
-        b.label("Tél    :", slip.customer_phone)
+        b.label("Tél    :", slip.customer_phone, shop=True)
     b.label("Livr.  :", slip.shipping_method, *slip.shipping_address, shop=True)
     b.rule()
     b.lr("Qté Réf / Désignation", "Empl. [ ]")
@@ -197,7 +204,7 @@ def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
     for line in slip.lines:
         sku = line.sku if line.known else f"???-{line.sku}"
         where = line.bin_location if line.bin_location and line.known else "-----"
-        b.lr(f"{quantity(line.qty)} x {b.fit(sku)}", f"{b.fit(where)} [ ]", bold=not line.known)
+        b.lr(f"{quantity(line.qty)} x {b.fit(sku)}", f"{b.fit(where)} [ ]", bold=not line.known, shop=True)
         b.para(line.name, lead=4, indent=4, keep_newlines=False, shop=True)
         if not line.known:
             b.para("! ARTICLE INCONNU EN CAISSE !", lead=4, indent=4, bold=True)
@@ -210,7 +217,7 @@ def layout_preparation(slip: PreparationSlip, paper: Paper) -> Ticket:
     b.lr(f"Articles: {slip.item_count}", weight)
     if slip.customer_note and b.fit(slip.customer_note):
         b.label("Note client:", slip.customer_note, bold=True, shop=True)
-    b.label("Paiement:", slip.payment_state)
+    b.label("Paiement:", slip.payment_state, shop=True)
     b.rule()
     b.lr("Préparé par: ____", "Contrôle: ____")
     b.center(NOT_A_RECEIPT)
@@ -249,15 +256,15 @@ def layout_fiscal(doc: FiscalTicket, paper: Paper) -> Ticket:
     b.center(_copy_mention(doc.copy_number), bold=doc.copy_number > 0)
     b.lr(f"Émise le {_dt(doc.issued_at)}", f"Caisse {doc.till}")
     b.lr(f"Date de vente: {_d(doc.sale_date)}", f"Vend.: {doc.operator}")
-    b.lr(f"Cde web #{doc.web_order_ref}", doc.delivery_note_ref or "")
+    b.lr(f"Cde web #{doc.web_order_ref}", doc.delivery_note_ref or "", shop=True)
     if isinstance(doc, CreditNoteTicket):
         b.label("Avoir sur facture", doc.invoice_number, bold=True)
-        b.label("Motif:", doc.reason)
+        b.label("Motif:", doc.reason, shop=True)
     b.label("Client:", doc.buyer_name, *doc.buyer_address, shop=True)
     if doc.buyer_vat_number:
-        b.label("TVA client:", doc.buyer_vat_number)
+        b.label("TVA client:", doc.buyer_vat_number, shop=True)
     if doc.buyer_siren:
-        b.label("SIREN client:", doc.buyer_siren)
+        b.label("SIREN client:", doc.buyer_siren, shop=True)
     b.rule()
     codes = _vat_codes(doc)
     b.lr("Désignation / Qté x PU", "Total TTC Tx")
@@ -281,7 +288,7 @@ def layout_fiscal(doc: FiscalTicket, paper: Paper) -> Ticket:
     b.lr("TOTAL TTC", f"{money(doc.total_incl)} {symbol}", bold=True)
     for payment in doc.payments:
         verb = "Remboursé" if payment.amount < 0 else "Réglé"
-        b.lr(f"{verb} {payment.method} le {_d(payment.date)}", money(payment.amount))
+        b.lr(f"{verb} {payment.method} le {_d(payment.date)}", money(payment.amount), shop=True)
     b.lr("Reste dû", money(doc.amount_due), bold=bool(doc.amount_due))
     b.rule()
     if doc.payment_terms:
@@ -310,14 +317,14 @@ def layout_delivery(note: DeliveryNote, paper: Paper) -> Ticket:
         b.center(address_line)
     b.center(f"SIRET {note.seller.siret}")
     b.rule()
-    b.lr(f"Date: {_d(note.date)}", f"Cde web: #{note.web_order_ref}")
+    b.lr(f"Date: {_d(note.date)}", f"Cde web: #{note.web_order_ref}", shop=True)
     b.label("Livrer à:", note.delivery_name, *note.delivery_address, shop=True)
-    b.lr(f"Transport: {note.carrier}", f"Suivi: {note.tracking}" if note.tracking else "")
+    b.lr(f"Transport: {note.carrier}", f"Suivi: {note.tracking}" if note.tracking else "", shop=True)
     b.rule()
     b.lr("Réf / Désignation", "Qté livrée")
     b.rule()
     for line in note.lines:
-        b.lr(line.ref, quantity(line.qty_shipped))
+        b.lr(line.ref, quantity(line.qty_shipped), shop=True)
         b.para(line.designation, lead=2, indent=2, keep_newlines=False, shop=True)
         if line.qty_backordered:
             b.para(f"Reliquat à livrer: {quantity(line.qty_backordered)}", lead=2, indent=2)

@@ -73,8 +73,10 @@ def render_escpos(ticket: Ticket, profile: str) -> bytes:
             printer._raw(data + LF)
         elif isinstance(op, Barcode):
             # _hw_barcode, not barcode(): the public method prints to stdout.
+            # CODE128 set B: "{" starts a code-set switch or a function code ("{A", "{1"), so a
+            # shop's "{" is sent as "{{" (one "{" printed), never as a command to the printer.
             printer._hw_barcode(
-                "{B" + op.data,
+                "{B" + op.data.replace("{", "{{"),
                 "CODE128",
                 height=64,
                 width=2,
