@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench bench-check chaos clean
+.PHONY: demo test lint bench bench-check chaos fuzz clean
 
 $(STAMP): pyproject.toml setup.py fastimport/_core.pyx $(wildcard fastimport/_core_*.pxi)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,16 @@ test: $(STAMP)
 
 # The long chaos run: 50 kills / faulty imports per test (the test run samples 5); CHAOS_SEED=N replays one.
 CHAOS_RUNS ?= 50
+# Hostile bytes too: FUZZ_EXAMPLES hypothesis examples per property (40 in the test run).
+FUZZ_EXAMPLES ?= 1000
 chaos: $(STAMP)
 	CHAOS_RUNS=$(CHAOS_RUNS) $(PY) -m pytest tests/chaos -m chaos -q -s --timeout 3600
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_hostile_pages.py tests/test_hostile_tickets.py -q --timeout 3600
+
+# The coverage-guided differential fuzzer (atheris) for FUZZ_SECONDS; a crash is written as crash-*.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.parse --seconds $(FUZZ_SECONDS)
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,bench]"

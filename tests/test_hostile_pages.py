@@ -25,8 +25,10 @@ from fastimport.errors import ParseError
 from tests.fuzz.target import KINDS_SPEC, MAPPINGS, check, same
 
 SEEDS = Path(__file__).resolve().parent / "fuzz" / "seeds"
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+PROPERTY_TIMEOUT = 120 + EXAMPLES  # seconds: a hang fails the test, a long make chaos run does not
 HOSTILE = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
@@ -273,7 +275,7 @@ _order_bytes = st.lists(st.tuples(_key, _value), max_size=8).map(_object)
 
 
 @HOSTILE
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(PROPERTY_TIMEOUT)
 @given(
     orders=st.lists(_order_bytes, max_size=3),
     wrap=st.booleans(),
@@ -345,7 +347,7 @@ _wrong = st.sampled_from(
 
 
 @HOSTILE
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(PROPERTY_TIMEOUT)
 @given(field=st.sampled_from(_MAPPED), value=_wrong, order_index=st.integers(0, 1))
 @example(field=("prestashop", "line", ("unit_price_tax_excl",)), value="abc", order_index=0)
 @example(field=("shopify", "line", ("current_quantity",)), value=2**62, order_index=1)

@@ -25,8 +25,10 @@ from fastimport.print.render import preview_lines, render_escpos, render_png, re
 from fastimport.print.samples import sample_credit_note, sample_delivery_note, sample_invoice, sample_slip
 from tests.printer_fixture import decode
 
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+PROPERTY_TIMEOUT = 120 + EXAMPLES  # seconds: a hang fails the test, a long make chaos run does not
 HOSTILE = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -89,7 +91,7 @@ def _check_rendering(document: Any, *, png: bool) -> None:
 
 
 @HOSTILE
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(PROPERTY_TIMEOUT)
 @given(kind=st.sampled_from(sorted(DOCUMENTS)), data=st.data(), png=st.integers(0, 9))
 @example(kind="slip", data=None, png=0)
 def test_hostile_shop_text_never_reaches_the_printer_as_commands(kind: str, data: Any, png: int) -> None:
