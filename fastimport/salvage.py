@@ -10,10 +10,9 @@ is unchanged.
 
 from __future__ import annotations
 
+import json
 from types import ModuleType
 from typing import Any
-
-import orjson
 
 from fastimport.columns import PageSpec
 from fastimport.errors import ParseError
@@ -21,32 +20,101 @@ from fastimport.errors import ParseError
 SetAside = tuple[int | None, bytes, str]  # (shop order id if readable, the order's JSON, why)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: the page is not JSON, not one bad order
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def _ws(s: str, pos: int) -> int:
+    while s[pos : pos + 1] in (" ", "\t", "\n", "\r"):
+        pos += 1
+    return pos
+
+
+def _orders_at(s: str, path: tuple[Any, ...]) -> int | None:
+    """Where the orders array starts: the page itself, or the last ``path[0]`` key at its top level."""
+    pos = _ws(s, 0)
+    if not path:
+        return pos
+    if s[pos : pos + 1] != "{":
+        return None
+    found = None
+    pos = _ws(s, pos + 1)
+    while s[pos : pos + 1] != "}":
+        key, pos = _DECODER.raw_decode(s, pos)
+        pos = _ws(s, pos)
+        if not isinstance(key, str) or s[pos : pos + 1] != ":":
+            return None
+        pos = _ws(s, pos + 1)
+        if key == path[0]:
+            found = pos  # the last one wins, as in the core
+        pos = _ws(s, _DECODER.raw_decode(s, pos)[1])
+        if s[pos : pos + 1] == ",":
+            pos = _ws(s, pos + 1)
+        elif s[pos : pos + 1] != "}":
+            return None
+    return found
+
+
+def _orders(body: bytes, path: tuple[Any, ...]) -> list[str] | None:
+    """Each order's own text in the page (sliced, not re-encoded: a number beyond a double or an
+    unpaired surrogate escape that orjson would refuse stays as the shop wrote it); None if the page
+    is not JSON with a list of orders where ``path`` expects one."""
+    try:
+        s = body.decode("utf-8")
+        pos = _orders_at(s, path)
+        if pos is None or s[pos : pos + 1] != "[":
+            return None
+        out: list[str] = []
+        pos = _ws(s, pos + 1)
+        if s[pos : pos + 1] == "]":
+            return out
+        while True:
+            end = _DECODER.raw_decode(s, pos)[1]
+            out.append(s[pos:end])
+            pos = _ws(s, end)
+            if s[pos : pos + 1] == "]":
+                return out
+            if s[pos : pos + 1] != ",":
+                return None
+            pos = _ws(s, pos + 1)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _order_id(text: str) -> int | None:
+    try:
+        oid = json.loads(text).get("id")
+    except (ValueError, RecursionError, AttributeError):
+        return None
+    if isinstance(oid, str) and oid.isascii() and oid.isdigit() and len(oid) < 20:
+        oid = int(oid)
+    return oid if type(oid) is int and 0 <= oid < 2**63 else None
+
+
 def salvage(core: ModuleType, body: bytes, spec: PageSpec) -> tuple[Any, list[SetAside]] | None:
     """(the page parsed without its bad orders, the bad orders); None if the page is not a JSON list of
     orders where ``spec`` expects one."""
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
     path = spec.orders_path
-    items: Any = doc
-    for key in path:
-        items = items.get(key) if isinstance(items, dict) and isinstance(key, str) else None
-    if not isinstance(items, list) or len(path) > 1:
+    if len(path) > 1:
+        return None
+    items = _orders(body, path)
+    if items is None:
         return None
 
-    def page(orders: list[Any]) -> bytes:
-        return orjson.dumps(orders if not path else {**doc, str(path[0]): orders})
+    def page(orders: list[str]) -> bytes:
+        listed = "[" + ",".join(orders) + "]"
+        return (listed if not path else "{" + json.dumps(path[0]) + ":" + listed + "}").encode("utf-8")
 
-    good: list[Any] = []
+    good: list[str] = []
     bad: list[SetAside] = []
     for order in items:
         try:
             core.parse_page(page([order]), spec)
         except ParseError as exc:
-            oid = order.get("id") if isinstance(order, dict) else None
-            bad.append((int(oid) if isinstance(oid, int | str) and str(oid).isdigit() else None,
-                        orjson.dumps(order), exc.message))  # fmt: skip
+            bad.append((_order_id(order), order.encode("utf-8"), exc.message))
             continue
         good.append(order)
     if not bad:

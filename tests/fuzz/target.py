@@ -7,6 +7,7 @@ pure-Python twin:
 
 * both must give the same tables, or both the same :class:`ParseError` (same message, same
   JSON path, a path that starts with ``$``); any other exception is a defect;
+* a page both cores refuse goes through the import's salvage on both, with the same outcome;
 * a page both cores accept then goes through the platform's finishing step (``adjust``) and its
   stored-JSON readers (``buyer``, ``refunds``), order by order: again a result or a
   ``ParseError`` naming the field, never another exception.
@@ -24,6 +25,7 @@ from fastimport import core
 from fastimport.columns import FieldSpec, PageSpec
 from fastimport.errors import ParseError
 from fastimport.io.registry import platform
+from fastimport.salvage import salvage
 
 NATIVE = core.load_core("native")
 PYTHON = core.load_core("python")
@@ -128,6 +130,16 @@ def finish(mapping: Mapping, orders: pa.Table, lines: pa.Table) -> None:
                 assert str(e.fields.get("path", "")).startswith("$"), repr(e)
 
 
+def salvaged_alike(page: bytes, spec: PageSpec) -> None:
+    """A page the cores refused goes through the import's salvage (one bad order set aside, the others
+    kept): the same orders kept and set aside, with the same reasons, on both cores."""
+    a, b = salvage(NATIVE, page, spec), salvage(PYTHON, page, spec)
+    if (a is None) != (b is None):
+        raise Disagreement(f"salvage: native {a is not None}, python {b is not None}")
+    if a is not None and b is not None and (a[1] != b[1] or a[0] != b[0]):
+        raise Disagreement(f"salvage differs: native {a[1]!r}, python {b[1]!r}")
+
+
 def check(page: bytes) -> int:
     """Run ``page`` through every mapping on both cores; the number of mappings that accepted it."""
     accepted = 0
@@ -136,6 +148,8 @@ def check(page: bytes) -> int:
         if result[0] == "ok":
             accepted += 1
             finish(mapping, result[1], result[2])
+        else:
+            salvaged_alike(page, mapping.spec)
     return accepted
 
 
