@@ -179,7 +179,7 @@ def _order(platform: str, index: int = 0) -> tuple[Any, dict[str, Any]]:
     ],
 )  # fmt: skip
 def test_readers_name_the_bad_field(platform: str, change: dict[str, Any], message: str, path: str) -> None:
-    """Found by the fuzzer: each raised AttributeError, InvalidOperation, ValueError or Overflow."""
+    """Found with the fuzz target (a hostile value at each field of a real order): each raised AttributeError, InvalidOperation, ValueError or Overflow."""
     from fastimport.io.registry import platform as described
 
     _, order = _order(platform)
@@ -197,7 +197,7 @@ def test_readers_name_the_bad_field(platform: str, change: dict[str, Any], messa
 
 @pytest.mark.timeout(60)
 def test_readers_take_numbers_beyond_a_double_and_surrogates_elsewhere() -> None:
-    """Found by the fuzzer: orjson refuses 1e400 and "\\ud800" the core let through in unmapped keys."""
+    """Found with the fuzz target (a hostile value at each field of a real order): orjson refuses 1e400 and "\\ud800" the core let through in unmapped keys."""
     from fastimport.io.woocommerce.spec import buyer
 
     _, order = _order("woocommerce")
@@ -211,7 +211,7 @@ def test_readers_take_numbers_beyond_a_double_and_surrogates_elsewhere() -> None
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("platform", ["shopify", "prestashop"])
 def test_quantities_beyond_any_amount_are_refused_named(platform: str) -> None:
-    """Found by the fuzzer: Shopify's finishing step raised ArrowInvalid (or wrapped around silently),
+    """Found with the fuzz target (a hostile value at each field of a real order): Shopify's finishing step raised ArrowInvalid (or wrapped around silently),
     PrestaShop's raised OverflowError / InvalidOperation, for a line of 2**62 units."""
     page, order = _order(platform, 1)
     mapping = next(m for m in MAPPINGS if m.name == platform)
@@ -231,7 +231,7 @@ def test_quantities_beyond_any_amount_are_refused_named(platform: str) -> None:
 
 @pytest.mark.timeout(60)
 def test_prestashop_row_price_is_checked_as_money() -> None:
-    """Found by the fuzzer: ``unit_price_tax_excl`` was read as text and broke the row totals."""
+    """Found with the fuzz target (a hostile value at each field of a real order): ``unit_price_tax_excl`` was read as text and broke the row totals."""
     page, order = _order("prestashop")
     for bad in ("abc", "NaN", "1e400"):
         order["associations"]["order_rows"][0]["unit_price_tax_excl"] = bad
@@ -396,7 +396,7 @@ def test_every_truncation_of_a_seed_page(seed: str) -> None:
     ],
 )
 def test_one_hostile_order_is_set_aside_alone(platform: str, bad: bytes) -> None:
-    """Found by the fuzzer's seeds: salvage re-read the page with orjson, so an order carrying 1e400 or
+    """Found with the hostile seeds, through the import path: salvage re-read the page with orjson, so an order carrying 1e400 or
     a lone surrogate escape made the whole page fail instead of being set aside alone (and an id
     like "²" raised ValueError)."""
     from fastimport.salvage import salvage
