@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -114,8 +115,9 @@ async def test_credit_notes_count_against_the_period_and_the_absolute_total_only
     first = fiscal.close_period(config, con, "day", DAY2.date(), now=DAY3).closings[-1]
     number = con.execute("SELECT number FROM invoices ORDER BY invoice_id LIMIT 1").fetchone()[0]
     api.credit_note(config, con, number, "returned")
-    today = dt.datetime.now(dt.UTC)
-    second = fiscal.close_period(config, con, "day", today.date()).closings[-1]
+    # The credit note's day is the store's (Paris) day, which is not the UTC day from 23:00 UTC (or 22:00).
+    today = dt.datetime.now(ZoneInfo(config.stores[0].timezone)).date()
+    second = fiscal.close_period(config, con, "day", today).closings[-1]
     assert second.figures["credit_notes"] == 1 and second.figures["credit_notes_ttc"] < 0
     assert second.grand_total == first.grand_total + second.figures["total_ttc"] < first.grand_total
     assert (
