@@ -24,7 +24,8 @@ from fastimport.errors import AuthError, FetchError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.io.prestashop.config import PrestaShopStore
-from fastimport.io.prestashop.spec import PRESTASHOP_PAGE, adjust_prestashop
+from fastimport.io.prestashop.spec import PRESTASHOP_PAGE, adjust_prestashop, line_refunds
+from fastimport.io.refund_lines import lay_refunds
 from fastimport.ranges import ImportRange
 
 MAX_PASSES = 3
@@ -47,6 +48,8 @@ class PrestaShopConnector:
         self.currencies: dict[int, str] = {}
         self.state_words: dict[str, str] = {}
         self.known: dict[int, CustomerInfo] = {}
+        self.slipped: set[int] | None = None  # ids of the orders with an order slip (read once per run)
+        self.refunds_fetched: dict[int, bytes] = {}  # order id -> its order slips (fetch_slips)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -82,7 +85,7 @@ class PrestaShopConnector:
         if status == 403:
             raise AuthError(
                 f"{where}: the webservice key may not read {response.request.url.rsplit('/', 1)[-1]} "
-                "(give it GET on orders, customers and currencies)",
+                "(give it GET on orders, order_slip, customers and currencies)",
                 store=self.store.name,
                 status=status,
             )
@@ -196,6 +199,7 @@ class PrestaShopConnector:
                     if previous_full and (not ids or ids[0] > (previous_last or 0)):
                         drifted = True  # rows slid under the overlap: something may have been missed
                     await self._lookup_customers(fetcher, {int(o["id_customer"]) for o in orders})
+                    await self.fetch_slips(fetcher, ids)
                     number += 1
                     yield Page(response.body, number, pass_no)
                     previous_full = len(ids) == self.store.per_page
@@ -207,10 +211,34 @@ class PrestaShopConnector:
             if not drifted:
                 return
 
+    async def fetch_slips(self, fetcher: Fetcher, ids: list[int]) -> None:
+        """The order slips (refunds) of the page's orders that have some: which orders have one is read
+        once per run (``display=[id,id_order]``), then one request per page that holds some."""
+        if self.slipped is None:
+            found = await self.get(fetcher, "/order_slip", [("display", "[id,id_order]")])
+            rows = found.get("order_slips", []) if isinstance(found, dict) else []
+            self.slipped = {int(r["id_order"]) for r in rows}
+        wanted = sorted(set(ids) & self.slipped)
+        if not wanted:
+            return
+        found = await self.get(
+            fetcher,
+            "/order_slip",
+            [("display", "full"), ("filter[id_order]", f"[{'|'.join(map(str, wanted))}]")],
+        )
+        by_order: dict[int, list[Any]] = {}
+        for slip in found.get("order_slips", []) if isinstance(found, dict) else []:
+            by_order.setdefault(int(slip["id_order"]), []).append(slip)
+        for oid, slips in by_order.items():
+            self.refunds_fetched[oid] = orjson.dumps(sorted(slips, key=lambda s: int(s["id"])))
+
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
-        return adjust_prestashop(
+        orders, lines = adjust_prestashop(
             orders, lines, self.store.timezone, self.currencies, self.known, self.state_words
         )
+        if not self.refunds_fetched:
+            return orders, lines
+        return lay_refunds(orders, lines, self.refunds_fetched, line_refunds)
 
     # -- catalogue --------------------------------------------------------------------------
 

@@ -5,12 +5,14 @@ The connector owns this mapping; the parsing core only follows it.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
 
 from fastimport.columns import FieldSpec, PageSpec
-from fastimport.io.connector import Buyer, Fee, Refund
+from fastimport.io.connector import Buyer, Fee, Refund, RefundLine
+from fastimport.io.refund_lines import FETCHED_REFUNDS_KEY, LineRefund, cents, money
 
 F = FieldSpec
 
@@ -115,23 +117,56 @@ def _business_ids(order: dict[str, Any]) -> dict[str, str | None]:
 
 
 def _refunded(payload: bytes) -> str | None:
-    """All the order's refunds: the payload carries no line for them (only /orders/<id>/refunds has)."""
-    from decimal import Decimal
-
-    amounts = [Decimal(r.amount) for r in refunds(payload)]
-    return f"{sum(amounts, Decimal(0)):.2f}" if amounts else None
+    """Money refunded beyond the refunded lines: the lines the connector read from /orders/<id>/refunds are
+    already out of the order's lines and total (:mod:`fastimport.io.refund_lines`); without them, all of it."""
+    beyond = sum(
+        (
+            Decimal(r.amount) - sum((Decimal(li.amount) for li in r.lines), Decimal(0))
+            for r in refunds(payload)
+        ),
+        Decimal(0),
+    )
+    return f"{beyond:.2f}" if beyond > 0 else None
 
 
 def refunds(payload: bytes) -> tuple[Refund, ...]:
-    """The order's ``refunds`` (id, reason, negative total); their lines are only at /orders/<id>/refunds."""
-    from decimal import Decimal, InvalidOperation
-
+    """The order's ``refunds`` (id, reason, negative total), with their lines when the connector read them
+    from /orders/<id>/refunds (the payload alone carries none)."""
+    order = orjson.loads(payload)
+    fetched = {int(r.get("id") or 0): r for r in order.get(FETCHED_REFUNDS_KEY) or () if isinstance(r, dict)}
     out = []
-    for r in orjson.loads(payload).get("refunds") or ():
+    for r in order.get("refunds") or ():
         try:
             amount = -Decimal(str(r.get("total") or "0"))
         except InvalidOperation:
             continue
         if amount > 0:
-            out.append(Refund(int(r.get("id") or 0), f"{amount:.2f}", r.get("reason") or None))
+            full = fetched.get(int(r.get("id") or 0), {})
+            lines = tuple(
+                RefundLine(part.line_id, part.quantity, money(part.net + part.tax))
+                for part in _line_parts(full)
+            )
+            out.append(Refund(int(r.get("id") or 0), f"{amount:.2f}", r.get("reason") or None, lines))
     return tuple(out)
+
+
+def _line_parts(refund: dict[str, Any]) -> list[LineRefund]:
+    """A refund's ``line_items`` (negative quantities and amounts; the order line in ``_refunded_item_id``)."""
+    out = []
+    for item in refund.get("line_items") or ():
+        meta = {str(m.get("key")): m.get("value") for m in item.get("meta_data") or () if isinstance(m, dict)}
+        line = str(meta.get("_refunded_item_id") or "")
+        if line.isdigit():
+            out.append(LineRefund(int(line), -int(item.get("quantity") or 0), -cents(item.get("total")),
+                                  -cents(item.get("total_tax"))))  # fmt: skip
+    return out
+
+
+def line_refunds(fetched: bytes) -> list[LineRefund]:
+    """Every line part of the refunds fetched for one order (a JSON list, as /orders/<id>/refunds answers)."""
+    found = orjson.loads(fetched)
+    return (
+        [part for r in found if isinstance(r, dict) for part in _line_parts(r)]
+        if isinstance(found, list)
+        else []
+    )
