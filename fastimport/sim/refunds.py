@@ -121,12 +121,13 @@ class RefundBook:
         mine = {r.refund_id: r for r in self.made.get(order_id, [])}
         lines = {int(li["id"]): li for li in w["line_items"]}
         clock = self.store.ctx.clock
-        out = []
+        out: list[dict[str, Any]] = []
         for summary in w.get("refunds") or []:
             r = mine.get(int(summary["id"]))
             created = r.created if r is not None else self.store.modified[idx]
-            items = []
+            items: list[dict[str, Any]] = []
             for line_id, qty in r.lines if r is not None else []:
+                assert r is not None
                 li, (excl, tax) = lines[line_id], r.woo[line_id]
                 items.append({
                     "id": r.refund_id * 10 + len(items) + 1, "name": li["name"], "product_id": li["product_id"],
