@@ -48,8 +48,8 @@ class Platform:
     secret_keys: tuple[str, ...]
     # The shop status an order moves to once shipped, when the platform has one to set.
     shipped_status: str | None = None
-    # ``refunds(payload)``: the refunds an order's stored JSON carries (None: the platform keeps them
-    # elsewhere, e.g. PrestaShop's order_slip resource).
+    # ``refunds(payload)``: the refunds an order's stored JSON carries, with those its connector read
+    # apart and appended (WooCommerce's /orders/<id>/refunds, PrestaShop's order_slip); None: none read.
     refunds: Callable[[bytes], tuple[Refund, ...]] | None = None
     # ``till_echo(last, new, statuses)``: whether ``new`` differs from the last version seen only in what
     # the till's pushes set (``statuses``: those it set), so the shop's answer to the till is no news.
