@@ -123,3 +123,29 @@ async def test_a_refund_of_lines_before_invoicing_is_taken_off_those_lines(
     code, proposed = await run_json(till, "credit-note", "--proposed")
     assert all(p["order"] != order for p in proposed)
     assert (await run(till, "verify"))[0] == 0
+
+
+async def test_refunds_are_read_only_for_orders_that_have_some(
+    tmp_path: Path, shop_factory: ShopFactory, platform: str
+) -> None:
+    """WooCommerce: one /refunds request per order whose summary lists refunds, none for the others;
+    PrestaShop: which orders have a slip once per import, the slips of a page only when it holds some."""
+    till = await make_till(tmp_path, shop_factory, 60)
+    log = till.shop.requests_log
+    store = till.shop.store
+    with_refunds = {store.ids[i] for i in range(len(store.ids)) if store.order(i).get("refunds")}
+    if platform == "woocommerce":
+        asked = sorted(
+            int(path.split("/")[-2]) for _, path, _ in log if path.split("?")[0].endswith("/refunds")
+        )
+        assert asked == sorted(with_refunds) and asked, with_refunds  # the generated shop has a few gestures
+    else:
+        slips = [p for _, p, _ in log if p.startswith("/api/order_slip")]
+        assert len(slips) == 1 and "filter" not in slips[0], slips  # no slip yet: the index only
+        pending = [p["id"] for p in (await run_json(till, "pending"))[1]]
+        order, line_id, _ = _line_of_two(till, pending)
+        await refund(till, order, [(line_id, 1)])
+        log.clear()
+        await import_shop(till.config)
+        slips = [p for _, p, _ in log if p.startswith("/api/order_slip")]
+        assert len(slips) == 2 and "filter" not in slips[0] and f"%5B{order}%5D" in slips[1], slips
