@@ -124,7 +124,9 @@ class RefundBook:
         out: list[dict[str, Any]] = []
         for summary in w.get("refunds") or []:
             r = mine.get(int(summary["id"]))
-            created = r.created if r is not None else self.store.modified[idx]
+            created = (
+                r.created if r is not None else self.store.created[idx] + 86400
+            )  # generated: a fixed date
             items: list[dict[str, Any]] = []
             for line_id, qty in r.lines if r is not None else []:
                 assert r is not None

@@ -155,11 +155,16 @@ class WooCommerceConnector:
                 return
 
     async def fetch_refunds(self, fetcher: Fetcher, page: bytes) -> None:
-        """The refunds of the page's orders that have some, whose lines only /orders/<id>/refunds gives:
-        a page without refunds costs no request.  :meth:`adjust` lays them onto their orders."""
+        """The refunds of the page's orders that have some (and are not refunded in full), whose lines only
+        /orders/<id>/refunds gives: a page without refunds costs no request.  :meth:`adjust` lays them onto their orders."""
         if not _HAS_REFUNDS.search(page):
             return
-        ids = [int(o["id"]) for o in orjson.loads(page) if isinstance(o, dict) and o.get("refunds")]
+        # A fully refunded order has nothing left to invoice or to credit line by line: its lines are not read.
+        ids = [
+            int(o["id"])
+            for o in orjson.loads(page)
+            if isinstance(o, dict) and o.get("refunds") and o.get("status") != "refunded"
+        ]
         requests = (self.request(f"/orders/{oid}/refunds", [("per_page", "100")], tag=oid) for oid in ids)
         async for response in fetcher.fetch_many(requests, self.check):
             self.refunds_fetched[int(response.request.tag)] = response.body.strip()
