@@ -154,3 +154,25 @@ async def test_refunds_are_read_only_for_orders_that_have_some(
         await import_shop(till.config)
         slips = [p for _, p, _ in log if p.startswith("/api/order_slip")]
         assert len(slips) == 2 and "filter" not in slips[0] and f"%5B{order}%5D" in slips[1], slips
+
+
+async def test_a_refund_of_lines_and_shipping_after_invoicing_is_proposed_as_its_amount(
+    tmp_path: Path, shop_factory: ShopFactory, platform: str
+) -> None:
+    """Lines alone would not give back the shipping refunded with them: the proposal is the whole amount."""
+    till = await make_till(tmp_path, shop_factory, 60)
+    code, invoiced = await run_json(till, "invoice", "--pending")
+    by_order = {i["order"]: i for i in invoiced["invoices"]}
+    order, line_id, _ = _line_of_two(till, list(by_order))
+    made = await refund(till, order, [(line_id, 1)], amount="2.00", reason="Colis abîmé")
+    await import_shop(till.config)
+    code, proposed = await run_json(till, "credit-note", "--proposed")
+    (mine,) = [p for p in proposed if p["order"] == order]
+    assert mine["amount"] == made["amount"] and mine["lines"] == []
+    assert f"--amount {made['amount']} " in mine["command"]
+    reason = mine["command"].split('--reason "')[1].rstrip('"')
+    number = by_order[order]["number"]
+    code, credit = await run_json(till, "credit-note", number, "--amount", made["amount"], "--reason", reason)
+    assert code == 0 and credit["total_ttc"] == f"-{made['amount']}", credit
+    code, proposed = await run_json(till, "credit-note", "--proposed")
+    assert all(p["order"] != order for p in proposed)
