@@ -11,7 +11,9 @@ shipping) stays for invoicing to take off (``Buyer.refunded``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -19,6 +21,7 @@ import pyarrow as pa
 
 from fastimport._core_shared import content_hash
 from fastimport.columns import HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN
+from fastimport.io.connector import Page
 
 FETCHED_REFUNDS_KEY = "fastimport_refunds"
 _CENT = Decimal("0.01")
@@ -41,6 +44,30 @@ def cents(value: object) -> int:
 
 def money(value: int) -> str:
     return f"{Decimal(value) / 100:.2f}"
+
+
+async def with_fetched(
+    pages: AsyncIterator[Page], fetch: Callable[[bytes], Awaitable[None]], ahead: int
+) -> AsyncIterator[Page]:
+    """``pages`` in order, each once ``fetch(page body)`` (its refunds) is done; the refunds of up to
+    ``ahead`` pages are read while the next pages arrive, so they never hold the listing back."""
+    waiting: deque[tuple[Page, asyncio.Future[None]]] = deque()
+    try:
+        async for page in pages:
+            waiting.append((page, asyncio.ensure_future(fetch(page.body))))
+            while waiting and (waiting[0][1].done() or len(waiting) > ahead):
+                first, task = waiting.popleft()
+                await task
+                yield first
+        while waiting:
+            first, task = waiting.popleft()
+            await task
+            yield first
+    finally:
+        for _, task in waiting:
+            task.cancel()
+        if waiting:
+            await asyncio.gather(*(t for _, t in waiting), return_exceptions=True)
 
 
 def append_fetched(raw: bytes, fetched: bytes) -> bytes:

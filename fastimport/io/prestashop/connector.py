@@ -25,7 +25,7 @@ from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.io.prestashop.config import PrestaShopStore
 from fastimport.io.prestashop.spec import PRESTASHOP_PAGE, adjust_prestashop, line_refunds
-from fastimport.io.refund_lines import lay_refunds
+from fastimport.io.refund_lines import lay_refunds, with_fetched
 from fastimport.ranges import ImportRange
 
 MAX_PASSES = 3
@@ -176,8 +176,16 @@ class PrestaShopConnector:
             for cid in chunk:
                 self.known.setdefault(cid, (None, None, None, False))
 
-    async def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
+    def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
+        return with_fetched(
+            self._listing_pages(fetcher, rng),
+            lambda body: self.fetch_slips(fetcher, body),
+            ahead=2 * self.store.concurrency,
+        )
+
+    async def _listing_pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
         await self._prepare(fetcher)
+        await self._slip_index(fetcher)
         step = self.store.per_page - self.overlap
         number = 0
         for pass_no in range(1, MAX_PASSES + 1):
@@ -199,7 +207,6 @@ class PrestaShopConnector:
                     if previous_full and (not ids or ids[0] > (previous_last or 0)):
                         drifted = True  # rows slid under the overlap: something may have been missed
                     await self._lookup_customers(fetcher, {int(o["id_customer"]) for o in orders})
-                    await self.fetch_slips(fetcher, ids)
                     number += 1
                     yield Page(response.body, number, pass_no)
                     previous_full = len(ids) == self.store.per_page
@@ -211,13 +218,20 @@ class PrestaShopConnector:
             if not drifted:
                 return
 
-    async def fetch_slips(self, fetcher: Fetcher, ids: list[int]) -> None:
-        """The order slips (refunds) of the page's orders that have some: which orders have one is read
-        once per run (``display=[id,id_order]``), then one request per page that holds some."""
+    async def _slip_index(self, fetcher: Fetcher) -> None:
+        """Which orders have an order slip (a refund), read once per run."""
         if self.slipped is None:
             found = await self.get(fetcher, "/order_slip", [("display", "[id,id_order]")])
             rows = found.get("order_slips", []) if isinstance(found, dict) else []
             self.slipped = {int(r["id_order"]) for r in rows}
+
+    async def fetch_slips(self, fetcher: Fetcher, page: bytes) -> None:
+        """The order slips of the page's orders that have some (see :meth:`_slip_index`): one request for
+        a page that holds some, none for the others.  :meth:`adjust` lays them onto their orders."""
+        if not self.slipped:
+            return
+        found_page = orjson.loads(page)
+        ids = [int(o["id"]) for o in found_page.get("orders", [])] if isinstance(found_page, dict) else []
         wanted = sorted(set(ids) & self.slipped)
         if not wanted:
             return

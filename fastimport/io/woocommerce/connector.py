@@ -18,16 +18,29 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from fastimport.errors import AuthError, FetchError, TransientFetchError
+from fastimport import core
+from fastimport.columns import FieldSpec, PageSpec
+from fastimport.errors import AuthError, FetchError, ParseError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
-from fastimport.io.refund_lines import lay_refunds
+from fastimport.io.refund_lines import lay_refunds, with_fetched
 from fastimport.io.woocommerce import oauth1
 from fastimport.io.woocommerce.config import WooCommerceStore
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE, line_refunds
 from fastimport.ranges import ImportRange
 
 API_PATH = "/wp-json/wc/v3"
+# What fetch_refunds needs of a page: which orders list refunds, and their status.
+_REFUND_SCAN = PageSpec(
+    orders_path=(),
+    order_fields=(
+        FieldSpec("order_id", ("id",), "int", required=True),
+        FieldSpec("status", ("status",), "str"),
+        FieldSpec("refund", ("refunds", 0, "id"), "int"),
+    ),
+    lines_path=("line_items",),
+    line_fields=(FieldSpec("line_id", ("id",), "int"),),
+)
 _HAS_REFUNDS = re.compile(rb'"refunds"\s*:\s*\[\s*\{')
 MAX_PASSES = 3
 
@@ -137,19 +150,24 @@ class WooCommerceConnector:
 
     # -- pagination -------------------------------------------------------------------------------
 
-    async def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
+    def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
+        return with_fetched(
+            self._listing_pages(fetcher, rng),
+            lambda body: self.fetch_refunds(fetcher, body),
+            ahead=2 * self.store.concurrency,
+        )
+
+    async def _listing_pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
         for pass_no in range(1, MAX_PASSES + 1):
             first = await fetcher.fetch(self.listing(rng, 1, pass_no), self.check)
             total = _int_header(first, "X-WP-Total")
             total_pages = _int_header(first, "X-WP-TotalPages")
-            await self.fetch_refunds(fetcher, first.body)
             yield Page(first.body, 1, pass_no)
             drifted = False
             rest = (self.listing(rng, p, pass_no) for p in range(2, total_pages + 1))
             async for response in fetcher.fetch_many(rest, self.check):
                 if _int_header(response, "X-WP-Total") != total:
                     drifted = True
-                await self.fetch_refunds(fetcher, response.body)
                 yield Page(response.body, response.request.tag[0], pass_no)
             if not drifted:
                 return
@@ -160,11 +178,17 @@ class WooCommerceConnector:
         if not _HAS_REFUNDS.search(page):
             return
         # A fully refunded order has nothing left to invoice or to credit line by line: its lines are not read.
-        ids = [
-            int(o["id"])
-            for o in orjson.loads(page)
-            if isinstance(o, dict) and o.get("refunds") and o.get("status") != "refunded"
-        ]
+        try:  # the core scans the page (parsing it whole with orjson would hold the event loop)
+            scan = core.parse_page(page, _REFUND_SCAN).orders
+            found = zip(*(scan.column(c).to_pylist() for c in ("order_id", "status", "refund")), strict=True)
+            ids = [int(oid) for oid, status, refund in found if refund is not None and status != "refunded"]
+        except ParseError:  # an order the core cannot read: the import sets it aside; read the others
+            orders = orjson.loads(page)
+            ids = [
+                int(o["id"])
+                for o in orders
+                if isinstance(o, dict) and o.get("refunds") and o.get("status") != "refunded"
+            ]
         requests = (self.request(f"/orders/{oid}/refunds", [("per_page", "100")], tag=oid) for oid in ids)
         async for response in fetcher.fetch_many(requests, self.check):
             self.refunds_fetched[int(response.request.tag)] = response.body.strip()
