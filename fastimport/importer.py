@@ -29,7 +29,7 @@ from fastimport.config import StoreConfig
 from fastimport.errors import ParseError, explain
 from fastimport.io.connector import Connector, Page, adjuster, fetcher_for
 from fastimport.io.fetcher import Fetcher
-from fastimport.io.registry import connector_for
+from fastimport.io.registry import connector_for, platform
 from fastimport.ranges import ImportRange
 from fastimport.salvage import SetAside, salvage
 from fastimport.store import imports as store
@@ -259,6 +259,7 @@ class _StoreImport:
                 packed.chunks,
                 batch.unchanged,
                 batch.pages,
+                echo=platform(self.cfg.platform).till_echo,
             )
         self.stages["store"] += time.perf_counter() - t0
 

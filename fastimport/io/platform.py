@@ -48,9 +48,12 @@ class Platform:
     secret_keys: tuple[str, ...]
     # The shop status an order moves to once shipped, when the platform has one to set.
     shipped_status: str | None = None
-    # ``refunds(payload)``: the refunds an order's stored JSON carries (None: the platform keeps them
-    # elsewhere, e.g. PrestaShop's order_slip resource).
+    # ``refunds(payload)``: the refunds an order's stored JSON carries, with those its connector read
+    # apart and appended (WooCommerce's /orders/<id>/refunds, PrestaShop's order_slip); None: none read.
     refunds: Callable[[bytes], tuple[Refund, ...]] | None = None
+    # ``till_echo(last, new, statuses)``: whether ``new`` differs from the last version seen only in what
+    # the till's pushes set (``statuses``: those it set), so the shop's answer to the till is no news.
+    till_echo: Callable[[bytes, bytes, frozenset[str]], bool] | None = None
     # How the platform signs and labels the webhooks it pushes (None: it has none); the store
     # table then has a ``webhook_secret_env`` key.
     webhook: WebhookScheme | None = None

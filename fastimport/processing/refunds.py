@@ -94,7 +94,11 @@ def _proposal(
         if named and all(no is not None for no, _ in named):
             lines = [f"{no}:{li.quantity}" for no, li in named]
     lines_total = sum((Decimal(li.amount) for li in refund.lines), Decimal(0))
-    exact_lines = bool(lines) and lines_total == Decimal(refund.amount)
+    exact_lines = (
+        bool(lines)
+        and lines_total == Decimal(refund.amount)
+        and _credits_as_refunded(con, number, refund, lines)
+    )
     how = f"--lines {' '.join(lines)}" if exact_lines else f"--amount {refund.amount}"
     return {
         "store": store, "order": order_id, "invoice": number, "shop_status": "partially refunded",
@@ -102,3 +106,41 @@ def _proposal(
         "detail": f"the shop refunded {refund.amount} after invoicing" + (f": {refund.reason}" if refund.reason else ""),
         "command": f'fastimport credit-note {number} {how} --reason "{reason}"',
     }  # fmt: skip
+
+
+def _credits_as_refunded(
+    con: duckdb.DuckDBPyConnection, number: str, refund: Refund, lines: list[str]
+) -> bool:
+    """Whether ``credit-note --lines`` would credit each line exactly what the shop refunded on it (else the
+    refund is proposed as its amount: the money given back is what the credit note must state)."""
+    from fastimport.processing.credit import part_of_line
+
+    src = {
+        int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
+        for r in con.execute(
+            "SELECT l.line_no, l.quantity, CAST(l.total_ht * 100 AS BIGINT), CAST(l.vat * 100 AS BIGINT) "
+            "FROM invoice_lines l JOIN invoices i ON i.invoice_id = l.invoice_id WHERE i.number = ?",
+            [number],
+        ).fetchall()
+    }
+    done = {
+        int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
+        for r in con.execute(
+            "SELECT l.source_line_no, -sum(l.quantity), -sum(CAST(l.total_ht * 100 AS BIGINT)), "
+            "-sum(CAST(l.vat * 100 AS BIGINT)) FROM invoice_lines l JOIN invoices c ON c.invoice_id = l.invoice_id "
+            "WHERE c.kind = 'credit_note' AND c.refers_to = ? AND l.source_line_no IS NOT NULL GROUP BY l.source_line_no",
+            [number],
+        ).fetchall()
+    }
+    named = [li for li in refund.lines if li.quantity > 0]
+    for spec, li in zip(lines, named, strict=True):
+        no = int(spec.split(":")[0])
+        qty, ht, vat = src[no]
+        q_done, ht_done, vat_done = done.get(no, (0, 0, 0))
+        left = qty - q_done
+        if li.quantity > left:
+            return False
+        part_ht, part_vat = part_of_line(ht - ht_done, vat - vat_done, li.quantity, left)
+        if Decimal(part_ht + part_vat) / 100 != Decimal(li.amount):
+            return False
+    return True

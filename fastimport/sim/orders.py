@@ -259,24 +259,27 @@ def render_order(ctx: OrderContext, st: OrderState) -> dict[str, Any]:
         )
 
     status = st.status
-    paid = st.created + rng.randint(5, 90) if status in PAID else None
+    # What depends on the status is drawn apart, all of it whatever the status: an order whose status
+    # changes keeps every other field as it was (a shop does not change a buyer's IP when it ships).
+    late = random.Random((ctx.seed << 40) ^ oid ^ 0x9E3779B9)
+    paid_after, gesture, bits = late.randint(5, 90), late.random() < 0.05, late.getrandbits(80)
+    paid = st.created + paid_after if status in PAID else None
     if paid is not None:
         paid = min(paid, st.modified)
     refunds = []
     if status == "refunded":
         refunds.append({"id": 900_000_000 + oid, "reason": "", "total": money(-total)})
-    elif status == "completed" and rng.random() < 0.05:
+    elif status == "completed" and gesture:
         refunds.append(
             {"id": 900_000_000 + oid, "reason": "Geste commercial", "total": money(-min(500, total))}
         )
 
-    if status == "on-hold":
-        pay = rng.choice([("bacs", "Virement bancaire"), ("cheque", "Paiement par chèque")])
-    else:
-        pay = rng.choice([("stripe", "Carte bancaire (Stripe)"), ("paypal", "PayPal")])
+    wire = late.choice([("bacs", "Virement bancaire"), ("cheque", "Paiement par chèque")])
+    card = late.choice([("stripe", "Carte bancaire (Stripe)"), ("paypal", "PayPal")])
+    pay = wire if status == "on-hold" else card
     txn = ""
     if paid is not None:
-        txn = f"pi_3{rng.getrandbits(80):020x}" if pay[0] == "stripe" else f"{rng.getrandbits(64):017X}"[:17]
+        txn = f"pi_3{bits:020x}" if pay[0] == "stripe" else f"{bits >> 16:017X}"[:17]
     meta_data = []
     for key, value in (
         ("is_vat_exempt", "no"),

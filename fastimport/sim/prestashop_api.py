@@ -383,6 +383,8 @@ class PrestaShopApi:
                 400, 85, 'Validation error: "Property OrderHistory->id_order_state is not valid"', False
             )
         self.store.set_status(idx, STATUS_OF[state])
+        # The order shows the very state set (3 "preparation", 4 "shipped"), not the nearest generated one.
+        self.store.written.setdefault(idx, {})["current_state"] = str(state)
         record = {
             "id": len(self.histories) + 1,
             "id_employee": fields.get("id_employee", "0") or "0",

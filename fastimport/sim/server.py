@@ -22,6 +22,7 @@ from fastimport.sim.options import SimOptions
 from fastimport.sim.orders import OrderContext
 from fastimport.sim.orders_api import OrdersApi, invalid_id, parse_utc
 from fastimport.sim.platforms import PLATFORMS, Platform, build_platform
+from fastimport.sim.refunds import RefundBook
 from fastimport.sim.store import ALL_STATUSES, OrderStore
 from fastimport.sim.webhooks import WebhookSender
 from fastimport.sim.wphttp import WPError, json_body, json_response
@@ -79,6 +80,7 @@ class SimShop:
             if opts.platform == "woocommerce"
             else build_platform(opts, self.store, products, self.customers)
         )
+        self.refunds = RefundBook(self.store)
         self.orders_api = OrdersApi(self.store, opts.create_during_pagination, opts.modify_during_pagination)
         self.catalog = CatalogApi(products, self.customers)
         self.faults = FaultPlan(opts.faults, opts.seed)
@@ -132,6 +134,8 @@ class SimShop:
         self._control_routes(app)
         if self.platform is not None:
             self.platform.routes(app)
+            if self.platform.name == "prestashop":
+                app.router.add_get("/api/order_slip", self.refunds.slip_handler)
             return app
         o, c = self.orders_api, self.catalog
         app.router.add_get("/wp-json/", self._index)
@@ -143,6 +147,7 @@ class SimShop:
             app.router.add_route(method, API + "/products/{pid:\\d+}/variations/{vid:\\d+}", c.put_variation)
         app.router.add_delete(ORDERS + "/{oid:\\d+}", o.delete)
         app.router.add_get(ORDERS + "/{oid:\\d+}/notes", o.list_notes)
+        app.router.add_get(ORDERS + "/{oid:\\d+}/refunds", self.refunds.woo_handler)
         app.router.add_post(ORDERS + "/{oid:\\d+}/notes", o.add_note)
         app.router.add_get(API + "/products", c.list_products)
         app.router.add_post(API + "/products/batch", c.batch_products)
@@ -159,6 +164,7 @@ class SimShop:
         app.router.add_post("/_sim/orders", self._create)
         app.router.add_post("/_sim/orders/{oid:\\d+}", self._modify)
         app.router.add_delete("/_sim/orders/{oid:\\d+}", self._delete)
+        app.router.add_post("/_sim/orders/{oid:\\d+}/refunds", self._refund)
         app.router.add_get("/_sim/webhooks", self._webhook_log)
 
     # -- request pipeline: concurrency -> latency -> faults -> auth -> handler -----------------
@@ -348,6 +354,12 @@ class SimShop:
         except ValueError as err:
             return json_response(orjson.dumps({"error": str(err)}), 400)
         return json_response(b'{"ok":true}')
+
+    async def _refund(self, request: web.Request) -> web.Response:
+        response = await self.refunds.admin_handler(request)
+        if response.status == 201:
+            self._notify("updated", int(request.match_info["oid"]))
+        return response
 
     async def _delete(self, request: web.Request) -> web.Response:
         try:

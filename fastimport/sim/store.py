@@ -223,6 +223,7 @@ class OrderStore:
             self.set_status(idx, "completed" if current != "completed" else "refunded")
 
     def set_status(self, idx: int, status: str) -> None:
+        self.written.get(idx, {}).pop("current_state", None)  # a PrestaShop state set before is replaced
         now = max(int(time.time()), self.modified[idx] + 1)
         self.status[idx] = CODE[status]
         self.modified[idx] = now

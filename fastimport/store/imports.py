@@ -8,6 +8,7 @@ stored as DECIMAL(18,2); instants arrive as UTC microseconds.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -18,6 +19,10 @@ from fastimport.columns import CHANGED, CLOSED_STATUSES, NEW
 from fastimport.errors import StoreError
 from fastimport.store import raw
 from fastimport.store.db import transaction
+
+# The platform's judge of the till's own writes coming back: (last version seen, new one, statuses the
+# till set) -> True when the new version is only those writes (fastimport.io.echo).
+TillEcho = Callable[[bytes, bytes, frozenset[str]], bool]
 
 # Orders the shop may still change locally: once invoiced, the record is frozen.
 UPDATABLE_STATES = ("pending", "prepared")
@@ -143,6 +148,7 @@ def write_batch(
     chunks: pa.Table,
     unchanged: int,
     pages: int,
+    echo: TillEcho | None = None,
 ) -> BatchResult:
     """Write one batch of new and changed orders with their lines, in one transaction.
 
@@ -176,9 +182,9 @@ def write_batch(
             # The dedup set was loaded from this database and no other process writes meanwhile:
             # a NEW order is not stored yet, so no conflict check is needed (the primary key still guards).
             con.execute(insert + f"FROM batch_orders WHERE verdict = {NEW}", [store_id, base, run_id, run_id])
-            locked = 0
+            locked = news = 0
             if changed.num_rows:
-                locked = _record_locked_changes(con, store_id, base)
+                locked, news = _record_locked_changes(con, store_id, base, echo)
                 con.execute(
                     "DELETE FROM order_lines WHERE store_id = ? AND order_id IN (SELECT order_id FROM batch_changed "
                     "WHERE order_id NOT IN (SELECT order_id FROM locked_now))",
@@ -204,7 +210,7 @@ def write_batch(
                 "unchanged_orders = unchanged_orders + ?, locked_changes = locked_changes + ?, "
                 "unknown_articles = unknown_articles + ?, unknown_customers = unknown_customers + ?, "
                 "pages = pages + ? WHERE run_id = ?",
-                [new, updated, unchanged, locked, flags[0], flags[1], pages, run_id],
+                [new, updated, unchanged, news, flags[0], flags[1], pages, run_id],
             )
     except duckdb.Error as exc:
         raise StoreError(f"could not store a batch of {orders.num_rows} orders: {exc}") from exc
@@ -212,42 +218,74 @@ def write_batch(
         for name in ("batch_orders", "batch_changed", "batch_lines", "batch_chunks"):
             con.unregister(name)
         con.execute("DROP TABLE IF EXISTS locked_now")
-    return BatchResult(orders.num_rows, new, updated, locked, flags[0], flags[1])
+    return BatchResult(orders.num_rows, new, updated, news, flags[0], flags[1])
 
 
-def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int, chunk_base: int) -> int:
-    """Turn shop changes to invoiced orders into events (once per distinct remote version)."""
+def _record_locked_changes(
+    con: duckdb.DuckDBPyConnection, store_id: int, chunk_base: int, echo: TillEcho | None
+) -> tuple[int, int]:
+    """Turn shop changes to invoiced orders into events (once per distinct remote version).
+
+    Returns (versions of invoiced orders in the batch, of which changes made on the shop).  The till's
+    own pushes come back too: a version that differs from the last one seen only in what the till
+    pushed (``echo``, the platform's judge), with a status the till set or unchanged, is kept as
+    ``till_write_seen`` (its payload kept, no action asked) and not counted as a change on the shop.
+    """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE locked_now AS "
         "SELECT b.order_id, o.state, o.shop_status AS old_status, b.shop_status AS new_status, "
-        "b.content_hash, b.raw_chunk_local + ? AS raw_chunk, b.raw_offset, b.raw_length "
+        "b.content_hash, b.raw_chunk_local + ? AS raw_chunk, b.raw_offset, b.raw_length, false AS echo "
         "FROM batch_changed b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id "
         f"WHERE o.state NOT IN {UPDATABLE_STATES}",
         [chunk_base, store_id],
     )
-    # The till's own writes (push queue) come back too: a version whose status is unchanged, or is the
-    # status the till set, is kept as 'till_write_seen' (its payload kept, no action asked), not as news.
-    own = (
-        "EXISTS (SELECT 1 FROM push_jobs p WHERE p.store_id = ? AND p.order_id = k.order_id AND p.state = 'sent' "
-        "AND (k.new_status = k.old_status OR k.new_status = p.shop_status))"
-    )
+    echoes = _echoes(con, store_id, echo) if echo is not None else []
+    if echoes:
+        con.execute(
+            f"UPDATE locked_now SET echo = true WHERE order_id IN ({', '.join('?' for _ in echoes)})", echoes
+        )
     con.execute(
         "INSERT INTO order_events (store_id, order_id, happened_at, kind, actor, from_state, to_state, detail, "
         "needs_action, remote_hash, raw_chunk, raw_offset, raw_length) "
-        f"SELECT ?, order_id, now(), CASE WHEN {own} THEN 'till_write_seen' ELSE 'shop_change_after_invoice' END, "
-        f"'shop', old_status, new_status, CASE WHEN {own} THEN 'the shop shows what the till wrote (status ' "
+        "SELECT ?, order_id, now(), CASE WHEN echo THEN 'till_write_seen' ELSE 'shop_change_after_invoice' END, "
+        "'shop', old_status, new_status, CASE WHEN echo THEN 'the shop shows what the till wrote (status ' "
         "|| new_status || ')' ELSE "
         "'the shop changed this order after it was ' || state || ' (shop status ' || old_status || ' -> ' "
         f"|| new_status || ')' || CASE WHEN new_status IN {CLOSED_STATUSES} "
         "THEN ': a credit note is proposed' ELSE ': the invoice is kept as it is' END END, "
-        f"new_status IN {CLOSED_STATUSES} AND NOT {own}, content_hash, raw_chunk, raw_offset, raw_length "
+        f"new_status IN {CLOSED_STATUSES} AND NOT echo, content_hash, raw_chunk, raw_offset, raw_length "
         "FROM locked_now k "
         "WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.store_id = ? AND e.order_id = k.order_id "
         "AND e.remote_hash = k.content_hash)",
-        [store_id] * 5,
+        [store_id, store_id],
     )
-    row = con.execute("SELECT count(*) FROM locked_now").fetchone()
-    return int(row[0]) if row else 0
+    row = con.execute("SELECT count(*), count(*) FILTER (WHERE NOT echo) FROM locked_now").fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _echoes(con: duckdb.DuckDBPyConnection, store_id: int, echo: TillEcho) -> list[int]:
+    """Invoiced orders of the batch whose new version is only the till's own pushes coming back."""
+    candidates = con.execute(
+        "SELECT k.order_id, k.raw_chunk, k.raw_offset, k.raw_length FROM locked_now k WHERE EXISTS (SELECT 1 "
+        "FROM push_jobs p WHERE p.store_id = ? AND p.order_id = k.order_id AND p.state = 'sent' "
+        "AND (k.new_status = k.old_status OR k.new_status = p.shop_status)) ORDER BY k.order_id",
+        [store_id],
+    ).fetchall()
+    out = []
+    for order_id, chunk, offset, length in candidates:
+        statuses = frozenset(
+            str(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT shop_status FROM push_jobs WHERE store_id = ? AND order_id = ? AND state = 'sent' "
+                "AND shop_status IS NOT NULL",
+                [store_id, order_id],
+            ).fetchall()
+        )
+        last = raw.latest_version(con, store_id, int(order_id))
+        new = raw.slice_of(con, int(chunk), int(offset), int(length))
+        if last is not None and new is not None and echo(last, new, statuses):
+            out.append(int(order_id))
+    return out
 
 
 def _unknown_counts(con: duckdb.DuckDBPyConnection, store_id: int, skip_locked: str) -> tuple[int, int]:

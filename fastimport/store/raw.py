@@ -82,3 +82,26 @@ def _inflate(entry: tuple[str, int, bytes]) -> bytes:
     codec, size, data = entry
     out: bytes = pa.decompress(data, decompressed_size=size, codec=codec, asbytes=True)
     return out
+
+
+def slice_of(con: duckdb.DuckDBPyConnection, chunk_id: int, offset: int, length: int) -> bytes | None:
+    """One payload by its place (a chunk already written, in this transaction or before)."""
+    chunks = _chunks(con, [chunk_id])
+    if chunk_id not in chunks:
+        return None
+    return _inflate(chunks[chunk_id])[offset : offset + length]
+
+
+def latest_version(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> bytes | None:
+    """The last version of an order the till has seen: the newest one kept with an event (an invoiced
+    order's later versions), else the stored one."""
+    row = con.execute(
+        "SELECT raw_chunk, raw_offset, raw_length FROM order_events WHERE store_id = ? AND order_id = ? AND "
+        "raw_chunk IS NOT NULL ORDER BY happened_at DESC, event_id DESC LIMIT 1",
+        [store_id, order_id],
+    ).fetchone()
+    if row is not None:
+        found = slice_of(con, int(row[0]), int(row[1]), int(row[2]))
+        if found is not None:
+            return found
+    return payload(con, store_id, order_id)

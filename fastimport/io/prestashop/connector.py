@@ -24,7 +24,8 @@ from fastimport.errors import AuthError, FetchError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.io.prestashop.config import PrestaShopStore
-from fastimport.io.prestashop.spec import PRESTASHOP_PAGE, adjust_prestashop
+from fastimport.io.prestashop.spec import PRESTASHOP_PAGE, adjust_prestashop, line_refunds
+from fastimport.io.refund_lines import lay_refunds, with_fetched
 from fastimport.ranges import ImportRange
 
 MAX_PASSES = 3
@@ -47,6 +48,8 @@ class PrestaShopConnector:
         self.currencies: dict[int, str] = {}
         self.state_words: dict[str, str] = {}
         self.known: dict[int, CustomerInfo] = {}
+        self.slipped: set[int] | None = None  # ids of the orders with an order slip (read once per run)
+        self.refunds_fetched: dict[int, bytes] = {}  # order id -> its order slips (fetch_slips)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -82,7 +85,7 @@ class PrestaShopConnector:
         if status == 403:
             raise AuthError(
                 f"{where}: the webservice key may not read {response.request.url.rsplit('/', 1)[-1]} "
-                "(give it GET on orders, customers and currencies)",
+                "(give it GET on orders, order_slip, customers and currencies)",
                 store=self.store.name,
                 status=status,
             )
@@ -173,8 +176,16 @@ class PrestaShopConnector:
             for cid in chunk:
                 self.known.setdefault(cid, (None, None, None, False))
 
-    async def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
+    def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
+        return with_fetched(
+            self._listing_pages(fetcher, rng),
+            lambda body: self.fetch_slips(fetcher, body),
+            ahead=2 * self.store.concurrency,
+        )
+
+    async def _listing_pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
         await self._prepare(fetcher)
+        await self._slip_index(fetcher)
         step = self.store.per_page - self.overlap
         number = 0
         for pass_no in range(1, MAX_PASSES + 1):
@@ -207,10 +218,41 @@ class PrestaShopConnector:
             if not drifted:
                 return
 
+    async def _slip_index(self, fetcher: Fetcher) -> None:
+        """Which orders have an order slip (a refund), read once per run."""
+        if self.slipped is None:
+            found = await self.get(fetcher, "/order_slip", [("display", "[id,id_order]")])
+            rows = found.get("order_slips", []) if isinstance(found, dict) else []
+            self.slipped = {int(r["id_order"]) for r in rows}
+
+    async def fetch_slips(self, fetcher: Fetcher, page: bytes) -> None:
+        """The order slips of the page's orders that have some (see :meth:`_slip_index`): one request for
+        a page that holds some, none for the others.  :meth:`adjust` lays them onto their orders."""
+        if not self.slipped:
+            return
+        found_page = orjson.loads(page)
+        ids = [int(o["id"]) for o in found_page.get("orders", [])] if isinstance(found_page, dict) else []
+        wanted = sorted(set(ids) & self.slipped)
+        if not wanted:
+            return
+        found = await self.get(
+            fetcher,
+            "/order_slip",
+            [("display", "full"), ("filter[id_order]", f"[{'|'.join(map(str, wanted))}]")],
+        )
+        by_order: dict[int, list[Any]] = {}
+        for slip in found.get("order_slips", []) if isinstance(found, dict) else []:
+            by_order.setdefault(int(slip["id_order"]), []).append(slip)
+        for oid, slips in by_order.items():
+            self.refunds_fetched[oid] = orjson.dumps(sorted(slips, key=lambda s: int(s["id"])))
+
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
-        return adjust_prestashop(
+        orders, lines = adjust_prestashop(
             orders, lines, self.store.timezone, self.currencies, self.known, self.state_words
         )
+        if not self.refunds_fetched:
+            return orders, lines
+        return lay_refunds(orders, lines, self.refunds_fetched, line_refunds)
 
     # -- catalogue --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from fastimport.errors import FetchError
+from fastimport.io.echo import same_but, without
 from fastimport.io.fetcher import Fetcher
 from fastimport.io.prestashop.connector import STATE_WORDS, PrestaShopConnector
 from fastimport.io.pushback import OrderNews
@@ -19,6 +20,17 @@ from fastimport.io.pushback import OrderNews
 STEP_STATES = {"prepared": "PS_OS_PREPARATION", "invoiced": "", "shipped": "PS_OS_SHIPPING",
                "refunded": "PS_OS_REFUND", "partially_refunded": ""}  # fmt: skip
 _CLOSED = frozenset(STATE_WORDS.values())
+
+
+# What a push changes on a PrestaShop order: a new order state (and what the state brings: validity,
+# invoice and delivery numbers), the carrier row's tracking number.
+_PUSHED_KEYS = frozenset({"current_state", "date_upd", "valid", "invoice_number", "invoice_date", "delivery_number",
+                          "delivery_date", "shipping_number", "total_paid_real"})  # fmt: skip
+
+
+def till_echo(last: bytes, new: bytes, statuses: frozenset[str]) -> bool:
+    """Whether ``new`` differs from ``last`` only in what the till's pushes set (:mod:`fastimport.io.echo`)."""
+    return same_but(last, new, lambda o: without(o, _PUSHED_KEYS))
 
 
 class PrestaShopPush(PrestaShopConnector):

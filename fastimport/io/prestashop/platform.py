@@ -14,6 +14,8 @@ PLATFORM = Platform(
         "fastimport.io.prestashop.news:PrestaShopPush"
     ),  # the tracking number goes on the order's carrier row
     buyer=Lazy("fastimport.io.prestashop.spec:buyer"),
+    refunds=Lazy("fastimport.io.prestashop.spec:refunds"),
+    till_echo=Lazy("fastimport.io.prestashop.news:till_echo"),
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
     secret_keys=("key_env",),

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fastimport import _core_shared as sh
 from fastimport.columns import FieldSpec, PageSpec
-from fastimport.io.connector import Buyer
+from fastimport.io.connector import Buyer, Refund, RefundLine
 from fastimport.io.payload import Node
+from fastimport.io.refund_lines import FETCHED_REFUNDS_KEY, LineRefund, cents, money
 
 F = FieldSpec
 
@@ -166,7 +168,54 @@ def buyer(payload: bytes) -> Buyer:
     """A PrestaShop order names its invoice address by id only (``id_address_invoice``): the stored
     columns (name, e-mail) are all it carries; the shipping tax follows from its two shipping totals."""
     order = Node.load(payload)
+    # The order slips' money beyond their lines (the shipping): the lines are already out of the order's.
+    beyond = sum(cents(s.get("total_shipping_tax_incl")) for s in _slips(order.value))
+    refunded = money(beyond) if beyond > 0 else None
     incl, excl = order["total_shipping_tax_incl"].money(), order["total_shipping_tax_excl"].money()
     if incl is None or excl is None:
-        return Buyer()
-    return Buyer(shipping_tax=str((incl - excl).quantize(_CENT, ROUND_HALF_UP)))
+        return Buyer(refunded=refunded, refunds_in_total=True)
+    return Buyer(
+        shipping_tax=str((incl - excl).quantize(_CENT, ROUND_HALF_UP)),
+        refunded=refunded,
+        refunds_in_total=True,
+    )
+
+
+def _slips(order: dict[str, object]) -> list[dict[str, object]]:
+    found = order.get(FETCHED_REFUNDS_KEY)
+    return [s for s in found if isinstance(s, dict)] if isinstance(found, list) else []
+
+
+def _slip_lines(slip: dict[str, object]) -> list[LineRefund]:
+    """A slip's ``order_slip_details``: the order detail (row) id, the quantity, its amounts."""
+    links = slip.get("associations")
+    details = links.get("order_slip_details") if isinstance(links, dict) else None
+    out = []
+    for d in details if isinstance(details, list) else ():
+        if isinstance(d, dict) and str(d.get("id_order_detail") or "").isdigit():
+            net = cents(d.get("amount_tax_excl"))
+            out.append(LineRefund(int(str(d["id_order_detail"])), int(str(d.get("product_quantity") or 0)), net,
+                                  cents(d.get("amount_tax_incl")) - net))  # fmt: skip
+    return out
+
+
+def line_refunds(fetched: bytes) -> list[LineRefund]:
+    """Every line part of the order slips fetched for one order (a JSON list of ``order_slip`` rows)."""
+    found = orjson.loads(fetched)
+    return (
+        [part for s in found if isinstance(s, dict) for part in _slip_lines(s)]
+        if isinstance(found, list)
+        else []
+    )
+
+
+def refunds(payload: bytes) -> tuple[Refund, ...]:
+    """The order's slips (credit slips: PrestaShop's refunds), each its lines plus the shipping refunded."""
+    out = []
+    for slip in _slips(Node.load(payload).value):
+        parts = _slip_lines(slip)
+        amount = sum(p.net + p.tax for p in parts) + cents(slip.get("total_shipping_tax_incl"))
+        if amount > 0:
+            lines = tuple(RefundLine(p.line_id, p.quantity, money(p.net + p.tax)) for p in parts)
+            out.append(Refund(int(str(slip.get("id") or 0)), money(amount), None, lines))
+    return tuple(out)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from fastimport.io.echo import same_but, without
 from fastimport.io.fetcher import Fetcher, Request
 from fastimport.io.pushback import OrderNews
 from fastimport.io.shopify.connector import ShopifyConnector
@@ -22,6 +23,18 @@ STEP_TAGS = {"prepared": "en-preparation", "invoiced": "facture", "shipped": "ex
              "refunded": "rembourse", "partially_refunded": "rembourse-partiel"}  # fmt: skip
 DOCUMENT_ATTRIBUTE = {"invoiced": "Facture", "shipped": "Bon de livraison", "refunded": "Avoir",
                       "partially_refunded": "Avoir"}  # fmt: skip
+
+
+# What a push changes on a Shopify order: tags, note attributes, and a shipment's fulfilment.
+_PUSHED_KEYS = frozenset(
+    {"updated_at", "tags", "note_attributes", "fulfillment_status", "fulfillments", "closed_at"}
+)
+_PUSHED_LINE_KEYS = frozenset({"fulfillment_status", "fulfillable_quantity"})
+
+
+def till_echo(last: bytes, new: bytes, statuses: frozenset[str]) -> bool:
+    """Whether ``new`` differs from ``last`` only in what the till's pushes set (:mod:`fastimport.io.echo`)."""
+    return same_but(last, new, lambda o: without(o, _PUSHED_KEYS, "line_items", _PUSHED_LINE_KEYS))
 
 
 class ShopifyPush(ShopifyConnector):

@@ -16,6 +16,7 @@ PLATFORM = Platform(
     ),  # the tracking number fulfils the order: no separate notice
     buyer=Lazy("fastimport.io.shopify.spec:buyer"),
     refunds=Lazy("fastimport.io.shopify.spec:refunds"),
+    till_echo=Lazy("fastimport.io.shopify.news:till_echo"),
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
     webhook=SHOPIFY_WEBHOOK,

@@ -14,6 +14,7 @@ PLATFORM = Platform(
     push_back=Lazy("fastimport.io.woocommerce.push:WooCommercePush"),
     buyer=Lazy("fastimport.io.woocommerce.spec:buyer"),
     refunds=Lazy("fastimport.io.woocommerce.spec:refunds"),
+    till_echo=Lazy("fastimport.io.woocommerce.push:till_echo"),
     pending_statuses=PENDING_STATUSES,
     page_size=PAGE_SIZE,
     webhook=WOOCOMMERCE_WEBHOOK,

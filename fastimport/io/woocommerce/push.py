@@ -17,8 +17,10 @@ from typing import Any, Protocol, TypeVar
 import orjson
 
 from fastimport.errors import FetchError
+from fastimport.io.echo import same_but, without
 from fastimport.io.fetcher import Fetcher, Response
 from fastimport.io.pushback import OrderNews, StockAnswer, StockLevel
+from fastimport.io.refund_lines import FETCHED_REFUNDS_KEY
 from fastimport.io.woocommerce.config import SHIPPED_STATUS, WooCommerceStore
 from fastimport.io.woocommerce.connector import WooCommerceConnector
 
@@ -138,6 +140,29 @@ class WooCommercePush:
                 continue
             results += _match(items, answer.get("update", []) if isinstance(answer, dict) else [])
         return results
+
+
+# What a push changes on a WooCommerce order: its status (and the dates that follow it), the invoice
+# number's meta; moved to "refunded", the shop also records a refund of what was left.
+_PUSHED_KEYS = frozenset({"status", "date_modified", "date_modified_gmt", "date_completed", "date_completed_gmt",
+                          "date_paid", "date_paid_gmt"})  # fmt: skip
+_REFUND_KEYS = frozenset({"refunds", FETCHED_REFUNDS_KEY})
+
+
+def till_echo(last: bytes, new: bytes, statuses: frozenset[str]) -> bool:
+    """Whether ``new`` differs from ``last`` only in what the till's pushes set (:mod:`fastimport.io.echo`)."""
+    keys = _PUSHED_KEYS | (_REFUND_KEYS if "refunded" in statuses else frozenset())
+
+    def drop(order: dict[str, Any]) -> dict[str, Any]:
+        out = without(order, keys)
+        out["meta_data"] = [
+            {"key": m.get("key"), "value": m.get("value")}
+            for m in order.get("meta_data") or ()
+            if isinstance(m, dict) and m.get("key") != INVOICE_META_KEY
+        ]
+        return out
+
+    return same_but(last, new, drop)
 
 
 def _match(items: Iterable[StockLevel], answers: list[Any]) -> list[StockAnswer]:

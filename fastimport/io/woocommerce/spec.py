@@ -6,10 +6,14 @@ The connector owns this mapping; the parsing core only follows it.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+import orjson
 
 from fastimport.columns import FieldSpec, PageSpec
-from fastimport.io.connector import Buyer, Fee, Refund
+from fastimport.io.connector import Buyer, Fee, Refund, RefundLine
 from fastimport.io.payload import Node
+from fastimport.io.refund_lines import FETCHED_REFUNDS_KEY, LineRefund, cents, money
 
 F = FieldSpec
 
@@ -115,20 +119,74 @@ def _business_ids(order: Node) -> dict[str, str | None]:
 
 
 def _refunded(order: Node) -> str | None:
-    """All the order's refunds: the payload carries no line for them (only /orders/<id>/refunds has)."""
-    amounts = [Decimal(r.amount) for r in _refunds(order)]
-    return f"{sum(amounts, Decimal(0)):.2f}" if amounts else None
+    """Money refunded beyond the refunded lines: the lines the connector read from /orders/<id>/refunds are
+    already out of the order's lines and total (:mod:`fastimport.io.refund_lines`); without them, all of it."""
+    beyond = sum(
+        (
+            Decimal(r.amount) - sum((Decimal(li.amount) for li in r.lines), Decimal(0))
+            for r in _refunds(order)
+        ),
+        Decimal(0),
+    )
+    return f"{beyond:.2f}" if beyond > 0 else None
 
 
 def refunds(payload: bytes) -> tuple[Refund, ...]:
-    """The order's ``refunds`` (id, reason, negative total); their lines are only at /orders/<id>/refunds."""
+    """The order's ``refunds`` (id, reason, negative total), with their lines when the connector read them
+    from /orders/<id>/refunds (the payload alone carries none)."""
     return _refunds(Node.load(payload))
 
 
 def _refunds(order: Node) -> tuple[Refund, ...]:
+    fetched = {r["id"].integer() or 0: r for r in order[FETCHED_REFUNDS_KEY].objects()}
     out = []
     for r in order["refunds"].objects():
         amount = -(r["total"].money() or Decimal(0))
         if amount > 0:
-            out.append(Refund(r["id"].integer() or 0, f"{amount:.2f}", r["reason"].text()))
+            refund_id = r["id"].integer() or 0
+            full = fetched.get(refund_id)
+            lines = tuple(
+                RefundLine(part.line_id, part.quantity, money(part.net + part.tax))
+                for part in (_node_parts(full) if full is not None else ())
+            )
+            out.append(Refund(refund_id, f"{amount:.2f}", r["reason"].text(), lines))
     return tuple(out)
+
+
+def _line_parts(refund: dict[str, Any]) -> list[LineRefund]:
+    """A refund's ``line_items`` (negative quantities and amounts; the order line in ``_refunded_item_id``)."""
+    out = []
+    for item in refund.get("line_items") or ():
+        meta = {str(m.get("key")): m.get("value") for m in item.get("meta_data") or () if isinstance(m, dict)}
+        line = str(meta.get("_refunded_item_id") or "")
+        if line.isdigit():
+            out.append(LineRefund(int(line), -int(item.get("quantity") or 0), -cents(item.get("total")),
+                                  -cents(item.get("total_tax"))))  # fmt: skip
+    return out
+
+
+def _node_parts(refund: Node) -> list[LineRefund]:
+    """:func:`_line_parts` over a stored order's refund: a bad value is a ParseError naming its path."""
+    out = []
+    for item in refund["line_items"].objects():
+        meta = {m["key"].text(): m["value"] for m in item["meta_data"].objects()}
+        line = meta.get("_refunded_item_id")
+        line_id = line.integer() if line is not None else None
+        if line_id is not None:
+            out.append(LineRefund(line_id, -(item["quantity"].integer() or 0),
+                                  -_cents(item["total"]), -_cents(item["total_tax"])))  # fmt: skip
+    return out
+
+
+def _cents(node: Node) -> int:
+    return cents(node.money() or 0)
+
+
+def line_refunds(fetched: bytes) -> list[LineRefund]:
+    """Every line part of the refunds fetched for one order (a JSON list, as /orders/<id>/refunds answers)."""
+    found = orjson.loads(fetched)
+    return (
+        [part for r in found if isinstance(r, dict) for part in _line_parts(r)]
+        if isinstance(found, list)
+        else []
+    )

@@ -1,0 +1,148 @@
+"""Refunds a platform keeps apart from the order (WooCommerce's ``/orders/<id>/refunds``, PrestaShop's
+``order_slip``), fetched by the connector and laid onto the order it belongs to.
+
+The refunds fetched are appended to the order's JSON under :data:`FETCHED_REFUNDS_KEY` (the shop's
+bytes stay a prefix, so nothing it sent is lost or reformatted), and its content hash follows, so a
+new refund is a new version of the order.  The order's lines then show what is still owed, as
+Shopify's ``current_quantity`` does: each refunded line loses the refunded quantity and amounts, and
+the order's total and tax lose the refunded lines' amounts.  Money beyond the lines (a gesture, the
+shipping) stays for invoicing to take off (``Buyer.refunded``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import pyarrow as pa
+
+from fastimport._core_shared import content_hash
+from fastimport.columns import HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN
+from fastimport.io.connector import Page
+
+FETCHED_REFUNDS_KEY = "fastimport_refunds"
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class LineRefund:
+    """One order line's part of a refund: units and amounts in cents (positive)."""
+
+    line_id: int
+    quantity: int
+    net: int  # excl. tax
+    tax: int
+
+
+def cents(value: object) -> int:
+    """A shop's decimal text or number -> integer cents, half up (``"-9.000000"`` -> -900)."""
+    return int((Decimal(str(value or 0)) * 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def money(value: int) -> str:
+    return f"{Decimal(value) / 100:.2f}"
+
+
+async def with_fetched(
+    pages: AsyncIterator[Page], fetch: Callable[[bytes], Awaitable[None]], ahead: int
+) -> AsyncIterator[Page]:
+    """``pages`` in order, each once ``fetch(page body)`` (its refunds) is done; the refunds of up to
+    ``ahead`` pages are read while the next pages arrive, so they never hold the listing back."""
+    waiting: deque[tuple[Page, asyncio.Future[None]]] = deque()
+    try:
+        async for page in pages:
+            waiting.append((page, asyncio.ensure_future(fetch(page.body))))
+            while waiting and (waiting[0][1].done() or len(waiting) > ahead):
+                first, task = waiting.popleft()
+                await task
+                yield first
+        while waiting:
+            first, task = waiting.popleft()
+            await task
+            yield first
+    finally:
+        for _, task in waiting:
+            task.cancel()
+        if waiting:
+            await asyncio.gather(*(t for _, t in waiting), return_exceptions=True)
+
+
+def append_fetched(raw: bytes, fetched: bytes) -> bytes:
+    """The order's JSON with the fetched refunds added as its last key."""
+    body = raw.rstrip()
+    return body[:-1] + b',"' + FETCHED_REFUNDS_KEY.encode() + b'":' + fetched + b"}"
+
+
+def lay_refunds(
+    orders: pa.Table,
+    lines: pa.Table,
+    fetched: dict[int, bytes],
+    line_refunds: Callable[[bytes], Iterable[LineRefund]],
+) -> tuple[pa.Table, pa.Table]:
+    """Orders of a parsed page with their fetched refunds (see the module); others are left as they are."""
+    ids = orders.column("order_id").to_pylist()
+    rows = [i for i, oid in enumerate(ids) if oid in fetched]
+    if not rows:
+        return orders, lines
+    raws = orders.column(RAW_COLUMN).to_pylist()
+    hashes = orders.column(HASH_COLUMN).to_pylist()
+    totals = orders.column("total").to_pylist()
+    taxes = orders.column("total_tax").to_pylist()
+    gone: dict[tuple[int, int], LineRefund] = {}
+    for i in rows:
+        raws[i] = append_fetched(raws[i], fetched[ids[i]])
+        hashes[i] = content_hash(raws[i])
+        for part in line_refunds(fetched[ids[i]]):
+            key = (i, part.line_id)
+            was = gone.get(key)
+            gone[key] = (
+                part
+                if was is None
+                else LineRefund(
+                    part.line_id, was.quantity + part.quantity, was.net + part.net, was.tax + part.tax
+                )
+            )
+            if totals[i] is not None:
+                totals[i] -= part.net + part.tax
+            if taxes[i] is not None:
+                taxes[i] -= part.tax
+    for name, values in ((RAW_COLUMN, raws), (HASH_COLUMN, hashes), ("total", totals), ("total_tax", taxes)):
+        at = orders.schema.get_field_index(name)
+        orders = orders.set_column(
+            at, orders.schema.field(at), pa.array(values, orders.schema.field(at).type)
+        )
+    return orders, _less_lines(lines, gone)
+
+
+def _less_lines(lines: pa.Table, gone: dict[tuple[int, int], LineRefund]) -> pa.Table:
+    if not gone or lines.num_rows == 0:
+        return lines
+    index = lines.column(ORDER_INDEX_COLUMN).to_pylist()
+    line_ids = lines.column("line_id").to_pylist()
+    cols = {
+        n: lines.column(n).to_pylist()
+        for n in ("quantity", "total", "total_tax", "subtotal")
+        if n in lines.column_names
+    }
+    for r, key in enumerate(zip(index, line_ids, strict=True)):
+        part = gone.get(key)
+        if part is None:
+            continue
+        qty = cols["quantity"][r] or 0
+        left = max(0, qty - part.quantity)
+        cols["quantity"][r] = left
+        if cols.get("subtotal") is not None and cols["subtotal"][r] is not None and qty:
+            cols["subtotal"][r] = int(
+                (Decimal(cols["subtotal"][r]) * left / qty).quantize(Decimal(1), ROUND_HALF_UP)
+            )
+        if cols["total"][r] is not None:
+            cols["total"][r] -= part.net
+        if cols.get("total_tax") is not None and cols["total_tax"][r] is not None:
+            cols["total_tax"][r] -= part.tax
+    for name, values in cols.items():
+        at = lines.schema.get_field_index(name)
+        lines = lines.set_column(at, lines.schema.field(at), pa.array(values, lines.schema.field(at).type))
+    return lines
