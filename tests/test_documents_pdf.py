@@ -136,7 +136,7 @@ def test_factur_x_amounts_equal_the_stored_invoice(
 ) -> None:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("fx")
     config = documents_config(tmp)
-    con = connect(config.database)
+    con = connect(config.target)
     setup_store(con)
     add_order(con, 1, lines, shipping_cents=shipping, rounding_cents=rounding, business=True)
     [number] = invoice_all(con, config)

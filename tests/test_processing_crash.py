@@ -23,7 +23,7 @@ from fastimport.processing import invoicing
 from fastimport.processing.settings import load_settings
 from fastimport.store import connect
 config = load_config(sys.argv[1])
-con = connect(config.database)
+con = connect(config.target)
 def progress(report):
     print("chunk", len(report.issued), flush=True)
 invoicing.invoice_orders(con, load_settings(config), invoicing.pending_keys(con, config), progress=progress)

@@ -32,12 +32,12 @@ def store_version(config: Config) -> SchemaVersions:
     written by a newer fastimport is reported, not refused (``before > latest``)."""
     from fastimport.store.db import connect, latest_version, schema_version
 
-    con = connect(config.database, upgrade=False)
+    con = connect(config.target, upgrade=False)
     try:
         current = schema_version(con)
     finally:
         con.close()
-    return SchemaVersions(str(config.database), current, current, latest_version())
+    return SchemaVersions(config.where, current, current, latest_version())
 
 
 def migrate_store(config: Config) -> SchemaVersions:
@@ -47,7 +47,7 @@ def migrate_store(config: Config) -> SchemaVersions:
     """
     from fastimport.store.db import connect, latest_version, migrate, schema_version
 
-    con = connect(config.database, upgrade=False)
+    con = connect(config.target, upgrade=False)
     try:
         before = schema_version(con)
         if before > latest_version():
@@ -55,7 +55,7 @@ def migrate_store(config: Config) -> SchemaVersions:
         after = migrate(con)
     finally:
         con.close()
-    return SchemaVersions(str(config.database), before, after, latest_version())
+    return SchemaVersions(config.where, before, after, latest_version())
 
 
 def refuse_newer(versions: SchemaVersions) -> None:

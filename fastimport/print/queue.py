@@ -20,16 +20,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from fastimport.print.config import PrinterConfig
 from fastimport.print.content import TicketContent
 from fastimport.print.layout import layout
 from fastimport.print.render import render_escpos, render_text
 from fastimport.print.transport import PrinterUnavailable, Transport, transport_for
+from fastimport.store.db import Connection
 
 STATUSES = ("queued", "sending", "printed", "failed")
 MAY_HAVE_PRINTED_TWICE = "may have printed twice"
@@ -61,7 +59,7 @@ def render_document(document: TicketContent, printer: PrinterConfig) -> Rendered
 
 
 def enqueue(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     *,
     kind: str,
     document_ref: str,
@@ -85,7 +83,7 @@ def enqueue(
 
 
 def enqueue_document(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     document: TicketContent,
     printer: PrinterConfig,
     *,
@@ -148,19 +146,19 @@ _JOB_COLUMNS = (
 )
 
 
-def list_jobs(con: duckdb.DuckDBPyConnection, *, include_printed: bool = False) -> list[JobInfo]:
+def list_jobs(con: Connection, *, include_printed: bool = False) -> list[JobInfo]:
     """Jobs not printed yet, plus printed jobs that may have printed twice (all with ``include_printed``)."""
     where = "" if include_printed else "WHERE status <> 'printed' OR possibly_duplicated"
     rows = con.execute(f"SELECT {_JOB_COLUMNS} FROM print_jobs {where} ORDER BY job_id").fetchall()
     return [JobInfo(*row) for row in rows]
 
 
-def get_job(con: duckdb.DuckDBPyConnection, job_id: int) -> JobInfo | None:
+def get_job(con: Connection, job_id: int) -> JobInfo | None:
     row = con.execute(f"SELECT {_JOB_COLUMNS} FROM print_jobs WHERE job_id = ?", [job_id]).fetchone()
     return JobInfo(*row) if row else None
 
 
-def requeue(con: duckdb.DuckDBPyConnection, job_id: int | None = None) -> int:
+def requeue(con: Connection, job_id: int | None = None) -> int:
     """Make failed jobs (or one job) due now; queued jobs in backoff are made due too.
 
     Returns how many jobs were touched.  Printed jobs are never re-queued (reprint instead).
@@ -181,7 +179,7 @@ def requeue(con: duckdb.DuckDBPyConnection, job_id: int | None = None) -> int:
     return len(rows)
 
 
-ConnectionSource = str | os.PathLike[str] | Callable[[], duckdb.DuckDBPyConnection]
+ConnectionSource = str | os.PathLike[str] | Callable[[], Connection]
 
 
 @dataclass
@@ -221,7 +219,7 @@ class PrintWorker:
         self.max_attempts = max_attempts
         self.poll_interval = poll_interval
         self._transports: dict[str, Transport] = dict(transports or {})
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con: Connection | None = None
         self._recovered = False
         self._stop = threading.Event()
         self.on_event = on_event
@@ -229,14 +227,17 @@ class PrintWorker:
 
     # -- connection -------------------------------------------------------------
     @property
-    def con(self) -> duckdb.DuckDBPyConnection:
+    def con(self) -> Connection:
         if self._con is None:
             if callable(self._source):
                 self._con = self._source()
             else:
+                from pathlib import Path
+
                 from fastimport.store.db import connect
 
-                self._con = connect(Path(self._source))
+                source = self._source
+                self._con = connect(source if isinstance(source, str) else Path(source))
         return self._con
 
     def close(self) -> None:
@@ -282,9 +283,9 @@ class PrintWorker:
         return [
             (int(r[0]), str(r[1]), r[2], int(r[3]))
             for r in self.con.execute(
-                """SELECT min(job_id), printer, arg_min(next_attempt_at, job_id), arg_min(attempts, job_id)
-                   FROM print_jobs WHERE status IN ('queued', 'sending')
-                   GROUP BY printer ORDER BY 1"""
+                """SELECT job_id, printer, next_attempt_at, attempts FROM print_jobs
+                   WHERE job_id IN (SELECT min(job_id) FROM print_jobs WHERE status IN ('queued', 'sending')
+                                    GROUP BY printer) ORDER BY 1"""
             ).fetchall()
         ]
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from fastimport.columns import CHANGED, CLOSED_STATUSES, NEW
 from fastimport.errors import StoreError
 from fastimport.store import raw
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 # Orders the shop may still change locally: once invoiced, the record is frozen.
 UPDATABLE_STATES = ("pending", "prepared")
@@ -80,7 +80,7 @@ class BatchResult:
     unknown_customers: int
 
 
-def ensure_store(con: duckdb.DuckDBPyConnection, name: str, platform: str, url: str, timezone: str) -> int:
+def ensure_store(con: Connection, name: str, platform: str, url: str, timezone: str) -> int:
     """The store's id, registering it on first use (and following url or time-zone changes)."""
     row = con.execute("SELECT store_id FROM stores WHERE name = ?", [name]).fetchone()
     if row:
@@ -98,7 +98,7 @@ def ensure_store(con: duckdb.DuckDBPyConnection, name: str, platform: str, url: 
     return store_id
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, store_id: int) -> pa.Table:
+def fingerprints(con: Connection, store_id: int) -> pa.Table:
     """order_id, modified_at (µs) and content_hash of every stored order of the store, for the dedup set."""
     return con.sql(
         "SELECT order_id, epoch_us(modified_at) AS modified_at, content_hash FROM orders WHERE store_id = ?",
@@ -106,20 +106,20 @@ def fingerprints(con: duckdb.DuckDBPyConnection, store_id: int) -> pa.Table:
     ).to_arrow_table()
 
 
-def catalog_synced(con: duckdb.DuckDBPyConnection, store_id: int) -> bool:
+def catalog_synced(con: Connection, store_id: int) -> bool:
     row = con.execute(
         "SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id]
     ).fetchone()
     return bool(row and row[0])
 
 
-def watermark(con: duckdb.DuckDBPyConnection, store_id: int) -> dt.datetime | None:
+def watermark(con: Connection, store_id: int) -> dt.datetime | None:
     row = con.execute("SELECT watermark FROM stores WHERE store_id = ?", [store_id]).fetchone()
     return row[0] if row and row[0] is not None else None
 
 
 def begin_run(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     store_id: int,
     mode: str,
     start: dt.datetime | None,
@@ -135,7 +135,7 @@ def begin_run(
 
 
 def write_batch(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     store_id: int,
     run_id: int,
     orders: pa.Table,
@@ -215,10 +215,11 @@ def write_batch(
     return BatchResult(orders.num_rows, new, updated, locked, flags[0], flags[1])
 
 
-def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int, chunk_base: int) -> int:
+def _record_locked_changes(con: Connection, store_id: int, chunk_base: int) -> int:
     """Turn shop changes to invoiced orders into events (once per distinct remote version)."""
+    con.execute("DROP TABLE IF EXISTS locked_now")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE locked_now AS "
+        "CREATE TEMP TABLE locked_now AS "
         "SELECT b.order_id, o.state, o.shop_status AS old_status, b.shop_status AS new_status, "
         "b.content_hash, b.raw_chunk_local + ? AS raw_chunk, b.raw_offset, b.raw_length "
         "FROM batch_changed b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id "
@@ -250,7 +251,7 @@ def _record_locked_changes(con: duckdb.DuckDBPyConnection, store_id: int, chunk_
     return int(row[0]) if row else 0
 
 
-def _unknown_counts(con: duckdb.DuckDBPyConnection, store_id: int, skip_locked: str) -> tuple[int, int]:
+def _unknown_counts(con: Connection, store_id: int, skip_locked: str) -> tuple[int, int]:
     """Unknown articles (lines) and unknown customers (orders) in this batch, if the catalogue was synced.
 
     The same rule as the ``line_flags``/``order_flags`` views, on the batch alone: the views
@@ -273,7 +274,7 @@ def _unknown_counts(con: duckdb.DuckDBPyConnection, store_id: int, skip_locked: 
 
 
 def finish_run(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     run_id: int,
     store_id: int,
     *,
@@ -295,7 +296,7 @@ def finish_run(
             )
 
 
-def run_totals(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
+def run_totals(con: Connection, run_id: int) -> dict[str, int]:
     row = con.execute(
         "SELECT new_orders, updated_orders, unchanged_orders, locked_changes, unknown_articles, "
         "unknown_customers, pages FROM import_runs WHERE run_id = ?",
@@ -306,7 +307,7 @@ def run_totals(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
-def write_counts(con: duckdb.DuckDBPyConnection, run_id: int, unchanged: int, pages: int) -> None:
+def write_counts(con: Connection, run_id: int, unchanged: int, pages: int) -> None:
     """Log pages that brought nothing to write (everything already stored)."""
     con.execute(
         "UPDATE import_runs SET unchanged_orders = unchanged_orders + ?, pages = pages + ? WHERE run_id = ?",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from fastimport.store.db import Connection
 
 CODEC = "zstd"
 
@@ -35,7 +36,7 @@ def pack(raws: pa.Array) -> tuple[bytes, int, pa.Array, pa.Array]:
     return chunk, body.size, offsets, pc.cast(lengths, pa.int32())
 
 
-def payloads(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+def payloads(con: Connection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """The raw JSON of each (store_id, order_id) asked for; orders not stored are absent."""
     wanted = list(keys)
     if not wanted:
@@ -65,11 +66,11 @@ def payloads(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[int, int]]) ->
     return out
 
 
-def payload(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> bytes | None:
+def payload(con: Connection, store_id: int, order_id: int) -> bytes | None:
     return payloads(con, [(store_id, order_id)]).get((store_id, order_id))
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, tuple[str, int, bytes]]:
+def _chunks(con: Connection, chunk_ids: list[int]) -> dict[int, tuple[str, int, bytes]]:
     if not chunk_ids:
         return {}
     rows = con.execute(
