@@ -152,7 +152,7 @@ def test_database_url_env_names_a_postgresql_store(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("FI_TEST_PG_URL", "till.duckdb")
     with pytest.raises(ConfigError, match="postgresql://"):
         _ = config.target
-    with pytest.raises(ConfigError, match="both path .* and url_env"):
+    with pytest.raises(ConfigError, match=r"both path .* and url_env"):
         parse_config({"database": {"path": "t.duckdb", "url_env": "FI_TEST_PG_URL"}, "stores": stores})
     with pytest.raises(ConfigError, match="needs path"):
         parse_config({"database": {}, "stores": stores})
