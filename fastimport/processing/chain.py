@@ -146,7 +146,14 @@ def sign(key: bytes, prev_signature: str, canonical_form: bytes) -> str:
 
 
 def head(con: Connection, series: str) -> tuple[int, str]:
-    """(last seq, last signature) of a series; (0, "") before its first record."""
+    """(last seq, last signature) of a series; (0, "") before its first record.
+
+    On PostgreSQL the series is locked first, until the caller's transaction ends: two tills never
+    read the same head, so they never share a number, and a rolled-back one leaves no gap.  (DuckDB
+    has one writing process per file: its transaction is enough.)
+    """
+    if getattr(con, "backend", "duckdb") == "postgres":
+        con.execute("SELECT pg_advisory_xact_lock(hashtext('fastimport series ' || ?))", [series])
     row = one(con, "SELECT last_seq, last_signature FROM series_counters WHERE series = ?", [series])
     return (int(row[0]), str(row[1])) if row else (0, "")
 
