@@ -44,14 +44,46 @@ BOTH_BACKENDS = {
     "test_processing_invoicing",
     "test_processing_numbering",
     "test_print_queue",
-    "test_store_transaction",
-    "test_store_raw",
+    "test_fiscal_key",
+    "test_fiscal_tamper",
+    "test_fiscal_archive",
+    "test_fiscal_closings",
+    "test_processing_push",
+    "test_processing_platforms",
+    "test_pending_pages",
+    "test_shopkeeper_defects",
+    "test_shopkeeper_refunds",
+    "test_shopkeeper_money",
+    "test_shopkeeper_push",
+    "test_shopify_totals",
+    "test_platforms",
+    "test_tickets",
+    "test_processing_crash",
+    "test_processing_property",
+    "test_documents_mail",
+    "test_documents_pdf",
+    "test_webhooks_flow",
+    "test_webhooks",
+    "test_cli",
+    "test_api",
+    "test_nightly",
+    "test_web_security",
 }
 _backend = "duckdb"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "duckdb_only(reason): a test of the DuckDB file itself (run on DuckDB only)"
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if metafunc.module.__name__.rpartition(".")[2] in BOTH_BACKENDS and "backend" in metafunc.fixturenames:
+    if (
+        metafunc.module.__name__.rpartition(".")[2] in BOTH_BACKENDS
+        and "backend" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("duckdb_only") is None
+    ):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 

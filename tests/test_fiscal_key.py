@@ -124,6 +124,7 @@ async def test_key_rotation_keeps_every_record_verifiable(
     con.close()
 
 
+@pytest.mark.duckdb_only("the anchor file beside the DuckDB file; PostgreSQL keeps no anchor file yet")
 async def test_heads_are_anchored_beside_the_database_and_a_cut_tail_is_named(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
@@ -163,6 +164,7 @@ async def test_heads_are_anchored_beside_the_database_and_a_cut_tail_is_named(
     con.close()
 
 
+@pytest.mark.duckdb_only("puts an older copy of the DuckDB file back in place")
 async def test_an_older_copy_of_the_database_is_named(tmp_path: Path, shop_factory: ShopFactory) -> None:
     config, con = await till(tmp_path, shop_factory)
     con.close()

@@ -122,7 +122,7 @@ def test_numbering_and_levels_hold(monkeypatch: pytest.MonkeyPatch, orders, chun
         dict(
             con.execute(
                 "SELECT l.product_id, sum(abs(l.quantity)) FROM invoice_lines l JOIN invoices i USING (invoice_id) "
-                "WHERE l.line_kind = 'item' AND i.kind = ? GROUP BY ALL",
+                "WHERE l.line_kind = 'item' AND i.kind = ? GROUP BY 1",
                 [kind],
             ).fetchall()
         )
@@ -132,7 +132,7 @@ def test_numbering_and_levels_hold(monkeypatch: pytest.MonkeyPatch, orders, chun
     # the shelves held 100 + their quantities, each invoice takes its lines off once, each credit note
     # puts them back; the web shop's figure moves only with what comes back.
     sold_on_shop = dict(
-        con.execute("SELECT product_id, sum(quantity) FROM order_lines GROUP BY ALL").fetchall()
+        con.execute("SELECT product_id, sum(quantity) FROM order_lines GROUP BY 1").fetchall()
     )
     frame = {r["product_id"]: r for r in stock.levels(con).iter_rows(named=True)}
     for pid in range(1, 7):

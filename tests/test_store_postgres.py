@@ -73,6 +73,6 @@ def test_a_lost_server_is_a_store_error_in_plain_words(tmp_path: Path, backend: 
     assert pid is not None
     with psycopg.connect(os.environ[DATABASE_URL_ENV], autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid[0]])
-    with pytest.raises(StoreError, match="connection to the PostgreSQL server .* was lost"):
+    with pytest.raises(StoreError, match=r"connection to the PostgreSQL server .* was lost"):
         con.execute("SELECT count(*) FROM orders").fetchone()
     con.close()
