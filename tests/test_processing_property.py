@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastimport.config import parse_config
+from fastimport.config import Config, parse_config
 from fastimport.processing import credit, invoicing, stock
 from fastimport.processing.settings import load_settings
 from fastimport.processing.verify import verify
@@ -92,6 +92,19 @@ def _store_payload(con: duckdb.DuckDBPyConnection, chunk_id: int, payload: bytes
     return int(lengths[0].as_py())
 
 
+def fresh_store(config: Config) -> Path | str:
+    """An empty store for each generated example: in memory, or the test's PostgreSQL database emptied."""
+    target = config.target
+    if isinstance(target, str):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as admin:
+            admin.execute("DROP SCHEMA public CASCADE")
+            admin.execute("CREATE SCHEMA public")
+        return target
+    return ":memory:"
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     orders=st.lists(order_st, min_size=1, max_size=40),
@@ -101,10 +114,11 @@ def _store_payload(con: duckdb.DuckDBPyConnection, chunk_id: int, payload: bytes
 def test_numbering_and_levels_hold(monkeypatch: pytest.MonkeyPatch, orders, chunk, credit_every) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
     settings_raw = raw_config(Path("."), "http://x", chunk)  # the database is in memory: no path is used
-    settings_raw["database"]["path"] = ":memory:"
+    if "path" in settings_raw["database"]:
+        settings_raw["database"]["path"] = ":memory:"
     config = parse_config(settings_raw)
     s = load_settings(config)
-    con = connect(":memory:")
+    con = connect(fresh_store(config))
     _load(con, orders)
     report = invoicing.invoice_orders(
         con, s, invoicing.pending_keys(con, config), allow_unpaid=bool(len(orders) % 2)

@@ -51,9 +51,18 @@ def translate_ddl(statement: str) -> str:
     return statement
 
 
+_EMPTY_IN = re.compile(r"\bIN \(\s*\)")
+_EMPTY_NOT_IN = re.compile(r"\bNOT IN \(\s*\)")
+
+
 @functools.lru_cache(maxsize=1024)
 def translate(sql: str) -> str:
-    """DuckDB's ``?`` placeholders as psycopg's ``%s``; a literal ``%`` doubled (quoted text keeps its ``?``)."""
+    """DuckDB's ``?`` placeholders as psycopg's ``%s``; a literal ``%`` doubled (quoted text keeps its ``?``).
+
+    An empty ``IN ()`` list (DuckDB takes it, PostgreSQL does not) becomes a comparison with an
+    empty array of the left side's type.
+    """
+    sql = _EMPTY_IN.sub("= ANY('{}')", _EMPTY_NOT_IN.sub("<> ALL('{}')", sql))
     out: list[str] = []
     quoted = False
     for char in sql:
@@ -289,6 +298,7 @@ def _arrow(values: list[Any], oid: int) -> pa.Array:
 
 def _python_values(column: pa.ChunkedArray) -> list[Any]:
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
@@ -297,6 +307,9 @@ def _python_values(column: pa.ChunkedArray) -> list[Any]:
         return values
     if pa.types.is_timestamp(column.type):
         return [v if v is None else v.astimezone(dt.UTC) for v in values]
+    text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    if text and pc.any(pc.match_substring(column, "\x00")).as_py():
+        return [v if v is None else _text(v) for v in values]
     return values
 
 
@@ -306,7 +319,15 @@ def _params(parameters: Sequence[Any] | None) -> list[Any]:
 
 def _param(value: Any) -> Any:
     # DuckDB takes a tuple where PostgreSQL wants an array.
-    return list(value) if isinstance(value, tuple) else value
+    if isinstance(value, tuple | list):
+        return [_param(v) for v in value]
+    return _text(value) if isinstance(value, str) else value
+
+
+def _text(value: str) -> str:
+    # PostgreSQL's text cannot hold NUL (DuckDB's can): a NUL the shop sent is dropped (as the
+    # terminal and printer sanitising would); the shop's exact bytes stay in the raw payload (BYTEA).
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def first_line(exc: BaseException) -> str:
