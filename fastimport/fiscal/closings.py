@@ -315,6 +315,7 @@ def _close_one(
     start_us, end_us, now_us = chain.epoch_us(start), chain.epoch_us(end), chain.epoch_us(now)
     series = SERIES_PREFIX + store
     with transaction(con):
+        chain.lock(con)
         figs = figures(con, store_id, start_us, end_us)
         figs["heads"] = {
             str(r[0]): [int(r[1]), str(r[2])]

@@ -145,15 +145,25 @@ def sign(key: bytes, prev_signature: str, canonical_form: bytes) -> str:
     return hmac.new(key, prev_signature.encode() + canonical_form, hashlib.sha256).hexdigest()
 
 
+def lock(con: Connection) -> None:
+    """Hold the chains until this transaction ends (PostgreSQL: several tills write one store).
+
+    Every chain-extending transaction also extends the till's journal, one chain for all: they
+    take turns anyway.  Taken before the transaction reads what it will sign (the pending orders,
+    the heads), so two tills never invoice one order twice, never read the same head (no shared
+    number) and a rolled-back one leaves no gap.  DuckDB has one writing process per file: its
+    transaction is enough there.
+    """
+    if getattr(con, "backend", "duckdb") == "postgres":
+        con.execute("SELECT pg_advisory_xact_lock(hashtext('fastimport chains'))")
+
+
 def head(con: Connection, series: str) -> tuple[int, str]:
     """(last seq, last signature) of a series; (0, "") before its first record.
 
-    On PostgreSQL the series is locked first, until the caller's transaction ends: two tills never
-    read the same head, so they never share a number, and a rolled-back one leaves no gap.  (DuckDB
-    has one writing process per file: its transaction is enough.)
+    The chains are locked first (:func:`lock`), until the caller's transaction ends.
     """
-    if getattr(con, "backend", "duckdb") == "postgres":
-        con.execute("SELECT pg_advisory_xact_lock(hashtext('fastimport series ' || ?))", [series])
+    lock(con)
     row = one(con, "SELECT last_seq, last_signature FROM series_counters WHERE series = ?", [series])
     return (int(row[0]), str(row[1])) if row else (0, "")
 

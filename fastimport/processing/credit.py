@@ -112,6 +112,7 @@ def credit_note(
     store = chain.one(con, "SELECT store_id FROM invoices WHERE number = ?", [invoice_number])
     chain.check_clock(con, key, dt.datetime.now(dt.UTC), [int(store[0])] if store else [], actor)
     with transaction(con):
+        chain.lock(con)
         amount_cents = _amount(amount) if amount is not None else None
         if amount_cents is not None and lines is not None:
             raise ProcessingError("give --lines or --amount, not both")

@@ -213,6 +213,7 @@ def _invoice_chunk(
     con.register("chunk_keys", keys)
     try:
         with transaction(con):
+            chain.lock(con)  # before reading the orders: another till may be invoicing them
             issued_at = now or dt.datetime.now(dt.UTC)
             issued_us = chain.epoch_us(issued_at)
             headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
