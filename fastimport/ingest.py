@@ -69,7 +69,7 @@ class _KnownAndFresh:
         self.order_ids.extend(ids)
         rows = self.con.execute(
             "SELECT order_id, epoch_us(modified_at), content_hash FROM orders WHERE store_id = ? "
-            "AND order_id IN (SELECT unnest(?))",
+            "AND order_id IN (SELECT unnest(?::BIGINT[]))",
             [self.job.store_id, ids],
         ).fetchall()
         dedup = self.job.dedup

@@ -144,6 +144,19 @@ def store_target(tmp_path: Path, name: str = "till.duckdb") -> Path | str:
     return tmp_path / name
 
 
+def fresh_store(config: Config) -> Path | str:
+    """An empty store for each generated example (hypothesis): the configured DuckDB file (a new
+    one per example), or the test's PostgreSQL database emptied."""
+    target = config.target
+    if isinstance(target, str):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as admin:
+            admin.execute("DROP SCHEMA public CASCADE")
+            admin.execute("CREATE SCHEMA public")
+    return target
+
+
 def database_table(tmp_path: Path) -> dict[str, str]:
     """The configuration's [database] table for the test's backend."""
     if _backend == "postgres":

@@ -11,11 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastimport.config import Config, parse_config
+from fastimport.config import parse_config
 from fastimport.processing import credit, invoicing, stock
 from fastimport.processing.settings import load_settings
 from fastimport.processing.verify import verify
 from fastimport.store import connect, raw
+from tests.conftest import fresh_store
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, raw_config
 
 RATES = {"": 200, "taux-reduit": 100, "taux-reduit-5-5": 55}
@@ -90,19 +91,6 @@ def _store_payload(con: duckdb.DuckDBPyConnection, chunk_id: int, payload: bytes
     chunk, size, _, lengths = raw.pack(pa.array([payload], pa.binary()))
     con.execute("INSERT INTO raw_chunks VALUES (?, 1, ?, ?, ?)", [chunk_id, raw.CODEC, size, chunk])
     return int(lengths[0].as_py())
-
-
-def fresh_store(config: Config) -> Path | str:
-    """An empty store for each generated example: in memory, or the test's PostgreSQL database emptied."""
-    target = config.target
-    if isinstance(target, str):
-        import psycopg
-
-        with psycopg.connect(target, autocommit=True) as admin:
-            admin.execute("DROP SCHEMA public CASCADE")
-            admin.execute("CREATE SCHEMA public")
-        return target
-    return ":memory:"
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

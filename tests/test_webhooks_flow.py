@@ -338,7 +338,7 @@ async def test_old_processed_deliveries_are_pruned_at_start_failed_ones_kept(
                 config, con, [("eshop", Delivery("order", "order.created", None), body)]
             )
         fastimport.process_webhooks(config, con)
-        con.execute("UPDATE webhook_deliveries SET received_at = received_at - INTERVAL 100 DAY")
+        con.execute("UPDATE webhook_deliveries SET received_at = received_at - INTERVAL '100 days'")
     async with till(config) as t:
         await _until(t, "SELECT count(*), count(error) FROM webhook_deliveries", [(1, 1)])
         assert await t.sql("SELECT order_id FROM orders") == [(oid,)]

@@ -74,7 +74,8 @@ def _chunks(con: Connection, chunk_ids: list[int]) -> dict[int, tuple[str, int, 
     if not chunk_ids:
         return {}
     rows = con.execute(
-        "SELECT chunk_id, codec, size, data FROM raw_chunks WHERE chunk_id IN (SELECT unnest(?))", [chunk_ids]
+        "SELECT chunk_id, codec, size, data FROM raw_chunks WHERE chunk_id IN (SELECT unnest(?::BIGINT[]))",
+        [chunk_ids],
     ).fetchall()
     return {int(r[0]): (str(r[1]), int(r[2]), bytes(r[3])) for r in rows}
 

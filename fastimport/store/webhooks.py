@@ -80,7 +80,7 @@ def record(con: Connection, incoming: Sequence[Incoming]) -> list[bool]:
             "INSERT INTO webhook_deliveries (store_id, remote_id, topic, kind, received_at, body) "
             "SELECT store_id, remote_id, topic, kind, now(), body FROM incoming_deliveries i WHERE fresh AND "
             "(remote_id IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.store_id = i.store_id "
-            f"AND d.remote_id = i.remote_id AND d.received_at > now() - INTERVAL {DEDUP_WINDOW_DAYS} DAY)) "
+            f"AND d.remote_id = i.remote_id AND d.received_at > now() - INTERVAL '{DEDUP_WINDOW_DAYS} days')) "
             "ORDER BY position RETURNING store_id, remote_id"
         ).fetchall()
     finally:
@@ -136,7 +136,7 @@ def prune(con: Connection, keep_days: int) -> int:
     raw JSON); failed and waiting ones stay.  Returns how many were forgotten."""
     rows = con.execute(
         "DELETE FROM webhook_deliveries WHERE processed_at IS NOT NULL AND error IS NULL "
-        f"AND received_at < now() - INTERVAL {int(keep_days)} DAY RETURNING delivery_id"
+        f"AND received_at < now() - INTERVAL '{int(keep_days)} days' RETURNING delivery_id"
     ).fetchall()
     return len(rows)
 
