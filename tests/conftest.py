@@ -68,6 +68,7 @@ BOTH_BACKENDS = {
     "test_api",
     "test_nightly",
     "test_web_security",
+    "test_store_raw",
 }
 _backend = "duckdb"
 
