@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 import io
 import os
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +20,9 @@ from fastimport.errors import StoreError, StoreLockedError
 from fastimport.store import connect
 from fastimport.store.db import latest_version, schema_version
 from fastimport.store.locks import Owner, PgStoreLocks, store_locks
-from tests.conftest import DATABASE_URL_ENV, store_target, write_config_file
+from tests.conftest import DATABASE_URL_ENV, ShopFactory, store_target, subprocess_env, write_config_file
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -75,4 +80,53 @@ def test_a_lost_server_is_a_store_error_in_plain_words(tmp_path: Path, backend: 
         admin.execute("SELECT pg_terminate_backend(%s)", [pid[0]])
     with pytest.raises(StoreError, match=r"connection to the PostgreSQL server .* was lost"):
         con.execute("SELECT count(*) FROM orders").fetchone()
+    con.close()
+
+
+IMPORTER = """
+import asyncio, datetime as dt, sys
+from fastimport.config import load_config
+from fastimport.importer import run_imports
+from fastimport.ranges import ImportRange
+from fastimport.store import connect
+config = load_config(sys.argv[1])
+start, end = (dt.datetime.fromisoformat(a) for a in sys.argv[2:4])
+con = connect(config.target)
+report = asyncio.run(run_imports(con, [(config.stores[0], ImportRange(start, end, "created", "range"))], batch_orders=40))[0]
+print(report.new, report.updated, report.ok, report.error, flush=True)
+"""
+
+
+async def test_four_importers_on_overlapping_ranges_store_every_order_once(
+    tmp_path: Path, shop_factory: ShopFactory, backend: str
+) -> None:
+    """Real processes, one PostgreSQL store, a shop that fails now and then: each order stored once."""
+    start = dt.datetime(2026, 3, 23, tzinfo=dt.UTC)
+    shop, url = await shop_factory(
+        orders=600, start=start, end=start + dt.timedelta(days=8), faults="500:2,429@0.1:1"
+    )
+    config = write_config_file(tmp_path, url, per_page=20, retries=6, timeout=5)
+    days = [start + dt.timedelta(days=d) for d in range(9)]
+    ranges = [(days[0], days[5]), (days[2], days[8]), (days[1], days[7]), (days[0], days[8])]
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", IMPORTER, str(config), a.isoformat(), b.isoformat(),
+            cwd=ROOT, env=subprocess_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        for a, b in ranges
+    ]  # fmt: skip
+    outs = [await p.communicate() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [o[1].decode()[-2000:] for o in outs]
+    assert all(o[0].split()[2] == b"True" for o in outs), outs
+    con = connect(store_target(tmp_path))
+    ids = [r[0] for r in con.execute("SELECT order_id FROM orders").fetchall()]
+    truth = {o["id"] for o in shop.truth() if o["status"] != "trash"}
+    assert len(ids) == len(set(ids)) and set(ids) == truth  # every order once, none missing
+    lines = con.execute(
+        "SELECT count(*) FROM orders o WHERE line_count <> "
+        "(SELECT count(*) FROM order_lines l WHERE l.store_id = o.store_id AND l.order_id = o.order_id)"
+    ).fetchone()
+    assert lines == (0,)
+    # Each order is new to exactly one importer (the others found it stored and left it as it was).
+    assert sum(int(o[0].split()[0]) for o in outs) == len(truth)
     con.close()

@@ -82,6 +82,25 @@ class BatchResult:
 
 def ensure_store(con: Connection, name: str, platform: str, url: str, timezone: str) -> int:
     """The store's id, registering it on first use (and following url or time-zone changes)."""
+    if getattr(con, "backend", "duckdb") != "postgres":
+        return _ensure_store(con, name, platform, url, timezone)
+    with transaction(con):
+        _serialize_writers(con)  # two importers meeting a new store register it once
+        return _ensure_store(con, name, platform, url, timezone)
+
+
+def _serialize_writers(con: Connection) -> None:
+    """On PostgreSQL, importers on several machines write one batch at a time (until this transaction ends).
+
+    Inside the lock the store is as one writer sees it, as on DuckDB (whose file lock does the same):
+    the raw chunk ids (max + 1) are free, and a NEW order another importer stored since this run
+    loaded its dedup set is found and taken as CHANGED.  Fetching and parsing still run in parallel.
+    """
+    if getattr(con, "backend", "duckdb") == "postgres":
+        con.execute("SELECT pg_advisory_xact_lock(hashtext('fastimport import batch'))")
+
+
+def _ensure_store(con: Connection, name: str, platform: str, url: str, timezone: str) -> int:
     row = con.execute("SELECT store_id FROM stores WHERE name = ?", [name]).fetchone()
     if row:
         con.execute(
@@ -162,7 +181,10 @@ def write_batch(
     con.register("batch_chunks", chunks)
     try:
         with transaction(con):
-            # One process writes at a time (DuckDB's file lock), so max + 1 is free inside this transaction.
+            # One process writes at a time (DuckDB's file lock, PostgreSQL's advisory lock), so max + 1
+            # is free inside this transaction.
+            _serialize_writers(con)
+            n_changed = changed.num_rows + _taken_meanwhile(con, store_id)
             row = con.execute("SELECT coalesce(max(chunk_id), 0) + 1 FROM raw_chunks").fetchone()
             base = int(row[0]) if row else 1
             con.execute(
@@ -177,7 +199,7 @@ def write_batch(
             # a NEW order is not stored yet, so no conflict check is needed (the primary key still guards).
             con.execute(insert + f"FROM batch_orders WHERE verdict = {NEW}", [store_id, base, run_id, run_id])
             locked = 0
-            if changed.num_rows:
+            if n_changed:
                 locked = _record_locked_changes(con, store_id, base)
                 con.execute(
                     "DELETE FROM order_lines WHERE store_id = ? AND order_id IN (SELECT order_id FROM batch_changed "
@@ -197,8 +219,8 @@ def write_batch(
                 [store_id],
             )
             flags = _unknown_counts(con, store_id, skip_locked)
-            new = orders.num_rows - changed.num_rows
-            updated = changed.num_rows - locked
+            new = orders.num_rows - n_changed
+            updated = n_changed - locked
             con.execute(
                 "UPDATE import_runs SET new_orders = new_orders + ?, updated_orders = updated_orders + ?, "
                 "unchanged_orders = unchanged_orders + ?, locked_changes = locked_changes + ?, "
@@ -213,6 +235,27 @@ def write_batch(
             con.unregister(name)
         con.execute("DROP TABLE IF EXISTS locked_now")
     return BatchResult(orders.num_rows, new, updated, locked, flags[0], flags[1])
+
+
+def _taken_meanwhile(con: Connection, store_id: int) -> int:
+    """NEW orders another importer stored since the dedup set was loaded become CHANGED (PostgreSQL).
+
+    On DuckDB no other process writes between the load and this batch: nothing to do.
+    """
+    if getattr(con, "backend", "duckdb") != "postgres":
+        return 0
+    row = con.execute(
+        f"UPDATE batch_orders b SET verdict = {CHANGED} WHERE verdict = {NEW} AND EXISTS "
+        "(SELECT 1 FROM orders o WHERE o.store_id = ? AND o.order_id = b.order_id)",
+        [store_id],
+    ).fetchone()
+    moved = int(row[0]) if row else 0
+    if moved:
+        con.execute(
+            f"INSERT INTO batch_changed SELECT * FROM batch_orders b WHERE verdict = {CHANGED} "
+            "AND NOT EXISTS (SELECT 1 FROM batch_changed c WHERE c.order_id = b.order_id)"
+        )
+    return moved
 
 
 def _record_locked_changes(con: Connection, store_id: int, chunk_base: int) -> int:
