@@ -148,6 +148,19 @@ class Config:
         return url
 
     @property
+    def till(self) -> str | None:
+        """``[till] name``: which till this is, when several share one store (its print jobs are its own)."""
+        table = self.raw.get("till")
+        if table is None:
+            return None
+        name = table.get("name") if isinstance(table, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(
+                '[till] name must be a non-empty string (e.g. name = "comptoir-1")', key="till.name"
+            )
+        return name.strip()
+
+    @property
     def where(self) -> str:
         """The store's place for messages: the DuckDB file, or the server's URL without its password."""
         if self.url_env is None:

@@ -280,3 +280,24 @@ def test_reprint_is_atomic_with_its_journal_event(con: Connection, hooks: list[R
         reprint(con, [printer], "FA-2026-000002")
     assert list_jobs(con, include_printed=True) == []
     assert isinstance(sample_invoice(), InvoiceTicket)
+
+
+def test_each_tills_worker_takes_only_its_own_jobs(tmp_path: Path, loopback_printer: LoopbackPrinter) -> None:
+    """Two tills on one store ([till] name): a till's worker prints its jobs, never the other's."""
+    from fastimport.store.db import set_till
+
+    printer = network_printer(loopback_printer.port)
+    tills = {}
+    for name in ("comptoir-1", "comptoir-2"):
+        tills[name] = connect(store_target(tmp_path))
+        set_till(tills[name], name)
+    mine = [enqueue_document(tills["comptoir-1"], sample_invoice(n), printer) for n in range(3)]
+    theirs = [enqueue_document(tills["comptoir-2"], sample_invoice(n + 10), printer) for n in range(2)]
+    with PrintWorker(store_target(tmp_path), [printer], till="comptoir-1") as worker:
+        assert worker.run(until_empty=True, max_seconds=20).printed == 3
+    jobs = {j.job_id: j.status for j in list_jobs(tills["comptoir-2"], include_printed=True)}
+    assert [jobs[j] for j in mine] == ["printed"] * 3 and [jobs[j] for j in theirs] == ["queued"] * 2
+    row = tills["comptoir-1"].execute("SELECT count(*) FROM print_jobs WHERE till = 'comptoir-2'").fetchone()
+    assert row == (2,)
+    for con in tills.values():
+        con.close()

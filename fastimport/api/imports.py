@@ -22,8 +22,12 @@ if TYPE_CHECKING:  # imported when used: `fastimport pending` needs neither aioh
 def connect(config: Config) -> Connection:
     """Open the configured store (creating and migrating it if needed); close it when done."""
     from fastimport.store import connect as open_store
+    from fastimport.store.db import set_till
 
-    return open_store(config.target)
+    till = config.till
+    con = open_store(config.target)
+    set_till(con, till)
+    return con
 
 
 def selected_stores(config: Config, names: Sequence[str] | None = None) -> list[StoreConfig]:

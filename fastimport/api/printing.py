@@ -50,7 +50,9 @@ def send_print_queue(
     con: Connection, printers: Sequence[PrinterConfig], max_seconds: float = SEND_NOW_SECONDS
 ) -> tuple[int, list[JobInfo]]:
     """Send the queue for at most ``max_seconds``: (tickets printed, jobs still waiting or failed)."""
-    worker = PrintWorker(lambda: con.cursor(), printers)
+    from fastimport.store.db import till_of
+
+    worker = PrintWorker(lambda: con.cursor(), printers, till=till_of(con))
     try:
         report = worker.run(until_empty=True, max_seconds=max_seconds)
     finally:

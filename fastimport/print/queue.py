@@ -70,13 +70,15 @@ def enqueue(
     reprint_of: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Store a print job and return its id.  Opens no transaction of its own."""
+    """Store a print job (for the connection's till) and return its id.  Opens no transaction of its own."""
+    from fastimport.store.db import till_of
+
     when = now or utcnow()
     row = con.execute(
         """INSERT INTO print_jobs (created_at, kind, document_ref, printer, payload, preview,
-                                   status, next_attempt_at, copy_number, reprint_of)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING job_id""",
-        [when, kind, document_ref, printer, payload, preview, when, copy_number, reprint_of],
+                                   status, next_attempt_at, copy_number, reprint_of, till)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING job_id""",
+        [when, kind, document_ref, printer, payload, preview, when, copy_number, reprint_of, till_of(con)],
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -211,8 +213,11 @@ class PrintWorker:
         poll_interval: float = 1.0,
         transports: dict[str, Transport] | None = None,
         on_event: Callable[[str, JobInfo | None, str], None] | None = None,
+        till: str | None = None,
     ) -> None:
         self._source = source
+        # Several tills on one PostgreSQL store: this worker takes only its till's jobs.
+        self.till = till
         self.printers = {p.name: p for p in printers}
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -264,8 +269,8 @@ class PrintWorker:
                SET status = 'queued', possibly_duplicated = true, next_attempt_at = ?,
                    last_error = 'the print worker stopped while sending this ticket: it '
                                 || 'may have printed twice'
-               WHERE status = 'sending' RETURNING job_id""",
-            [utcnow()],
+               WHERE status = 'sending' AND till IS NOT DISTINCT FROM ? RETURNING job_id""",
+            [utcnow(), self.till],
         ).fetchall()
         ids = sorted(int(r[0]) for r in rows)
         self.report.requeued_after_crash.extend(ids)
@@ -285,7 +290,8 @@ class PrintWorker:
             for r in self.con.execute(
                 """SELECT job_id, printer, next_attempt_at, attempts FROM print_jobs
                    WHERE job_id IN (SELECT min(job_id) FROM print_jobs WHERE status IN ('queued', 'sending')
-                                    GROUP BY printer) ORDER BY 1"""
+                                    AND till IS NOT DISTINCT FROM ? GROUP BY printer) ORDER BY 1""",
+                [self.till],
             ).fetchall()
         ]
 
@@ -320,6 +326,8 @@ class PrintWorker:
                WHERE job_id = ? AND status = 'queued' RETURNING payload""",
             [utcnow(), job_id],
         ).fetchone()
+        # The claim: a job moves from queued to sending once (on PostgreSQL a second worker's UPDATE
+        # waits for the row, then finds it no longer queued), so no two workers send one job.
         if row is None:  # someone else changed it (retry command, another worker)
             return False
         payload = bytes(row[0])

@@ -32,7 +32,7 @@ from fastimport.print.reprint import ReprintEvent, register_document_source, reg
 from fastimport.processing import chain, lifecycle, tickets
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
-from fastimport.store.db import Connection, transaction
+from fastimport.store.db import Connection, till_of, transaction
 
 DEFAULT_PRINT_TIMEOUT = 30.0
 # Order states whose preparation slip is printed (a prepared order's slip again is a DUPLICATA).
@@ -152,8 +152,9 @@ def send_queued(
     printed = 0
     if timeout > 0:
         worker = PrintWorker(
-            lambda: con.cursor(), printers, backoff_base=0.5, backoff_max=5.0, poll_interval=0.2
-        )
+            lambda: con.cursor(), printers, backoff_base=0.5, backoff_max=5.0, poll_interval=0.2,
+            till=till_of(con),
+        )  # fmt: skip
         try:
             printed = worker.run(until_empty=True, max_seconds=timeout).printed
         finally:

@@ -36,6 +36,20 @@ CHECKPOINT_THRESHOLD = "64MB"
 AFTER_TRANSACTION: list[Callable[[Connection, bool], None]] = []
 
 
+# The till each open connection works for ([till] name): its print jobs are its own.  Keyed by id(),
+# as DuckDB's connections take no attributes.
+_TILLS: dict[int, str | None] = {}
+
+
+def set_till(con: Connection, name: str | None) -> None:
+    _TILLS[id(con)] = name
+
+
+def till_of(con: Connection) -> str | None:
+    """The till this connection works for (None: the one till of a store that names none)."""
+    return _TILLS.get(id(con))
+
+
 def connect(
     path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS, *, upgrade: bool = True
 ) -> Connection:
