@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
+import json
 import os
 import sys
 from decimal import Decimal
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pytest
 
 from fastimport.cli import main as cli
+from fastimport.config import load_config
 from fastimport.errors import StoreError, StoreLockedError
 from fastimport.store import connect
 from fastimport.store.db import latest_version, schema_version
@@ -130,3 +132,48 @@ async def test_four_importers_on_overlapping_ranges_store_every_order_once(
     # Each order is new to exactly one importer (the others found it stored and left it as it was).
     assert sum(int(o[0].split()[0]) for o in outs) == len(truth)
     con.close()
+
+
+async def test_db_copy_moves_a_duckdb_till_into_an_empty_postgresql_store(
+    tmp_path: Path, shop_factory: ShopFactory, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders, invoices, a credit note, the journal: copied; verify holds on the copy; a second copy is refused."""
+    from fastimport.processing import credit, invoicing
+    from fastimport.processing.settings import load_settings
+    from fastimport.processing.verify import verify
+    from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, W0, W1, import_shop, write_toml
+
+    monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
+    _shop, url = await shop_factory(orders=120, start=W0, end=W1)
+    toml = write_toml(tmp_path, url)
+    duck = tmp_path / "till.duckdb"
+    toml.write_text(toml.read_text().replace(f'url_env = "{DATABASE_URL_ENV}"', f'path = "{duck}"'))
+    config = load_config(toml)
+    assert config.target == duck
+    await import_shop(config)
+    con = connect(duck)
+    settings = load_settings(config)
+    issued = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config)).issued
+    credit.credit_note(con, settings, issued[0].number, "copy test")
+    counts = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("orders", "invoices", "journal")
+    }
+    con.close()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli(["--config", str(toml), "db", "copy", "--to-env", DATABASE_URL_ENV, "--json"]) == 0
+    result = json.loads(out.getvalue())
+    assert result["rows"]["invoices"] == counts["invoices"][0] == len(issued) + 1
+    pg = connect(os.environ[DATABASE_URL_ENV])
+    assert {t: pg.execute(f"SELECT count(*) FROM {t}").fetchone() for t in counts} == counts
+    report = verify(pg, settings.key())
+    assert report.ok, report.problems
+    assert sum(n for series, n in report.series.items() if series != "journal") == len(issued) + 1
+    assert report.series["journal"] >= 2  # the chains came along: invoices, credit note, journal
+    # The sequences follow: the next import run on the copy takes a fresh id.
+    run = pg.execute("SELECT nextval('import_run_seq') > (SELECT max(run_id) FROM import_runs)").fetchone()
+    assert run == (True,)
+    pg.close()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+        assert cli(["--config", str(toml), "db", "copy", "--to-env", DATABASE_URL_ENV]) == 1
+    assert "not empty" in err.getvalue()
