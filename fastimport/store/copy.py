@@ -68,4 +68,7 @@ def copy_store(source: duckdb.DuckDBPyConnection, target: PgConnection) -> CopyR
         ).fetchall()
         for name, last in sequences:
             target.execute("SELECT setval(?, ?)", [str(name), int(last)])
+    # The planner's statistics, now rather than at autovacuum's next pass: a store fresh from a copy
+    # otherwise looks empty to it (a correlated sum over 3,000 lines took 1.9 s instead of 0.02 s).
+    target.execute("ANALYZE")
     return CopyReport(copied, len(sequences))
