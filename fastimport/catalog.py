@@ -6,12 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 
 import aiohttp
-import duckdb
 
 from fastimport.config import StoreConfig
 from fastimport.io.connector import fetcher_for
 from fastimport.io.registry import connector_for
 from fastimport.store import imports, queries
+from fastimport.store.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class CatalogReport:
     customers: int
 
 
-async def sync_catalog(con: duckdb.DuckDBPyConnection, cfg: StoreConfig) -> CatalogReport:
+async def sync_catalog(con: Connection, cfg: StoreConfig) -> CatalogReport:
     connector = connector_for(cfg)
     async with aiohttp.ClientSession() as session:
         fetcher = fetcher_for(cfg, session)

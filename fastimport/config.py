@@ -110,7 +110,9 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class DatabaseTable(msgspec.Struct, frozen=True):
-    path: str
+    path: str | None = None
+    # The name of an environment variable holding a postgresql:// URL: the store on that server.
+    url_env: str | None = None
 
     def __post_init__(self) -> None:
         _non_empty_strings(self)
@@ -118,10 +120,54 @@ class DatabaseTable(msgspec.Struct, frozen=True):
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    database: Path
+    database: Path | None  # the DuckDB file; None when the store is on PostgreSQL (url_env)
     stores: tuple[StoreConfig, ...]
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    url_env: str | None = None
+
+    @property
+    def target(self) -> Path | str:
+        """Where the store is: the DuckDB file, or the ``postgresql://`` URL read from ``url_env``."""
+        if self.url_env is None:
+            assert self.database is not None
+            return self.database
+        url = os.environ.get(self.url_env)
+        if not url:
+            raise ConfigError(
+                f"the environment variable {self.url_env} (named by [database] url_env) is not set: "
+                "set it to the PostgreSQL store's postgresql://… URL",
+                key="database.url_env",
+            )
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                f"the environment variable {self.url_env} (named by [database] url_env) must hold a "
+                "postgresql://… URL",
+                key="database.url_env",
+            )
+        return url
+
+    @property
+    def till(self) -> str | None:
+        """``[till] name``: which till this is, when several share one store (its print jobs are its own)."""
+        table = self.raw.get("till")
+        if table is None:
+            return None
+        name = table.get("name") if isinstance(table, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(
+                '[till] name must be a non-empty string (e.g. name = "comptoir-1")', key="till.name"
+            )
+        return name.strip()
+
+    @property
+    def where(self) -> str:
+        """The store's place for messages: the DuckDB file, or the server's URL without its password."""
+        if self.url_env is None:
+            return str(self.database)
+        from fastimport.store.postgres import shown
+
+        return shown(str(self.target))
 
     def store(self, name: str | None) -> StoreConfig:
         if name is None:
@@ -157,8 +203,18 @@ def parse_config(raw: dict[str, Any], base_dir: Path = Path("."), source: Path |
     if not isinstance(raw.get("database"), dict):
         raise ConfigError("the [database] table is missing", key="database")
     database = convert(raw["database"], DatabaseTable, where="database")
-    db_path = Path(database.path)
-    if not db_path.is_absolute():
+    if database.path is not None and database.url_env is not None:
+        raise ConfigError(
+            "[database] has both path (a DuckDB file) and url_env (a PostgreSQL server): keep one",
+            key="database",
+        )
+    if database.path is None and database.url_env is None:
+        raise ConfigError(
+            "[database] needs path (a DuckDB file) or url_env (the variable holding a postgresql:// URL)",
+            key="database.path",
+        )
+    db_path = None if database.path is None else Path(database.path)
+    if db_path is not None and not db_path.is_absolute():
         db_path = base_dir / db_path
     stores_raw = raw.get("stores")
     if not isinstance(stores_raw, list) or not stores_raw:
@@ -169,7 +225,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path = Path("."), source: Path |
         if store.name in seen:
             raise ConfigError(f"two stores are named '{store.name}': names must be unique", key="stores.name")
         seen.add(store.name)
-    return Config(database=db_path, stores=stores, source=source, raw=raw)
+    return Config(database=db_path, stores=stores, source=source, raw=raw, url_env=database.url_env)
 
 
 def _store(entry: Any, index: int) -> StoreConfig:

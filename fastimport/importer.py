@@ -20,7 +20,6 @@ from types import ModuleType
 from typing import Any
 
 import aiohttp
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,7 +34,7 @@ from fastimport.salvage import SetAside, salvage
 from fastimport.store import imports as store
 from fastimport.store import raw as raw_payloads
 from fastimport.store import set_aside
-from fastimport.store.db import ingest_settings
+from fastimport.store.db import Connection, ingest_settings
 
 # Orders per DuckDB transaction.  10,000 rather than 20,000: the same speed, and with a batch
 # packing while the one before is written, a peak 70 MB lower (435 against 502 MB on 100,000 orders).
@@ -89,7 +88,7 @@ class _StoreImport:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: Connection,
         cfg: StoreConfig,
         rng: ImportRange,
         core: ModuleType,
@@ -244,7 +243,7 @@ class _StoreImport:
         self.stages["pack"] += time.perf_counter() - t0
         return packed
 
-    def write(self, con: duckdb.DuckDBPyConnection, batch: Batch, packed: Packed | None) -> None:
+    def write(self, con: Connection, batch: Batch, packed: Packed | None) -> None:
         """Store one batch in one transaction (store thread)."""
         t0 = time.perf_counter()
         if packed is None:
@@ -265,7 +264,7 @@ class _StoreImport:
 
     async def pack_and_write(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: Connection,
         batch: Batch,
         pack_pool: ThreadPoolExecutor,
         store_pool: ThreadPoolExecutor,
@@ -356,7 +355,7 @@ def _line_counts(n_orders: int, line_index: pa.ChunkedArray | pa.Array) -> pa.Ar
 
 async def _run_store(
     session: aiohttp.ClientSession,
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     job: _StoreImport,
     parse_pool: ThreadPoolExecutor,
     pack_pool: ThreadPoolExecutor,
@@ -401,7 +400,7 @@ async def _run_store(
 
 
 async def run_imports(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     jobs: Sequence[tuple[StoreConfig, ImportRange]],
     *,
     core: ModuleType | None = None,
@@ -465,7 +464,7 @@ async def run_imports(
 
 
 async def _run_all(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     runs: list[_StoreImport],
     jobs: Sequence[tuple[StoreConfig, ImportRange]],
     progress: ProgressCallback | None,

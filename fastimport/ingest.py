@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from fastimport.config import StoreConfig
@@ -29,6 +28,7 @@ from fastimport.importer import _StoreImport, _take_orders
 from fastimport.io.connector import Page
 from fastimport.ranges import ImportRange
 from fastimport.store import imports as store
+from fastimport.store.db import Connection
 
 # Every order's dates lie in this range: a pushed order is taken whatever its date.
 _ALL_TIME = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 1, 1, tzinfo=dt.UTC))
@@ -58,7 +58,7 @@ class _KnownAndFresh:
     and versions older than the stored one are dropped.  Each order id is remembered, in order.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, job: _StoreImport) -> None:
+    def __init__(self, con: Connection, job: _StoreImport) -> None:
         self.con, self.job, self.adjust = con, job, job.adjust
         self.order_ids: list[int] = []
         self.stale = 0
@@ -69,7 +69,7 @@ class _KnownAndFresh:
         self.order_ids.extend(ids)
         rows = self.con.execute(
             "SELECT order_id, epoch_us(modified_at), content_hash FROM orders WHERE store_id = ? "
-            "AND order_id IN (SELECT unnest(?))",
+            "AND order_id IN (SELECT unnest(?::BIGINT[]))",
             [self.job.store_id, ids],
         ).fetchall()
         dedup = self.job.dedup
@@ -94,7 +94,7 @@ _NONE_KNOWN = pa.table(
 
 
 def ingest_pages(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     cfg: StoreConfig,
     pages: Sequence[bytes],
     *,

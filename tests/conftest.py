@@ -1,4 +1,8 @@
-"""Shared fixtures: a simulated shop on loopback, a configuration pointing at it, a DuckDB file."""
+"""Shared fixtures: a simulated shop on loopback, a configuration pointing at it, a store.
+
+The store is a DuckDB file, or (for the modules in :data:`BOTH_BACKENDS`, whose tests run on each)
+a fresh database in a throwaway PostgreSQL cluster started once for the session.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 
 from fastimport.config import Config, parse_config
 from fastimport.sim import SimOptions, SimShop
+from fastimport.store.pg_cluster import Cluster, find_binaries
 
 PLATFORMS = ("woocommerce", "shopify", "prestashop")
 KEY_ENV, SECRET_ENV = "FASTIMPORT_TEST_KEY", "FASTIMPORT_TEST_SECRET"
@@ -28,6 +33,136 @@ SECRET_OF = {
     "prestashop": ("key_env", WS_KEY_ENV),
 }
 _PLATFORM_OF_URL: dict[str, str] = {}
+
+# The variable the configurations name ([database] url_env) when a test runs on PostgreSQL.
+DATABASE_URL_ENV = "FASTIMPORT_DATABASE_URL"
+BACKENDS = ("duckdb", "postgres")
+# Test modules whose every test runs on both store backends.
+BOTH_BACKENDS = {
+    "test_import",
+    "test_import_faults",
+    "test_processing_invoicing",
+    "test_processing_numbering",
+    "test_print_queue",
+    "test_fiscal_key",
+    "test_fiscal_tamper",
+    "test_fiscal_archive",
+    "test_fiscal_closings",
+    "test_processing_push",
+    "test_processing_platforms",
+    "test_pending_pages",
+    "test_shopkeeper_defects",
+    "test_shopkeeper_refunds",
+    "test_shopkeeper_money",
+    "test_shopkeeper_push",
+    "test_shopify_totals",
+    "test_platforms",
+    "test_tickets",
+    "test_processing_crash",
+    "test_processing_property",
+    "test_documents_mail",
+    "test_documents_pdf",
+    "test_webhooks_flow",
+    "test_webhooks",
+    "test_cli",
+    "test_api",
+    "test_nightly",
+    "test_web_security",
+    "test_store_raw",
+}
+_backend = "duckdb"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "duckdb_only(reason): a test of the DuckDB file itself (run on DuckDB only)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if (
+        metafunc.module.__name__.rpartition(".")[2] in BOTH_BACKENDS
+        and "backend" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("duckdb_only") is None
+    ):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL cluster for the session, with a migrated template database each test copies."""
+    binaries = find_binaries()
+    if binaries is None:
+        reason = "PostgreSQL's server binaries (initdb, pg_ctl) are not installed: run scripts/system-deps.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = Cluster(binaries).start()
+    try:
+        import psycopg
+
+        from fastimport.store import connect
+
+        with psycopg.connect(cluster.url(), autocommit=True) as admin:
+            admin.execute("CREATE DATABASE fastimport_template")
+        connect(cluster.url("fastimport_template")).close()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_databases = iter(range(1, 1 << 30))
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The store backend of this test: DuckDB, or a fresh PostgreSQL database the configurations name."""
+    global _backend
+    name: str = getattr(request, "param", "duckdb")
+    if name != "postgres":
+        yield name
+        return
+    import psycopg
+
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    database = f"test_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(cluster.url(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {database} TEMPLATE fastimport_template")
+    monkeypatch.setenv(DATABASE_URL_ENV, cluster.url(database))
+    _backend = name
+    try:
+        yield name
+    finally:
+        _backend = "duckdb"
+        with psycopg.connect(cluster.url(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def store_target(tmp_path: Path, name: str = "till.duckdb") -> Path | str:
+    """What ``fastimport.store.connect`` opens for this test: a DuckDB file, or the test's PostgreSQL database."""
+    if _backend == "postgres":
+        return os.environ[DATABASE_URL_ENV]
+    return tmp_path / name
+
+
+def fresh_store(config: Config) -> Path | str:
+    """An empty store for each generated example (hypothesis): the configured DuckDB file (a new
+    one per example), or the test's PostgreSQL database emptied."""
+    target = config.target
+    if isinstance(target, str):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as admin:
+            admin.execute("DROP SCHEMA public CASCADE")
+            admin.execute("CREATE SCHEMA public")
+    return target
+
+
+def database_table(tmp_path: Path) -> dict[str, str]:
+    """The configuration's [database] table for the test's backend."""
+    if _backend == "postgres":
+        return {"url_env": DATABASE_URL_ENV}
+    return {"path": str(tmp_path / "till.duckdb")}
 
 
 @pytest.fixture(autouse=True)
@@ -64,14 +199,12 @@ def store_table(url: str, **overrides: Any) -> dict[str, Any]:
 
 
 def config_for(tmp_path: Path, url: str, **overrides: Any) -> Config:
-    return parse_config(
-        {"database": {"path": str(tmp_path / "till.duckdb")}, "stores": [store_table(url, **overrides)]}
-    )
+    return parse_config({"database": database_table(tmp_path), "stores": [store_table(url, **overrides)]})
 
 
 def write_config_file(tmp_path: Path, url: str, **overrides: Any) -> Path:
     """The same configuration as a TOML file, for tests that go through the command line."""
-    lines = ["[database]", f'path = "{tmp_path / "till.duckdb"}"', "", "[[stores]]"]
+    lines = ["[database]", *(f'{k} = "{v}"' for k, v in database_table(tmp_path).items()), "", "[[stores]]"]
     for key, value in store_table(url, **overrides).items():
         rendered = (
             f'"{value}"'

@@ -107,7 +107,7 @@ def store_with_invoices(
     tmp_path: Path, config: Config
 ) -> tuple[duckdb.DuckDBPyConnection, ProcessingSettings, list[str]]:
     """A database file with two invoices: a consumer's (2 rates, shipping, a rounding cent), a business's."""
-    con = connect(config.database)
+    con = connect(config.target)
     setup_store(con)
     add_order(
         con, 1, [(1, 2, 1250, ""), (2, 1, 899, "taux-reduit-5-5")], shipping_cents=590, rounding_cents=1

@@ -30,7 +30,7 @@ async def till(
     _shop, url = await shop_factory(orders=orders, start=W0, end=W1)
     config = processing_config(tmp_path, url)
     await import_shop(config)
-    con = connect(config.database)
+    con = connect(config.target)
     settings = load_settings(config)
     keys = invoicing.pending_keys(con, config)
     half = len(keys) // 2

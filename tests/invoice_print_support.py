@@ -33,7 +33,7 @@ class Till:
     url: str
 
     def db(self) -> duckdb.DuckDBPyConnection:
-        return connect(self.config.database)
+        return connect(self.config.target)
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         con = self.db()

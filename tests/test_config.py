@@ -133,3 +133,26 @@ def test_platform_options_take_their_defaults(tmp_path: Path) -> None:
     )
     assert isinstance(store, ShopifyStore)
     assert (store.api_version, store.mode) == ("2025-07", "auto")
+
+
+def test_database_url_env_names_a_postgresql_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastimport.config import parse_config
+    from tests.conftest import store_table
+
+    stores = [store_table("http://127.0.0.1:9")]
+    config = parse_config({"database": {"url_env": "FI_TEST_PG_URL"}, "stores": stores})
+    assert config.database is None
+    monkeypatch.delenv("FI_TEST_PG_URL", raising=False)
+    with pytest.raises(ConfigError, match="FI_TEST_PG_URL") as unset:
+        _ = config.target
+    assert unset.value.key == "database.url_env"
+    monkeypatch.setenv("FI_TEST_PG_URL", "postgresql://till:secret@db.lan:5432/shop")
+    assert config.target == "postgresql://till:secret@db.lan:5432/shop"
+    assert config.where == "postgresql://till@db.lan:5432/shop"  # no password in messages
+    monkeypatch.setenv("FI_TEST_PG_URL", "till.duckdb")
+    with pytest.raises(ConfigError, match="postgresql://"):
+        _ = config.target
+    with pytest.raises(ConfigError, match=r"both path .* and url_env"):
+        parse_config({"database": {"path": "t.duckdb", "url_env": "FI_TEST_PG_URL"}, "stores": stores})
+    with pytest.raises(ConfigError, match="needs path"):
+        parse_config({"database": {}, "stores": stores})

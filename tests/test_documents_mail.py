@@ -66,7 +66,7 @@ def mail_table(port: int) -> dict[str, Any]:
 
 def _store(tmp_path: Path, port: int, orders: int) -> tuple[Config, list[str]]:
     config = documents_config(tmp_path, mail=mail_table(port))
-    con = connect(config.database)
+    con = connect(config.target)
     setup_store(con)
     for oid in range(1, orders + 1):
         add_order(con, oid, [(1 + oid % 6, 1, 1000 + oid, "")], shipping_cents=490, business=oid % 2 == 0,
@@ -88,7 +88,7 @@ def test_invoice_mail_arrives_with_its_pdf(tmp_path: Path) -> None:
     server.start()
     try:
         config, numbers = _store(tmp_path, port, 2)
-        con = connect(config.database)
+        con = connect(config.target)
         outcome = send_mails(config, con, timeout=30)
         assert outcome.sent == 2 and outcome.ok
         msg = inbox.messages[0]
@@ -117,7 +117,7 @@ def test_invoice_mail_arrives_with_its_pdf(tmp_path: Path) -> None:
 def test_server_down_then_up_delivers_each_mail_once(tmp_path: Path) -> None:
     port = free_port()
     config, numbers = _store(tmp_path, port, 5)
-    con = connect(config.database)
+    con = connect(config.target)
     down = send_mails(config, con, timeout=0.5)  # nobody listens on the port
     assert down.sent == 0 and len(down.waiting) == 5
     assert all("cannot be reached" in (m.last_error or "") for m in mail_queue(con) if m.attempts)
@@ -142,7 +142,7 @@ from fastimport.api.documents import send_mails
 from fastimport.config import load_config
 from fastimport.store import connect
 config = load_config(sys.argv[1])
-con = connect(config.database)
+con = connect(config.target)
 send_mails(config, con, timeout=120)
 """
 
@@ -169,7 +169,7 @@ def test_sigkill_mid_queue_resends_only_the_mail_in_flight_flagged(tmp_path: Pat
         child.send_signal(signal.SIGKILL)
         child.wait()
         inbox.stall_on = None
-        con = connect(config.database)
+        con = connect(config.target)
         outcome = send_mails(config, con, timeout=30)
         assert outcome.ok and outcome.recovered == 1
         got = inbox.documents()
@@ -203,7 +203,7 @@ def test_invoice_command_writes_pdfs_and_mails_them(
     port = free_port()
     toml = _toml_with_mail(tmp_path, port)
     config = documents_config(tmp_path, mail=mail_table(port))
-    con = connect(config.database)
+    con = connect(config.target)
     setup_store(con)
     for oid in (1, 2):
         add_order(con, oid, [(oid, 2, 1500, "")], business=oid == 2, email=f"c{oid}@example.org")
@@ -244,12 +244,12 @@ def test_email_without_mail_table_refuses_before_invoicing(tmp_path: Path) -> No
 
     toml = write_toml(tmp_path, "http://127.0.0.1:9")
     config = documents_config(tmp_path)
-    con = connect(config.database)
+    con = connect(config.target)
     setup_store(con)
     add_order(con, 1, [(1, 1, 1500, "")])
     con.close()
     assert main(["--config", str(toml), "invoice", "--pending", "--email"]) == 1
-    con = connect(config.database)
+    con = connect(config.target)
     assert con.execute("SELECT count(*) FROM invoices").fetchall() == [(0,)]
     con.close()
 
@@ -258,7 +258,7 @@ def test_bad_subject_template_fails_the_mail_in_plain_words(tmp_path: Path) -> N
     port = free_port()
     _store(tmp_path, port, 1)
     bad = documents_config(tmp_path, mail=mail_table(port) | {"subject": "Facture {numero}"})
-    con = connect(bad.database)
+    con = connect(bad.target)
     outcome = send_mails(bad, con, timeout=5)
     assert outcome.sent == 0 and len(outcome.failed) == 1
     assert "template is wrong" in (outcome.failed[0].last_error or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from fastimport.documents.facturx import NS
 from fastimport.documents.settings import DocumentsSettings
 from fastimport.processing import credit
 from fastimport.store import connect
+from tests.conftest import fresh_store
 from tests.documents_support import (
     BUSINESS,
     add_order,
@@ -136,7 +138,7 @@ def test_factur_x_amounts_equal_the_stored_invoice(
 ) -> None:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("fx")
     config = documents_config(tmp)
-    con = connect(config.database)
+    con = connect(fresh_store(config))
     setup_store(con)
     add_order(con, 1, lines, shipping_cents=shipping, rounding_cents=rounding, business=True)
     [number] = invoice_all(con, config)
@@ -197,7 +199,7 @@ def test_logo_from_the_documents_table(tmp_path: Path) -> None:
     Image.new("RGB", (120, 40), (200, 30, 30)).save(tmp_path / "logo.png")
     (tmp_path / "fastimport.toml").write_text("")
     config = documents_config(tmp_path, documents={"logo": "logo.png"})
-    config = type(config)(config.database, config.stores, tmp_path / "fastimport.toml", config.raw)
+    config = dataclasses.replace(config, source=tmp_path / "fastimport.toml")
     con, s, numbers = store_with_invoices(tmp_path, config)
     settings = documents_settings(config)
     logo = logo_path(config, settings)

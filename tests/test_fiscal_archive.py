@@ -13,7 +13,7 @@ import pytest
 
 from fastimport.cli import main as cli
 from fastimport.store import connect
-from tests.conftest import ShopFactory
+from tests.conftest import ShopFactory, store_target
 from tests.fiscal_support import DAY3, till
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, write_toml
 
@@ -152,7 +152,7 @@ async def test_the_offline_check_names_a_gap_or_a_broken_link_in_a_re_signed_arc
 
 async def test_an_export_is_journaled(tmp_path: Path, shop_factory: ShopFactory) -> None:
     out, _pub, _toml = await _archive(tmp_path, shop_factory)
-    con = connect(tmp_path / "till.duckdb")
+    con = connect(store_target(tmp_path))
     row = con.execute("SELECT kind, subject FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
     assert row == ("archive_export", out.name)
     con.close()

@@ -40,7 +40,7 @@ def _sums(con, start: dt.datetime, end: dt.datetime) -> tuple[int, int, dict[str
     by_method = dict(
         con.execute(
             "SELECT coalesce(payment_method, 'none'), sum(CAST(total_ttc * 100 AS BIGINT)) FROM invoices "
-            "WHERE issued_at >= ? AND issued_at < ? GROUP BY ALL",
+            "WHERE issued_at >= ? AND issued_at < ? GROUP BY 1",
             [start, end],
         ).fetchall()
     )

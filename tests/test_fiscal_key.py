@@ -36,7 +36,7 @@ async def test_a_wrong_key_is_refused_before_anything_is_written(
     from tests.test_processing_support import import_shop
 
     await import_shop(config)
-    con = connect(config.database)
+    con = connect(config.target)
     settings = load_settings(config)
     keys = invoicing.pending_keys(con, config)
     invoicing.invoice_orders(con, settings, keys[:5])
@@ -58,7 +58,7 @@ async def test_a_wrong_key_is_refused_before_anything_is_written(
     toml = write_toml(tmp_path, url)
     code = cli(["--config", str(toml), "invoice", "--pending"])
     assert code == 1
-    con = connect(config.database)
+    con = connect(config.target)
     assert counts(con) == before
     # The right key still verifies everything, and its next signature journals the refusals.
     monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
@@ -87,7 +87,7 @@ async def test_verify_with_a_wrong_key_says_so_and_writes_nothing(
     err = capsys.readouterr().err
     assert f"the key in {SIGNING_ENV} is not the key this till's records were signed with" in err
     assert "altered" not in err
-    con = connect(config.database)
+    con = connect(config.target)
     assert counts(con) == before
     assert con.execute("SELECT count(*) FROM pending_events").fetchone() == pending
     con.close()
@@ -124,6 +124,7 @@ async def test_key_rotation_keeps_every_record_verifiable(
     con.close()
 
 
+@pytest.mark.duckdb_only("the anchor file beside the DuckDB file; PostgreSQL keeps no anchor file yet")
 async def test_heads_are_anchored_beside_the_database_and_a_cut_tail_is_named(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
@@ -163,16 +164,17 @@ async def test_heads_are_anchored_beside_the_database_and_a_cut_tail_is_named(
     con.close()
 
 
+@pytest.mark.duckdb_only("puts an older copy of the DuckDB file back in place")
 async def test_an_older_copy_of_the_database_is_named(tmp_path: Path, shop_factory: ShopFactory) -> None:
     config, con = await till(tmp_path, shop_factory)
     con.close()
     old = tmp_path / "old.duckdb"
     shutil.copy(config.database, old)
-    con = connect(config.database)
+    con = connect(config.target)
     api.invoice(config, con, pending=True, allow_unpaid=True)
     con.close()
     shutil.copy(old, config.database)  # put the older database back; the anchor file stays
-    con = connect(config.database)
+    con = connect(config.target)
     report = fiscal.verify_records(config, con)
     assert not report.ok and report.problems[0].kind == "cut"
     assert "older copy of the database" in report.problems[0].message

@@ -139,6 +139,6 @@ async def test_each_tampering_is_named(
     out = capsys.readouterr().out
     assert "verification FAILED" in out and named in out.splitlines()[0], out
     # The failure itself is journaled, signed with the right key.
-    con = connect(config.database)
+    con = connect(config.target)
     assert con.execute("SELECT kind FROM journal ORDER BY seq DESC LIMIT 1").fetchone() == ("verify_failed",)
     con.close()

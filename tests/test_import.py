@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 import pytest
 
@@ -41,7 +40,7 @@ def truth_ids(shop: Any, start: dt.datetime, end: dt.datetime) -> set[int]:
 
 
 def stored_ids(config: Config) -> list[int]:
-    con = duckdb.connect(str(config.database), read_only=True)
+    con = connect(config.target)
     try:
         return [r[0] for r in con.execute("SELECT order_id FROM orders ORDER BY order_id").fetchall()]
     finally:
@@ -49,7 +48,7 @@ def stored_ids(config: Config) -> list[int]:
 
 
 async def run_import(config: Config, rng: ranges.ImportRange, **kwargs: Any) -> Any:
-    con = connect(config.database)
+    con = connect(config.target)
     try:
         reports = await run_imports(con, [(config.stores[0], rng)], **kwargs)
     finally:
@@ -79,7 +78,7 @@ async def test_stored_values_match_the_shop(tmp_path: Path, shop_factory: ShopFa
     shop, url = await shop_factory(orders=120, start=WEEK_START, end=WEEK_END)
     config = config_for(tmp_path, url)
     assert (await run_import(config, whole_window())).ok
-    con = connect(config.database)
+    con = connect(config.target)
     for order in shop.truth():
         row = con.execute(
             "SELECT shop_status, total::VARCHAR, line_count, store_id FROM orders WHERE order_id = ?",
@@ -135,7 +134,7 @@ async def test_a_change_on_the_shop_updates_a_pending_order(
     shop.modify_order(target, status="cancelled")
     again = await run_import(config, whole_window())
     assert again.ok and again.updated == 1 and again.new == 0
-    con = connect(config.database)
+    con = connect(config.target)
     assert con.execute("SELECT shop_status, state FROM orders WHERE order_id = ?", [target]).fetchone() == (
         platform_status(platform, "cancelled"),
         "pending",
@@ -151,14 +150,14 @@ async def test_a_change_after_invoicing_is_recorded_not_applied(
     assert (await run_import(config, whole_window())).ok
     processing = platform_status(platform, "processing")
     target = next(o["id"] for o in shop.truth() if o["status"] == processing)
-    con = connect(config.database)
+    con = connect(config.target)
     con.execute("UPDATE orders SET state = 'invoiced' WHERE order_id = ?", [target])
     con.close()
     shop.modify_order(target, status="cancelled")
     for _ in range(2):  # a second import must not record the same change twice
         report = await run_import(config, whole_window())
         assert report.ok and report.locked_changes == 1 and report.updated == 0
-    con = connect(config.database)
+    con = connect(config.target)
     assert con.execute("SELECT shop_status FROM orders WHERE order_id = ?", [target]).fetchone() == (
         processing,
     )
@@ -191,7 +190,7 @@ async def test_orders_created_during_pagination_are_neither_missed_nor_doubled(
 async def test_unknown_articles_and_customers_are_flagged(tmp_path: Path, shop_factory: ShopFactory) -> None:
     shop, url = await shop_factory(orders=300, start=WEEK_START, end=WEEK_END, unknown_sku_rate=0.1)
     config = config_for(tmp_path, url)
-    con = connect(config.database)
+    con = connect(config.target)
     catalog = await sync_catalog(con, config.stores[0])
     assert catalog.products > 0 and catalog.customers > 0
     report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
@@ -224,7 +223,7 @@ async def test_an_order_deleted_during_pagination_does_not_hide_others(
             shop.delete_order(lowest)
             deleted.append(lowest)
 
-    con = connect(config.database)
+    con = connect(config.target)
     report = (await run_imports(con, [(config.stores[0], whole_window())], progress=delete_a_read_order))[0]
     con.close()
     assert report.ok, report.error

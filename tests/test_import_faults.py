@@ -36,7 +36,7 @@ def platform(request: pytest.FixtureRequest) -> str:
 async def test_transient_faults_are_retried(tmp_path: Path, shop_factory: ShopFactory, faults: str) -> None:
     shop, url = await shop_factory(orders=150, start=WEEK_START, end=WEEK_END, faults=faults)
     config = config_for(tmp_path, url, per_page=25, timeout=1, retries=5)
-    con = connect(config.database)
+    con = connect(config.target)
     report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
     con.close()
     assert report.ok, report.error
@@ -47,7 +47,7 @@ async def test_transient_faults_are_retried(tmp_path: Path, shop_factory: ShopFa
 async def test_retry_after_is_honoured(tmp_path: Path, shop_factory: ShopFactory) -> None:
     _shop, url = await shop_factory(orders=20, start=WEEK_START, end=WEEK_END, faults="429@0.6:1")
     config = config_for(tmp_path, url, retries=2)
-    con = connect(config.database)
+    con = connect(config.target)
     started = dt.datetime.now()
     report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
     con.close()
@@ -65,7 +65,7 @@ async def test_a_shop_that_keeps_failing_stops_with_a_clear_message_and_keeps_st
         if pages == 6:
             shop.set_faults("always:500")
 
-    con = connect(config.database)
+    con = connect(config.target)
     report = (
         await run_imports(
             con,
@@ -85,7 +85,7 @@ async def test_a_shop_that_keeps_failing_stops_with_a_clear_message_and_keeps_st
     # Once the shop recovers, the same import completes the range without doubling anything.
     shop.set_faults("")
     config_ok = config_for(tmp_path, url, per_page=20)
-    con = connect(config_ok.database)
+    con = connect(config_ok.target)
     again = (await run_imports(con, [(config_ok.stores[0], whole_window())]))[0]
     con.close()
     assert again.ok and again.new == 400 - len(kept)
@@ -98,7 +98,7 @@ async def test_wrong_credentials_name_the_store_and_write_no_order(
     _shop, url = await shop_factory(orders=30, start=WEEK_START, end=WEEK_END)
     monkeypatch.setenv(SECRET_OF[platform][1], "wrong")
     config = config_for(tmp_path, url)
-    con = connect(config.database)
+    con = connect(config.target)
     report = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
     count = con.execute("SELECT count(*) FROM orders").fetchone()
     con.close()
@@ -120,7 +120,7 @@ async def test_incremental_picks_up_a_cancellation_made_after_import(
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     shop, url = await shop_factory(orders=100, start=now - dt.timedelta(days=3), end=now)
     config = config_for(tmp_path, url)
-    con = connect(config.database)
+    con = connect(config.target)
     store = config.stores[0]
     first = ranges.explicit((now - dt.timedelta(days=4)).date().isoformat(), None, store.zone)
     assert (await run_imports(con, [(store, first)]))[0].ok

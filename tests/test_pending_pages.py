@@ -16,7 +16,7 @@ import fastimport
 from fastimport.cli.common import print_json, print_json_stream
 from fastimport.store import connect
 from fastimport.store.queries import iter_orders, list_orders
-from tests.conftest import subprocess_env, write_config_file
+from tests.conftest import store_target, subprocess_env, write_config_file
 
 # Two stores (the second's catalogue never synced); created_at repeats across stores and orders, so
 # the order's ties (store name, then order id) are exercised; lines with and without product id or
@@ -25,32 +25,32 @@ _SETUP = (
     "INSERT INTO stores (store_id, name, platform, url, timezone, catalog_synced_at) VALUES "
     "(1, 'eshop', 'woocommerce', 'http://127.0.0.1:9', 'Europe/Paris', now()), "
     "(2, 'annex', 'woocommerce', 'http://127.0.0.1:8', 'America/Montreal', NULL)",
-    "INSERT INTO products SELECT 1, p, 0, 'SKU' || p, 'Article', 1, '', true, 10, now() FROM range(1, 21) t(p)",
+    "INSERT INTO products SELECT 1, p, 0, 'SKU' || p, 'Article', 1, '', true, 10, now() FROM generate_series(1, 20) t(p)",
     "INSERT INTO products VALUES (1, 30, 0, '', 'No SKU', 1, '', true, 1, now())",
-    "INSERT INTO customers SELECT 1, c, '', '', '', now() FROM range(1, 6) t(c)",
+    "INSERT INTO customers SELECT 1, c, '', '', '', now() FROM generate_series(1, 5) t(c)",
     """INSERT INTO orders (store_id, order_id, number, shop_status, state, currency, created_at, modified_at,
         paid_at, total, customer_id, first_name, last_name, email, payment_method_title, line_count, content_hash,
         raw_chunk, raw_offset, raw_length, first_run, last_run, imported_at, updated_at)
-    SELECT s, o, 'N' || o, ['processing', 'on-hold', 'completed', 'pending'][1 + o % 4],
-        ['pending', 'prepared', 'invoiced'][1 + o % 3], 'EUR',
-        TIMESTAMPTZ '2026-03-24 10:00:00+00' + to_minutes((o // 3)::BIGINT),
-        now(), CASE WHEN o % 5 = 0 THEN NULL ELSE now() END, o / 10, o % 11, 'Ana', 'B', 'a@b.c', 'Carte',
+    SELECT s, o, 'N' || o, (ARRAY['processing', 'on-hold', 'completed', 'pending'])[1 + o % 4],
+        (ARRAY['pending', 'prepared', 'invoiced'])[1 + o % 3], 'EUR',
+        TIMESTAMPTZ '2026-03-24 10:00:00+00' + INTERVAL '1 minute' * CAST(floor(o / 3) AS INTEGER),
+        now(), CASE WHEN o % 5 = 0 THEN NULL ELSE now() END, o / 10.0, o % 11, 'Ana', 'B', 'a@b.c', 'Carte',
         o % 3, o, 1, 0, 1, 1, 1, now(), now()
-    FROM range(1, 241) t(o), range(1, 3) u(s)""",
+    FROM generate_series(1, 240) t(o), generate_series(1, 2) u(s)""",
     """INSERT INTO order_lines (store_id, order_id, line_no, line_id, product_id, variation_id, sku, name,
         quantity, total)
     SELECT s, o, n, o * 10 + n, CASE WHEN n = 2 THEN 0 ELSE (o * 3 + n) % 26 END, 0,
         CASE WHEN n = 1 THEN '' ELSE 'SKU' || ((o + n) % 24) END, 'x', 1, 1
-    FROM range(1, 241) t(o), range(1, 3) u(s), range(1, 3) v(n) WHERE n <= o % 3""",
+    FROM generate_series(1, 240) t(o), generate_series(1, 2) u(s), generate_series(1, 2) v(n) WHERE n <= o % 3""",
     "INSERT INTO order_events (store_id, order_id, happened_at, kind, needs_action) "
-    "SELECT 1, o, now(), 'shop_change_after_invoice', o % 2 = 0 FROM range(1, 241, 7) t(o)",
+    "SELECT 1, o, now(), 'shop_change_after_invoice', o % 2 = 0 FROM generate_series(1, 240, 7) t(o)",
 )
 STATUSES = {"eshop": ("processing", "on-hold"), "annex": ("processing", "on-hold")}
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "till.duckdb"
+def db(tmp_path: Path) -> Path | str:
+    path = store_target(tmp_path)
     con = connect(path)
     for statement in _SETUP:
         con.execute(statement)
@@ -78,7 +78,7 @@ def _expected_warnings(flags: tuple[int, bool, int]) -> list[str]:
     )
 
 
-def test_pages_carry_the_warnings_the_views_define(db: Path) -> None:
+def test_pages_carry_the_warnings_the_views_define(db: Path | str) -> None:
     con = connect(db)
     views = _flags_from_views(con)
     rows = list_orders(con, pending_statuses=STATUSES)
@@ -95,7 +95,9 @@ def test_pages_carry_the_warnings_the_views_define(db: Path) -> None:
 
 
 @pytest.mark.parametrize("newest_first", [False, True])
-def test_the_stream_and_the_pages_give_the_same_rows_in_the_same_order(db: Path, newest_first: bool) -> None:
+def test_the_stream_and_the_pages_give_the_same_rows_in_the_same_order(
+    db: Path | str, newest_first: bool
+) -> None:
     con = connect(db)
     whole = list_orders(con, pending_statuses=STATUSES, limit=10_000, newest_first=newest_first)
     keys = [(r["created_at"], r["store"], r["id"]) for r in whole]
@@ -132,7 +134,7 @@ def _cli(config: Path, *args: str) -> tuple[int, str, str]:
 
 
 def test_pending_shows_one_page_on_the_terminal_and_streams_everything_as_json(
-    db: Path, tmp_path: Path
+    db: Path | str, tmp_path: Path
 ) -> None:
     config_path = write_config_file(tmp_path, "http://127.0.0.1:9")
     config = fastimport.load_config(config_path)
@@ -160,7 +162,7 @@ def test_pending_shows_one_page_on_the_terminal_and_streams_everything_as_json(
 
 @pytest.mark.parametrize("selection", [(), ("--since", "2026-03-24", "--until", "2026-03-24")])
 def test_orders_json_streams_the_bytes_of_the_whole_list(
-    db: Path, tmp_path: Path, selection: tuple[str, ...]
+    db: Path | str, tmp_path: Path, selection: tuple[str, ...]
 ) -> None:
     config_path = write_config_file(tmp_path, "http://127.0.0.1:9")
     config = fastimport.load_config(config_path)

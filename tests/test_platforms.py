@@ -124,6 +124,7 @@ async def test_shopify_paces_itself_under_the_standard_bucket(
     assert bucket.calls > 40
 
 
+@pytest.mark.duckdb_only("compares two stores side by side, one DuckDB file each")
 @pytest.mark.parametrize("mode", ["bulk"])
 async def test_a_bulk_import_stores_exactly_the_rows_of_a_rest_import(
     tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch, mode: str

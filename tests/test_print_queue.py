@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from fastimport.cli.printing import add_print_commands
@@ -31,7 +30,8 @@ from fastimport.print.reprint import (
     register_reprint_listener,
 )
 from fastimport.print.samples import sample_invoice
-from fastimport.store.db import connect
+from fastimport.store.db import Connection, connect
+from tests.conftest import store_target
 from tests.printer_fixture import LoopbackPrinter, decode, loopback_printer
 
 __all__ = ["loopback_printer"]
@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = connect(":memory:")
+def con(tmp_path: Path) -> Iterator[Connection]:
+    connection = connect(store_target(tmp_path))
     yield connection
     connection.close()
 
@@ -67,7 +67,7 @@ def markers(printer: LoopbackPrinter) -> list[str]:
     return found
 
 
-def test_enqueue_joins_the_callers_transaction(con: duckdb.DuckDBPyConnection) -> None:
+def test_enqueue_joins_the_callers_transaction(con: Connection) -> None:
     printer = network_printer(9)
     con.execute("BEGIN TRANSACTION")
     enqueue_document(con, sample_invoice(1), printer)
@@ -85,7 +85,7 @@ def test_enqueue_joins_the_callers_transaction(con: duckdb.DuckDBPyConnection) -
 
 
 def test_jobs_of_one_printer_never_overtake_while_another_printer_goes_on(
-    con: duckdb.DuckDBPyConnection, loopback_printer: LoopbackPrinter
+    con: Connection, loopback_printer: LoopbackPrinter
 ) -> None:
     good = network_printer(loopback_printer.port, "comptoir")
     dead = network_printer(1, "atelier")  # nothing listens on port 1
@@ -106,7 +106,7 @@ def test_jobs_of_one_printer_never_overtake_while_another_printer_goes_on(
     assert b is not None and b.status == "queued" and b.attempts == 0  # never tried before the first
 
 
-def test_unknown_printer_fails_and_retry_requeues(con: duckdb.DuckDBPyConnection) -> None:
+def test_unknown_printer_fails_and_retry_requeues(con: Connection) -> None:
     job_id = enqueue(con, kind="invoice", document_ref="X", printer="gone", payload=b"x", preview="x")
     with PrintWorker(con.cursor, []) as w:
         w.run(max_seconds=1)
@@ -116,7 +116,7 @@ def test_unknown_printer_fails_and_retry_requeues(con: duckdb.DuckDBPyConnection
 
 
 def test_500_tickets_through_an_outage_print_exactly_once_in_order(
-    con: duckdb.DuckDBPyConnection, loopback_printer: LoopbackPrinter
+    con: Connection, loopback_printer: LoopbackPrinter
 ) -> None:
     printer = network_printer(loopback_printer.port)
     expected = []
@@ -164,7 +164,7 @@ WORKER_SCRIPT = textwrap.dedent(
 def test_sigkill_mid_batch_resumes_and_flags_the_job_in_flight(
     tmp_path: Path, loopback_printer: LoopbackPrinter
 ) -> None:
-    db_path = tmp_path / "till.duckdb"
+    db_path = store_target(tmp_path)
     printer = network_printer(loopback_printer.port)
     con = connect(db_path)
     expected = [enqueue_document(con, sample_invoice(n), printer) for n in range(60)]
@@ -208,7 +208,7 @@ def test_sigkill_mid_batch_resumes_and_flags_the_job_in_flight(
 
 @dataclass
 class Ctx:
-    con: duckdb.DuckDBPyConnection
+    con: Connection
     printers: Sequence[PrinterConfig]
 
 
@@ -233,7 +233,7 @@ def hooks() -> Iterator[list[ReprintEvent]]:
 
 
 def test_cli_queue_retry_and_reprint(
-    con: duckdb.DuckDBPyConnection, loopback_printer: LoopbackPrinter, hooks: list[ReprintEvent]
+    con: Connection, loopback_printer: LoopbackPrinter, hooks: list[ReprintEvent]
 ) -> None:
     printer = network_printer(loopback_printer.port, "comptoir")
     ctx = Ctx(con, [printer])
@@ -267,9 +267,7 @@ def test_cli_queue_retry_and_reprint(
     assert code == 2
 
 
-def test_reprint_is_atomic_with_its_journal_event(
-    con: duckdb.DuckDBPyConnection, hooks: list[ReprintEvent]
-) -> None:
+def test_reprint_is_atomic_with_its_journal_event(con: Connection, hooks: list[ReprintEvent]) -> None:
     printer = network_printer(9)
 
     def broken_journal(event: ReprintEvent) -> None:
@@ -282,3 +280,24 @@ def test_reprint_is_atomic_with_its_journal_event(
         reprint(con, [printer], "FA-2026-000002")
     assert list_jobs(con, include_printed=True) == []
     assert isinstance(sample_invoice(), InvoiceTicket)
+
+
+def test_each_tills_worker_takes_only_its_own_jobs(tmp_path: Path, loopback_printer: LoopbackPrinter) -> None:
+    """Two tills on one store ([till] name): a till's worker prints its jobs, never the other's."""
+    from fastimport.store.db import set_till
+
+    printer = network_printer(loopback_printer.port)
+    tills = {}
+    for name in ("comptoir-1", "comptoir-2"):
+        tills[name] = connect(store_target(tmp_path))
+        set_till(tills[name], name)
+    mine = [enqueue_document(tills["comptoir-1"], sample_invoice(n), printer) for n in range(3)]
+    theirs = [enqueue_document(tills["comptoir-2"], sample_invoice(n + 10), printer) for n in range(2)]
+    with PrintWorker(store_target(tmp_path), [printer], till="comptoir-1") as worker:
+        assert worker.run(until_empty=True, max_seconds=20).printed == 3
+    jobs = {j.job_id: j.status for j in list_jobs(tills["comptoir-2"], include_printed=True)}
+    assert [jobs[j] for j in mine] == ["printed"] * 3 and [jobs[j] for j in theirs] == ["queued"] * 2
+    row = tills["comptoir-1"].execute("SELECT count(*) FROM print_jobs WHERE till = 'comptoir-2'").fetchone()
+    assert row == (2,)
+    for con in tills.values():
+        con.close()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import orjson
 import pytest
 
@@ -14,6 +14,7 @@ from fastimport.processing import credit, invoicing, stock
 from fastimport.processing.settings import load_settings
 from fastimport.processing.verify import verify
 from fastimport.store import connect
+from fastimport.store.db import Connection
 from tests.conftest import ShopFactory
 from tests.test_processing_support import (
     SIGNING_ENV,
@@ -31,7 +32,7 @@ def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
 
 
-def _numbers(con: duckdb.DuckDBPyConnection, kind: str = "invoice") -> list[int]:
+def _numbers(con: Connection, kind: str = "invoice") -> list[int]:
     return [
         r[0] for r in con.execute("SELECT seq FROM invoices WHERE kind = ? ORDER BY seq", [kind]).fetchall()
     ]
@@ -44,7 +45,7 @@ async def test_pending_batch_is_numbered_signed_and_destocked(
     config = processing_config(tmp_path, url, chunk=64)
     await import_shop(config)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     keys = invoicing.pending_keys(con, config)
     report = invoicing.invoice_orders(con, settings, keys)
     assert report.issued and len(report.issued) + len(report.refused) == len(keys)
@@ -71,7 +72,7 @@ async def test_pending_batch_is_numbered_signed_and_destocked(
     sold = dict(
         con.execute(
             "SELECT product_id * 1000000 + variation_id, sum(quantity) FROM invoice_lines "
-            "WHERE line_kind = 'item' AND product_id <> 0 GROUP BY ALL"
+            "WHERE line_kind = 'item' AND product_id <> 0 GROUP BY 1"
         ).fetchall()
     )
     initial = dict(
@@ -98,7 +99,7 @@ async def test_refusals_and_missing_settings(tmp_path: Path, shop_factory: ShopF
     config = processing_config(tmp_path, url)
     await import_shop(config, catalog=False)
     path = write_toml(tmp_path, url)
-    con = connect(config.database)
+    con = connect(config.target)
     unpaid = con.execute(
         "SELECT order_id FROM orders WHERE paid_at IS NULL AND shop_status = 'on-hold' LIMIT 1"
     ).fetchall()
@@ -114,7 +115,7 @@ async def test_refusals_and_missing_settings(tmp_path: Path, shop_factory: ShopF
     assert cli(["--config", str(path), "ship", str(cancelled[0][0]), "--carrier", "x", "--no-push"]) == 1
     assert "cannot be shipped" in capsys.readouterr().err
     # Every platform's "will not be fulfilled" word counts, Shopify's voided payment included.
-    con = connect(config.database)
+    con = connect(config.target)
     voided = con.execute(
         "UPDATE orders SET shop_status = 'voided' WHERE order_id = (SELECT min(order_id) FROM orders "
         "WHERE state = 'pending' AND paid_at IS NOT NULL) RETURNING order_id"
@@ -134,14 +135,15 @@ async def test_refusals_and_missing_settings(tmp_path: Path, shop_factory: ShopF
         load_settings(parse_config(raw)).require_seller()
 
 
-def _tampered(tmp: Path, src: Path, sql: list[str]) -> Path:
-    dst = tmp / f"t{abs(hash(tuple(sql)))}.duckdb"
-    dst.write_bytes(src.read_bytes())
-    con = duckdb.connect(str(dst))
-    for s in sql:
-        con.execute(s)
-    con.close()
-    return dst
+def _tampered_report(con: Connection, key: bytes, sql: list[str]) -> Any:
+    """What verify says of the store with ``sql`` applied; the tampering is rolled back after."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for s in sql:
+            con.execute(s)
+        return verify(con, key)
+    finally:
+        con.execute("ROLLBACK")
 
 
 async def test_verify_names_altered_missing_and_swapped_records(
@@ -151,7 +153,7 @@ async def test_verify_names_altered_missing_and_swapped_records(
     config = processing_config(tmp_path, url)
     await import_shop(config, catalog=False)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
     assert len(_numbers(con)) >= 10
     report = verify(con, settings.key())
@@ -173,7 +175,7 @@ async def test_verify_names_altered_missing_and_swapped_records(
             "altered",
         ),
         "date": (
-            ["UPDATE invoices SET issued_at = issued_at + INTERVAL 1 DAY WHERE seq = 6"],
+            ["UPDATE invoices SET issued_at = issued_at + INTERVAL '1 day' WHERE seq = 6"],
             f"{fa}000006",
             "altered",
         ),
@@ -203,21 +205,19 @@ async def test_verify_names_altered_missing_and_swapped_records(
             "altered",
         ),
     }
-    db = config.database
+    con = connect(config.target)
     for name, (sql, record, kind) in cases.items():
-        path = _tampered(tmp_path, db, sql)
-        con = duckdb.connect(str(path))
-        rep = verify(con, key)
-        con.close()
+        rep = _tampered_report(con, key, sql)
         assert not rep.ok, name
         first = rep.problems[0]
         assert first.kind == kind, (name, first)
         if record:
             assert first.record == record, (name, first)
+    assert verify(con, key).ok  # every tampering was rolled back
     # Through the command: exit 1 naming the record.
-    path = _tampered(tmp_path, db, cases["buyer"][0])
+    con.execute(cases["buyer"][0][0])
+    con.close()
     toml = write_toml(tmp_path, url)
-    toml.write_text(toml.read_text().replace(str(db), str(path)))
     import contextlib
     import io
 
@@ -234,7 +234,7 @@ async def test_cancellation_after_invoicing_is_reported_and_the_credit_note_rest
     config = processing_config(tmp_path, url)
     await import_shop(config)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     target = con.execute(
         "SELECT o.order_id FROM orders o WHERE o.shop_status = 'processing' AND o.paid_at IS NOT NULL AND "
         "(SELECT count(*) FROM order_lines l JOIN products p ON p.product_id = l.product_id AND p.variation_id = "
@@ -249,7 +249,7 @@ async def test_cancellation_after_invoicing_is_reported_and_the_credit_note_rest
     assert int(after_invoice["level"].sum()) < int(before["level"].sum())
     shop.modify_order(target, status="cancelled")
     await import_shop(config, catalog=False)
-    con = connect(config.database)
+    con = connect(config.target)
     assert con.execute("SELECT state, shop_status FROM orders WHERE order_id = ?", [target]).fetchall() == [
         ("invoiced", "processing")
     ]
@@ -279,7 +279,7 @@ async def test_partial_credit_notes_sum_to_the_invoice(tmp_path: Path, shop_fact
     config = processing_config(tmp_path, url)
     await import_shop(config, catalog=False)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     inv = con.execute(
         "SELECT order_id FROM order_lines l JOIN orders o USING (store_id, order_id) WHERE l.quantity >= 2 "
         "AND o.paid_at IS NOT NULL AND o.shop_status = 'processing' LIMIT 1"
@@ -310,7 +310,7 @@ async def test_woocommerce_invoices_carry_the_billing_address_and_fees(
     config = processing_config(tmp_path, url)
     await import_shop(config)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     report = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
     truth = {o["id"]: o for o in shop.truth()}
     assert report.issued

@@ -45,7 +45,7 @@ async def test_issuing_and_verify_follow_the_one_format(
     config = processing_config(tmp_path, url)
     await import_shop(config, catalog=False)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     report = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
     assert len(report.issued) >= 4
     assert report.issued[0].number == "FA-2026-eshop/0001"

@@ -38,7 +38,7 @@ async def test_ship_and_stock_push_reach_the_shop(
     config = processing_config(tmp_path, url)
     await import_shop(config)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     report = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
     assert report.issued, report.refused
     first = report.issued[0]

@@ -16,6 +16,7 @@ from fastimport.processing import credit, invoicing, stock
 from fastimport.processing.settings import load_settings
 from fastimport.processing.verify import verify
 from fastimport.store import connect, raw
+from tests.conftest import fresh_store
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, raw_config
 
 RATES = {"": 200, "taux-reduit": 100, "taux-reduit-5-5": 55}
@@ -101,10 +102,11 @@ def _store_payload(con: duckdb.DuckDBPyConnection, chunk_id: int, payload: bytes
 def test_numbering_and_levels_hold(monkeypatch: pytest.MonkeyPatch, orders, chunk, credit_every) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
     settings_raw = raw_config(Path("."), "http://x", chunk)  # the database is in memory: no path is used
-    settings_raw["database"]["path"] = ":memory:"
+    if "path" in settings_raw["database"]:
+        settings_raw["database"]["path"] = ":memory:"
     config = parse_config(settings_raw)
     s = load_settings(config)
-    con = connect(":memory:")
+    con = connect(fresh_store(config))
     _load(con, orders)
     report = invoicing.invoice_orders(
         con, s, invoicing.pending_keys(con, config), allow_unpaid=bool(len(orders) % 2)
@@ -122,7 +124,7 @@ def test_numbering_and_levels_hold(monkeypatch: pytest.MonkeyPatch, orders, chun
         dict(
             con.execute(
                 "SELECT l.product_id, sum(abs(l.quantity)) FROM invoice_lines l JOIN invoices i USING (invoice_id) "
-                "WHERE l.line_kind = 'item' AND i.kind = ? GROUP BY ALL",
+                "WHERE l.line_kind = 'item' AND i.kind = ? GROUP BY 1",
                 [kind],
             ).fetchall()
         )
@@ -132,7 +134,7 @@ def test_numbering_and_levels_hold(monkeypatch: pytest.MonkeyPatch, orders, chun
     # the shelves held 100 + their quantities, each invoice takes its lines off once, each credit note
     # puts them back; the web shop's figure moves only with what comes back.
     sold_on_shop = dict(
-        con.execute("SELECT product_id, sum(quantity) FROM order_lines GROUP BY ALL").fetchall()
+        con.execute("SELECT product_id, sum(quantity) FROM order_lines GROUP BY 1").fetchall()
     )
     frame = {r["product_id"]: r for r in stock.levels(con).iter_rows(named=True)}
     for pid in range(1, 7):

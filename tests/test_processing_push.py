@@ -37,7 +37,7 @@ async def test_stock_push_sends_only_changed_levels_and_the_shop_matches(
     config = processing_config(tmp_path, url)
     await import_shop(config)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     report = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config))
     # The shop had counted these sales already: invoicing them changes nothing to push.
     assert stock.levels(con).filter("changed").height == 0
@@ -86,7 +86,7 @@ async def test_ship_pushes_tracking_note_and_completed_status(
     config = processing_config(tmp_path, url)
     await import_shop(config, catalog=False)
     settings = load_settings(config)
-    con = connect(config.database)
+    con = connect(config.target)
     keys = invoicing.pending_keys(con, config)
     issued = invoicing.invoice_orders(con, settings, keys[:2]).issued
     order = lifecycle.find_order(con, str(issued[0].order_id))

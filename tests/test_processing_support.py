@@ -11,7 +11,7 @@ from fastimport.catalog import sync_catalog
 from fastimport.config import Config, parse_config
 from fastimport.importer import run_imports
 from fastimport.store import connect
-from tests.conftest import KEY_ENV, SECRET_ENV, store_table
+from tests.conftest import KEY_ENV, SECRET_ENV, database_table, store_table
 
 SIGNING_ENV = "FASTIMPORT_TEST_INVOICE_KEY"
 SIGNING_KEY = "test-signing-key-0123456789abcdef"
@@ -31,7 +31,7 @@ SELLER = {
 
 def raw_config(tmp_path: Path, url: str, chunk: int = 500, **store: Any) -> dict[str, Any]:
     return {
-        "database": {"path": str(tmp_path / "till.duckdb")},
+        "database": database_table(tmp_path),
         "stores": [store_table(url, **store)],
         "seller": dict(SELLER),
         "invoicing": {"secret_env": SIGNING_ENV, "chunk": chunk},
@@ -46,7 +46,7 @@ def processing_config(tmp_path: Path, url: str, chunk: int = 500, **store: Any) 
 
 def write_toml(tmp_path: Path, url: str, chunk: int = 500) -> Path:
     raw = raw_config(tmp_path, url, chunk)
-    out = [f'[database]\npath = "{raw["database"]["path"]}"\n', "[[stores]]"]
+    out = ["[database]", *(f'{k} = "{v}"' for k, v in raw["database"].items()), "", "[[stores]]"]
     for k, v in raw["stores"][0].items():
         out.append(f"{k} = {v!r}".replace("'", '"') if isinstance(v, str) else f"{k} = {v}")
     for table in ("seller", "invoicing", "carriers", "payment_methods"):
@@ -67,7 +67,7 @@ def env() -> dict[str, str]:
 
 
 async def import_shop(config: Config, catalog: bool = True) -> None:
-    con = connect(config.database)
+    con = connect(config.target)
     try:
         if catalog:
             await sync_catalog(con, config.stores[0])

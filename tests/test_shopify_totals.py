@@ -30,7 +30,7 @@ async def test_every_shopify_order_invoices_at_its_total(
     _, url = await shop_factory(orders=150, start=W0, end=W1, seed=seed, shopify_taxes_included=included)
     config = processing_config(tmp_path, url)
     await import_shop(config)
-    con = connect(config.database)
+    con = connect(config.target)
     report = invoicing.invoice_orders(
         con, load_settings(config), invoicing.pending_keys(con, config), allow_unpaid=True
     )

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastimport.store import connect, raw
+from tests.conftest import store_target
 
 
 @settings(max_examples=40, deadline=None)
@@ -23,7 +24,7 @@ def test_pack_gives_back_every_payload(payloads: list[bytes], skip: int) -> None
 
 
 def test_payloads_reads_orders_back_from_the_database(tmp_path: Path) -> None:
-    con = connect(tmp_path / "t.duckdb")
+    con = connect(store_target(tmp_path))
     pages = [[b'{"id":1,"n":"\\u00e9t\\u00e9"}', '{"id":2,"n":"Bœuf"}'.encode()], [b'{"id":3}']]
     for chunk_id, page in enumerate(pages, start=1):
         chunk, size, offsets, lengths = raw.pack(pa.array(page, pa.binary()))

@@ -107,7 +107,7 @@ async def test_deliveries_kept_but_not_processed_are_processed_at_the_next_start
     config = config_for(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
     first, second = shop.create_order(status="processing"), shop.create_order(status="processing")
     # As if the till stopped right after answering: the deliveries are kept, not processed.
-    with connect(config.database) as con:
+    with connect(config.target) as con:
         kept = fastimport.record_webhooks(
             config,
             con,
@@ -233,7 +233,7 @@ def test_a_store_without_webhooks_is_not_listed(tmp_path: Path) -> None:
     config = parse_config(
         {"database": {"path": str(tmp_path / "t.duckdb")}, "stores": [store_table("http://127.0.0.1:1")]}
     )
-    with connect(config.database) as con:
+    with connect(config.target) as con:
         assert fastimport.webhook_status(config, con) == []
 
 
@@ -286,7 +286,7 @@ async def test_the_command_line_shows_and_processes_kept_deliveries(
     path = write_config_file(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
     config = fastimport.load_config(path)
     oid = shop.create_order(status="processing")
-    with connect(config.database) as con:
+    with connect(config.target) as con:
         fastimport.record_webhooks(
             config, con, [("eshop", Delivery("order", "order.created", None), _body(shop, oid))]
         )
@@ -332,13 +332,13 @@ async def test_old_processed_deliveries_are_pruned_at_start_failed_ones_kept(
     shop, url = await shop_factory(orders=1)
     config = config_for(tmp_path, url, webhook_secret_env=WEBHOOK_ENV)
     oid = shop.create_order(status="processing")
-    with connect(config.database) as con:
+    with connect(config.target) as con:
         for body in (_body(shop, oid), b'{"id": 1}'):
             fastimport.record_webhooks(
                 config, con, [("eshop", Delivery("order", "order.created", None), body)]
             )
         fastimport.process_webhooks(config, con)
-        con.execute("UPDATE webhook_deliveries SET received_at = received_at - INTERVAL 100 DAY")
+        con.execute("UPDATE webhook_deliveries SET received_at = received_at - INTERVAL '100 days'")
     async with till(config) as t:
         await _until(t, "SELECT count(*), count(error) FROM webhook_deliveries", [(1, 1)])
         assert await t.sql("SELECT order_id FROM orders") == [(oid,)]
@@ -347,7 +347,7 @@ async def test_old_processed_deliveries_are_pruned_at_start_failed_ones_kept(
 def test_webhook_status_says_when_the_secret_variable_is_unset(tmp_path: Path) -> None:
     table = store_table("http://127.0.0.1:9", webhook_secret_env="FASTIMPORT_TEST_NO_SUCH_SECRET")
     config = parse_config({"database": {"path": str(tmp_path / "t.duckdb")}, "stores": [table]})
-    with connect(config.database) as con:
+    with connect(config.target) as con:
         (status,) = fastimport.webhook_status(config, con)
     assert status.enabled and status.received == 0
     assert status.warning is not None and "FASTIMPORT_TEST_NO_SUCH_SECRET" in status.warning

@@ -32,12 +32,12 @@ def store_version(config: Config) -> SchemaVersions:
     written by a newer fastimport is reported, not refused (``before > latest``)."""
     from fastimport.store.db import connect, latest_version, schema_version
 
-    con = connect(config.database, upgrade=False)
+    con = connect(config.target, upgrade=False)
     try:
         current = schema_version(con)
     finally:
         con.close()
-    return SchemaVersions(str(config.database), current, current, latest_version())
+    return SchemaVersions(config.where, current, current, latest_version())
 
 
 def migrate_store(config: Config) -> SchemaVersions:
@@ -47,7 +47,7 @@ def migrate_store(config: Config) -> SchemaVersions:
     """
     from fastimport.store.db import connect, latest_version, migrate, schema_version
 
-    con = connect(config.database, upgrade=False)
+    con = connect(config.target, upgrade=False)
     try:
         before = schema_version(con)
         if before > latest_version():
@@ -55,10 +55,44 @@ def migrate_store(config: Config) -> SchemaVersions:
         after = migrate(con)
     finally:
         con.close()
-    return SchemaVersions(str(config.database), before, after, latest_version())
+    return SchemaVersions(config.where, before, after, latest_version())
 
 
 def refuse_newer(versions: SchemaVersions) -> None:
     """A StoreError when ``versions`` says the store was written by a newer fastimport."""
     if versions.before > versions.latest:
         raise _newer(versions.before, versions.latest)
+
+
+def copy_to_postgres(config: Config, url_env: str) -> tuple[str, str, dict[str, int]]:
+    """Copy the configured DuckDB till into the empty PostgreSQL store whose URL is in ``url_env``:
+    (from where, to where, rows per table).  A StoreError if that store holds anything."""
+    import os
+
+    from fastimport.errors import ConfigError
+    from fastimport.store.copy import copy_store
+    from fastimport.store.db import connect
+    from fastimport.store.postgres import PgConnection, is_url, shown
+
+    if config.url_env is not None:
+        raise ConfigError(
+            "db copy copies a DuckDB till ([database] path) into PostgreSQL: this one is on PostgreSQL"
+        )
+    url = os.environ.get(url_env, "")
+    if not is_url(url):
+        raise ConfigError(
+            f"the environment variable {url_env} (named by --to-env) must hold the PostgreSQL store's "
+            "postgresql://… URL",
+            key="to_env",
+        )
+    source = connect(config.target)
+    try:
+        target = connect(url, upgrade=False)
+        try:
+            assert isinstance(target, PgConnection) and not isinstance(source, PgConnection)
+            report = copy_store(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    return config.where, shown(url), report.tables

@@ -16,17 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
+from fastimport.store.db import Connection
 
 if TYPE_CHECKING:
     from fastimport.documents.mail import MailEnqueued, MailInfo
     from fastimport.documents.pdf import Rendered
     from fastimport.processing.invoicing import DocumentsHook
 
-Connection = duckdb.DuckDBPyConnection
 DEFAULT_MAIL_TIMEOUT = 30.0
 
 

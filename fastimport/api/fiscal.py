@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from fastimport.config import Config
 from fastimport.errors import ConfigError, ProcessingError
 from fastimport.processing.settings import load_settings
+from fastimport.store.db import Connection
 from fastimport.typed import convert
 
 if TYPE_CHECKING:
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from fastimport.fiscal.keys import Rotation
     from fastimport.processing.printing import PrintOutcome
     from fastimport.processing.verify import VerifyReport
-
-Connection = duckdb.DuckDBPyConnection
 
 
 def _actor(actor: str | None) -> str:

@@ -8,25 +8,26 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from fastimport.config import Config, StoreConfig
 from fastimport.errors import ConfigError, FastImportError
 from fastimport.ranges import ImportRange, RangeRequest, parse_bound
+from fastimport.store.db import Connection
 
 if TYPE_CHECKING:  # imported when used: `fastimport pending` needs neither aiohttp nor pyarrow
     from fastimport.api.locks import StoreLeases
     from fastimport.catalog import CatalogReport
     from fastimport.importer import ImportReport, ProgressCallback
 
-Connection = duckdb.DuckDBPyConnection
-
 
 def connect(config: Config) -> Connection:
     """Open the configured store (creating and migrating it if needed); close it when done."""
     from fastimport.store import connect as open_store
+    from fastimport.store.db import set_till
 
-    return open_store(config.database)
+    till = config.till
+    con = open_store(config.target)
+    set_till(con, till)
+    return con
 
 
 def selected_stores(config: Config, names: Sequence[str] | None = None) -> list[StoreConfig]:
@@ -279,7 +280,7 @@ def _no_running_loop(name: str, instead: str) -> None:
     raise FastImportError(f"{name}() cannot run inside an event loop: await {instead}() there")
 
 
-def set_aside_orders(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def set_aside_orders(con: Connection) -> list[dict[str, Any]]:
     """Orders an import could not read and set aside (store, id, reason, first_seen, last_seen, run_id,
     raw), until a later import reads them cleanly."""
     from fastimport.store.set_aside import open_rows

@@ -59,7 +59,7 @@ def lock_stores(config: Config, names: Sequence[str], *, run: str | None = None)
     run that finds every store busy ends at once instead of waiting for the file.
     """
     leases = StoreLeases(run or new_run_id())
-    locks = store_locks(config.database)
+    locks = store_locks(config.target)
     owner = Owner.current(leases.run)
     try:
         for name in names:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
-
 from fastimport.config import Config
 from fastimport.print.config import PrinterConfig
 from fastimport.print.queue import JobInfo, PrintWorker, get_job, list_jobs, requeue
 from fastimport.print.reprint import ReprintResult
 from fastimport.print.reprint import reprint as reprint_document
+from fastimport.store.db import Connection
 
-Connection = duckdb.DuckDBPyConnection
 SEND_NOW_SECONDS = 15.0  # how long a retry or a reprint keeps sending before leaving the rest queued
 
 
@@ -52,7 +50,9 @@ def send_print_queue(
     con: Connection, printers: Sequence[PrinterConfig], max_seconds: float = SEND_NOW_SECONDS
 ) -> tuple[int, list[JobInfo]]:
     """Send the queue for at most ``max_seconds``: (tickets printed, jobs still waiting or failed)."""
-    worker = PrintWorker(lambda: con.cursor(), printers)
+    from fastimport.store.db import till_of
+
+    worker = PrintWorker(lambda: con.cursor(), printers, till=till_of(con))
     try:
         report = worker.run(until_empty=True, max_seconds=max_seconds)
     finally:

@@ -13,13 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-import duckdb
-
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
 from fastimport.processing import lifecycle
 from fastimport.processing.lifecycle import OrderRef
 from fastimport.processing.settings import load_settings
+from fastimport.store.db import Connection
 
 if TYPE_CHECKING:
     from fastimport.print.config import PrinterConfig
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from fastimport.processing.stock_count import Adjustment
     from fastimport.processing.verify import VerifyReport
 
-Connection = duckdb.DuckDBPyConnection
 DEFAULT_PRINT_TIMEOUT = 30.0  # seconds an operation keeps sending before leaving the rest queued
 OrderKey = str | int | OrderRef  # a shop order id or number, or an order already found
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from fastimport.config import Config
+from fastimport.store.db import Connection
 
 if TYPE_CHECKING:
     from fastimport.processing.pushqueue import PushReport
 
 
-def push_queue(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> list[dict[str, Any]]:
+def push_queue(con: Connection, *, everything: bool = False) -> list[dict[str, Any]]:
     """Pushes waiting (or failed) with their last error; every push with ``everything``."""
     from fastimport.processing.pushqueue import list_pushes
 
@@ -25,7 +24,7 @@ def push_queue(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> l
 
 
 def retry_pushes(
-    config: Config, con: duckdb.DuckDBPyConnection, push_id: int | None = None, *, seconds: float = 60.0
+    config: Config, con: Connection, push_id: int | None = None, *, seconds: float = 60.0
 ) -> PushReport:
     """Send the waiting pushes now (all, or one), backoff or not, in order; what fails waits again."""
     from fastimport.processing.pushqueue import requeue, send_pushes

@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from fastimport.config import Config
-
-Connection = duckdb.DuckDBPyConnection
+from fastimport.store.db import Connection
 
 
 def import_journal(con: Connection, *, limit: int = 50) -> list[dict[str, Any]]:

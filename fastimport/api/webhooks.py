@@ -16,14 +16,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import duckdb
-
 from fastimport.config import Config, StoreConfig
 from fastimport.errors import ConfigError, FastImportError
 from fastimport.io.registry import platform
 from fastimport.io.webhook import Delivery, WebhookScheme, deleted_order_id
+from fastimport.store.db import Connection
 
-Connection = duckdb.DuckDBPyConnection
 log = logging.getLogger(__name__)
 SECRET_KEY = "webhook_secret_env"
 

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from fastimport.config import Config, load_config
+from fastimport.store.db import Connection
 
 if TYPE_CHECKING:
-    import duckdb
-
     from fastimport.print.config import PrinterConfig
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -33,14 +32,14 @@ class Session:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con: Connection | None = None
 
     @cached_property
     def config(self) -> Config:
         return load_config(self.args.config)
 
     @property
-    def con(self) -> duckdb.DuckDBPyConnection:
+    def con(self) -> Connection:
         if self._con is None:
             from fastimport.api.imports import connect
 

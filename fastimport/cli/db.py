@@ -20,6 +20,29 @@ def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     version.add_argument("--json", action="store_true")
     version.set_defaults(handler=cmd_db_version)
+    copy = db_sub.add_parser(
+        "copy", help="copy this DuckDB till, chains and all, into an empty PostgreSQL store"
+    )
+    copy.add_argument(
+        "--to-env", required=True, metavar="VAR",
+        help="the environment variable holding the PostgreSQL store's postgresql://… URL",
+    )  # fmt: skip
+    copy.add_argument("--json", action="store_true", help="print the result as JSON")
+    copy.set_defaults(handler=cmd_db_copy)
+
+
+def cmd_db_copy(args: argparse.Namespace, session: Session) -> int:
+    """Exit 1, changing nothing, when the PostgreSQL store already holds anything."""
+    from fastimport.api.database import copy_to_postgres
+
+    source, target, tables = copy_to_postgres(session.config, args.to_env)
+    value = {"from": source, "to": target, "rows": tables}
+    output(
+        args,
+        value,
+        lambda: print(f"{source} -> {target}: {sum(tables.values())} rows in {len(tables)} tables"),
+    )
+    return EXIT_OK
 
 
 def cmd_db_version(args: argparse.Namespace, session: Session) -> int:

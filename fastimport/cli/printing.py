@@ -13,19 +13,18 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol, TextIO
 
-import duckdb
-
 from fastimport.api.printing import print_job, print_queue, reprint, retry_printing, send_print_queue
 from fastimport.errors import PrintError
 from fastimport.print.config import PrinterConfig
 from fastimport.print.queue import MAY_HAVE_PRINTED_TWICE, JobInfo
+from fastimport.store.db import Connection
 
 
 class PrintContext(Protocol):
     """What the print commands need from the main CLI."""
 
     @property
-    def con(self) -> duckdb.DuckDBPyConnection: ...
+    def con(self) -> Connection: ...
 
     @property
     def printers(self) -> Sequence[PrinterConfig]: ...

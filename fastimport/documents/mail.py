@@ -27,7 +27,6 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 
 from fastimport.documents import pdf, records
@@ -36,7 +35,7 @@ from fastimport.errors import FastImportError
 from fastimport.processing import chain
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 MAY_HAVE_SENT_TWICE = "may have been sent twice (the sender was stopped mid-send)"
 
@@ -79,7 +78,7 @@ def _info(row: Sequence[Any]) -> MailInfo:
                     int(row[8]), bool(row[9]))  # fmt: skip
 
 
-def enqueue(con: duckdb.DuckDBPyConnection, number: str, recipient: str, copy_number: int = 0) -> int:
+def enqueue(con: Connection, number: str, recipient: str, copy_number: int = 0) -> int:
     """Store a mail of document ``number`` to ``recipient``; opens no transaction of its own.
 
     No address: the mail is stored ``failed`` with the reason, so the shopkeeper sees it.
@@ -94,7 +93,7 @@ def enqueue(con: duckdb.DuckDBPyConnection, number: str, recipient: str, copy_nu
     return int(row[0][0])
 
 
-def buyer_emails(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> dict[str, str]:
+def buyer_emails(con: Connection, numbers: Sequence[str]) -> dict[str, str]:
     """The e-mail address frozen in each invoice / credit note (the buyer at the time of the sale)."""
     rows = con.execute(
         "SELECT number, buyer FROM invoices WHERE number IN (SELECT unnest(?::VARCHAR[]))", [list(numbers)]
@@ -116,7 +115,7 @@ class MailEnqueued:
 def mail_hook(enqueued: MailEnqueued) -> DocumentsHook:
     """The ``on_documents`` hook that enqueues each new document's mail to its buyer (copy 0)."""
 
-    def hook(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> None:
+    def hook(con: Connection, numbers: Sequence[str]) -> None:
         emails = buyer_emails(con, numbers)
         for number in numbers:
             enqueued.mails.append((enqueue(con, number, emails.get(number, "")), number))
@@ -125,7 +124,7 @@ def mail_hook(enqueued: MailEnqueued) -> DocumentsHook:
     return hook
 
 
-def list_mails(con: duckdb.DuckDBPyConnection, status: str | None = None) -> list[MailInfo]:
+def list_mails(con: Connection, status: str | None = None) -> list[MailInfo]:
     sql = f"SELECT {_COLUMNS} FROM mail_jobs"
     params: list[Any] = []
     if status is not None:
@@ -134,7 +133,7 @@ def list_mails(con: duckdb.DuckDBPyConnection, status: str | None = None) -> lis
     return [_info(r) for r in con.execute(sql + " ORDER BY mail_id", params).fetchall()]
 
 
-def retry(con: duckdb.DuckDBPyConnection, mail_id: int | None = None) -> int:
+def retry(con: Connection, mail_id: int | None = None) -> int:
     """Queue failed or waiting mails (one, or all) for sending now; returns how many."""
     with transaction(con):
         sql = (
@@ -172,7 +171,7 @@ class MailWorker:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: Connection,
         mail: MailSettings,
         documents: DocumentsSettings,
         processing: ProcessingSettings,

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import orjson
 
 from fastimport.errors import ProcessingError
 from fastimport.print.content import CreditNoteTicket, DeliveryNote, InvoiceTicket
 from fastimport.processing import tickets
 from fastimport.processing.settings import ProcessingSettings
+from fastimport.store.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def _dec(value: Any) -> Decimal:
 
 
 def load_fiscal(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, numbers: list[str], copy_number: int = 0
+    con: Connection, settings: ProcessingSettings, numbers: list[str], copy_number: int = 0
 ) -> list[StoredFiscal]:
     """The stored invoices / credit notes ``numbers``, in that order (unknown numbers skipped)."""
     found = tickets.fiscal_tickets(con, settings, numbers, copy_number=copy_number)
@@ -138,7 +138,7 @@ def load_fiscal(
     return out
 
 
-def document_kind(con: duckdb.DuckDBPyConnection, number: str) -> str | None:
+def document_kind(con: Connection, number: str) -> str | None:
     """invoice, credit_note, delivery_note, or None when no such document is stored."""
     row = con.execute("SELECT kind FROM invoices WHERE number = ?", [number]).fetchall()
     if row:
@@ -149,7 +149,7 @@ def document_kind(con: duckdb.DuckDBPyConnection, number: str) -> str | None:
 
 
 def load_document(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, number: str, copy_number: int = 0
+    con: Connection, settings: ProcessingSettings, number: str, copy_number: int = 0
 ) -> StoredDocument:
     """One stored document by its number, or a plain refusal."""
     kind = document_kind(con, number)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 
 from fastimport.store import db
+from fastimport.store.db import Connection
 
 SUFFIX = ".anchors"
 _dirty: set[int] = set()  # id() of connections whose open transaction moved a series head
@@ -28,13 +28,16 @@ _dirty: set[int] = set()  # id() of connections whose open transaction moved a s
 _known: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
 
 
-def mark(con: duckdb.DuckDBPyConnection) -> None:
+def mark(con: Connection) -> None:
     """A series head moved in this connection's transaction (called by ``chain.set_head``)."""
     _dirty.add(id(con))
 
 
-def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The file of the connection's database; None for an in-memory one."""
+def database_path(con: Connection) -> Path | None:
+    """The file of the connection's database; None for an in-memory one or a PostgreSQL server
+    (its anchors are not kept in a file yet)."""
+    if getattr(con, "backend", "duckdb") == "postgres":
+        return None
     rows = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()
@@ -42,7 +45,7 @@ def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
-def anchor_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+def anchor_path(con: Connection) -> Path | None:
     path = database_path(con)
     return path.with_name(path.name + SUFFIX) if path else None
 
@@ -73,7 +76,7 @@ def latest(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def append_heads(con: duckdb.DuckDBPyConnection) -> int:
+def append_heads(con: Connection) -> int:
     """Append the heads that moved since the last anchor line of their series; fsync; returns how many."""
     path = anchor_path(con)
     if path is None:
@@ -108,14 +111,14 @@ def append_heads(con: duckdb.DuckDBPyConnection) -> int:
     return len(lines)
 
 
-def _after_transaction(con: duckdb.DuckDBPyConnection, committed: bool) -> None:
+def _after_transaction(con: Connection, committed: bool) -> None:
     if id(con) in _dirty:
         _dirty.discard(id(con))
         if committed:
             append_heads(con)
 
 
-def flush(con: duckdb.DuckDBPyConnection) -> None:
+def flush(con: Connection) -> None:
     """Anchor heads moved outside an explicit transaction (autocommit writes)."""
     _after_transaction(con, True)
 
@@ -132,7 +135,7 @@ class AnchorProblem:
     message: str
 
 
-def check(con: duckdb.DuckDBPyConnection, names: dict[str, Any]) -> list[AnchorProblem]:
+def check(con: Connection, names: dict[str, Any]) -> list[AnchorProblem]:
     """Compare every anchored head with the database.
 
     ``names[series_kind](series, seq)`` names a record.  A head anchored beyond what the database
@@ -191,7 +194,7 @@ def _plain(series: str, seq: int) -> str:
     return f"{series} #{seq}"
 
 
-def _signatures(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
+def _signatures(con: Connection) -> dict[tuple[str, int], str]:
     out: dict[tuple[str, int], str] = {}
     for sql in (
         "SELECT series, seq, signature FROM invoices",

@@ -31,12 +31,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from fastimport.errors import ConfigError, ProcessingError
+from fastimport.store.db import Connection
 
 FORMAT = "fastimport-fiscal-archive/1"
 PRIVATE_NAME, PUBLIC_NAME = "archive.key", "archive.pub"
@@ -106,7 +106,7 @@ def load_public(path: Path) -> Ed25519PublicKey:
 
 # -- export ----------------------------------------------------------------------------------------
 
-_IN_PERIOD = "strftime(timezone(?, {col}), '%Y-%m-%d') BETWEEN ? AND ?"
+_IN_PERIOD = "CAST(timezone(?, {col}) AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)"
 _QUERIES = {
     "invoices": "SELECT i.*, s.name AS store FROM invoices i JOIN stores s USING (store_id) WHERE "
     + _IN_PERIOD.format(col="i.issued_at") + " AND (? IS NULL OR s.name = ?) ORDER BY i.series, i.seq",
@@ -152,7 +152,7 @@ def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
 
 
 def export(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     private_key: Ed25519PrivateKey,
     first: dt.date,
     last: dt.date,

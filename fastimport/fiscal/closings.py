@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import orjson
 
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain, money, numbering
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 KINDS = ("day", "month", "year")
 SERIES_PREFIX = "Z-"
@@ -124,21 +123,21 @@ def _instant(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(dt.UTC)
 
 
-def _store(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, str, ZoneInfo]:
+def _store(con: Connection, name: str) -> tuple[int, str, ZoneInfo]:
     row = chain.one(con, "SELECT store_id, name, timezone FROM stores WHERE name = ?", [name])
     if row is None:
         raise ProcessingError(f"no store named {name!r} in this till's records")
     return int(row[0]), str(row[1]), ZoneInfo(str(row[2]))
 
 
-def store_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+def store_names(con: Connection) -> list[str]:
     return [str(r[0]) for r in con.execute("SELECT name FROM stores ORDER BY name").fetchall()]
 
 
 # -- figures ---------------------------------------------------------------------------------------
 
 
-def figures(con: duckdb.DuckDBPyConnection, store_id: int, start_us: int, end_us: int) -> dict[str, Any]:
+def figures(con: Connection, store_id: int, start_us: int, end_us: int) -> dict[str, Any]:
     """What a closing freezes of the documents issued in [start, end): counts and totals in cents."""
     where = "i.store_id = ? AND epoch_us(i.issued_at) >= ? AND epoch_us(i.issued_at) < ?"
     p = [store_id, start_us, end_us]
@@ -158,7 +157,7 @@ def figures(con: duckdb.DuckDBPyConnection, store_id: int, start_us: int, end_us
         for r in con.execute(
             "SELECT CAST(v.vat_rate * 10 AS INTEGER), sum(CAST(v.base_ht * 100 AS BIGINT)), "
             f"sum(CAST(v.vat * 100 AS BIGINT)) FROM invoice_vat v JOIN invoices i USING (invoice_id) WHERE {where} "
-            "GROUP BY ALL ORDER BY 1 DESC",
+            "GROUP BY 1 ORDER BY 1 DESC",
             p,
         ).fetchall()
     }
@@ -166,14 +165,14 @@ def figures(con: duckdb.DuckDBPyConnection, store_id: int, start_us: int, end_us
         str(r[0]): [int(r[1]), int(r[2])]
         for r in con.execute(
             "SELECT coalesce(payment_method, 'none'), count(*), sum(CAST(total_ttc * 100 AS BIGINT)) "
-            f"FROM invoices i WHERE {where} GROUP BY ALL ORDER BY 1",
+            f"FROM invoices i WHERE {where} GROUP BY 1 ORDER BY 1",
             p,
         ).fetchall()
     }
     numbers = {
         str(r[0]): [str(r[1]), str(r[2])]
         for r in con.execute(
-            f"SELECT series, min(number), max(number) FROM invoices i WHERE {where} GROUP BY ALL ORDER BY 1",
+            f"SELECT series, min(number), max(number) FROM invoices i WHERE {where} GROUP BY 1 ORDER BY 1",
             p,
         ).fetchall()
     }
@@ -192,7 +191,7 @@ def figures(con: duckdb.DuckDBPyConnection, store_id: int, start_us: int, end_us
     }
 
 
-def _grand_totals(con: duckdb.DuckDBPyConnection, store_id: int, end_us: int) -> tuple[int, int]:
+def _grand_totals(con: Connection, store_id: int, end_us: int) -> tuple[int, int]:
     row = chain.one(
         con,
         "SELECT coalesce(sum(CAST(total_ttc * 100 AS BIGINT)), 0), coalesce(sum(abs(CAST(total_ttc * 100 AS "
@@ -207,7 +206,7 @@ def _grand_totals(con: duckdb.DuckDBPyConnection, store_id: int, end_us: int) ->
 
 
 def close(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     key: bytes,
     store: str,
     kind: str,
@@ -240,7 +239,7 @@ def close(
 
 
 def close_pending(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     key: bytes,
     store: str,
     kind: str,
@@ -259,7 +258,7 @@ def close_pending(
         days = [
             dt.date.fromisoformat(str(r[0]))
             for r in con.execute(
-                "SELECT DISTINCT strftime(timezone(?, issued_at), '%Y-%m-%d') FROM invoices WHERE store_id = ? "
+                "SELECT DISTINCT CAST(timezone(?, issued_at) AS DATE) FROM invoices WHERE store_id = ? "
                 "ORDER BY 1",
                 [zone.key, store_id],
             ).fetchall()
@@ -278,7 +277,7 @@ def close_pending(
 
 
 def close_pending_days(
-    con: duckdb.DuckDBPyConnection, key: bytes, *, actor: str = "till", now: dt.datetime | None = None
+    con: Connection, key: bytes, *, actor: str = "till", now: dt.datetime | None = None
 ) -> list[Closing]:
     """The days with documents before today (each store's time zone) left unclosed: closed, oldest first."""
     now = now or dt.datetime.now(dt.UTC)
@@ -289,7 +288,7 @@ def close_pending_days(
     return made
 
 
-def _existing(con: duckdb.DuckDBPyConnection, store_id: int, kind: str, label: str) -> str | None:
+def _existing(con: Connection, store_id: int, kind: str, label: str) -> str | None:
     row = chain.one(
         con,
         "SELECT number FROM closings WHERE store_id = ? AND period_kind = ? AND period = ?",
@@ -299,7 +298,7 @@ def _existing(con: duckdb.DuckDBPyConnection, store_id: int, kind: str, label: s
 
 
 def _close_one(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     key: bytes,
     store_id: int,
     store: str,
@@ -316,6 +315,7 @@ def _close_one(
     start_us, end_us, now_us = chain.epoch_us(start), chain.epoch_us(end), chain.epoch_us(now)
     series = SERIES_PREFIX + store
     with transaction(con):
+        chain.lock(con)
         figs = figures(con, store_id, start_us, end_us)
         figs["heads"] = {
             str(r[0]): [int(r[1]), str(r[2])]
@@ -363,9 +363,7 @@ def _close_one(
     return Closing(number, store, kind, label, start, end, now, figs, grand, grand_abs, signature, automatic)
 
 
-def closings(
-    con: duckdb.DuckDBPyConnection, store: str | None = None, kind: str | None = None
-) -> list[Closing]:
+def closings(con: Connection, store: str | None = None, kind: str | None = None) -> list[Closing]:
     """Stored closings, oldest first (optionally of one store and one kind)."""
     rows = con.execute(
         f"SELECT {SELECT_FIELDS} FROM closings WHERE (? IS NULL OR store = ?) AND (? IS NULL OR period_kind = ?) "

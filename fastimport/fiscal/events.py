@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
 from fastimport.errors import ConfigError
 from fastimport.processing import chain
 from fastimport.processing.settings import ProcessingSettings
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 CODES: dict[str, str] = {
     "startup": "10",
@@ -43,7 +41,7 @@ def code(kind: str) -> str:
 
 
 def record_event(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     kind: str,
     actor: str,
@@ -65,9 +63,7 @@ def record_event(
     return True
 
 
-def record_startup(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, version: str, actor: str
-) -> None:
+def record_startup(con: Connection, settings: ProcessingSettings, version: str, actor: str) -> None:
     """Journal a new software version the first time this till runs it."""
     row = chain.one(
         con,

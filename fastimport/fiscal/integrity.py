@@ -11,15 +11,15 @@
 
 from __future__ import annotations
 
-import duckdb
 import orjson
 
 from fastimport.fiscal import anchors, closings
 from fastimport.processing import chain, numbering
 from fastimport.processing.verify import Problem, Record, VerifyReport, heads, verify, walk
+from fastimport.store.db import Connection
 
 
-def closing_chains(con: duckdb.DuckDBPyConnection) -> dict[str, list[Record]]:
+def closing_chains(con: Connection) -> dict[str, list[Record]]:
     out: dict[str, list[Record]] = {}
     for r in con.execute(f"SELECT {closings.SELECT_FIELDS} FROM closings ORDER BY series, seq").fetchall():
         out.setdefault(str(r[0]), []).append(
@@ -28,7 +28,7 @@ def closing_chains(con: duckdb.DuckDBPyConnection) -> dict[str, list[Record]]:
     return out
 
 
-def verify_all(con: duckdb.DuckDBPyConnection, key: bytes, env: str | None) -> VerifyReport:
+def verify_all(con: Connection, key: bytes, env: str | None) -> VerifyReport:
     """Everything :mod:`fastimport.fiscal.integrity` describes; raises ``KeyMismatchError`` on a wrong key."""
     chain.check_key(con, key, env, note_refusal=False)
     report = verify(con, key)
@@ -59,7 +59,7 @@ def verify_all(con: duckdb.DuckDBPyConnection, key: bytes, env: str | None) -> V
     return report
 
 
-def _closed_periods(con: duckdb.DuckDBPyConnection, report: VerifyReport) -> None:
+def _closed_periods(con: Connection, report: VerifyReport) -> None:
     """Each closing's frozen figures still match the documents dated in its period."""
     rows = con.execute(
         "SELECT number, store_id, epoch_us(period_start), epoch_us(period_end), figures FROM closings "

@@ -16,13 +16,11 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
 from fastimport.errors import ProcessingError
 from fastimport.fiscal.integrity import closing_chains, verify_all
 from fastimport.processing import chain
 from fastimport.processing.verify import Record, document_chains, heads, journal_chain
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +40,7 @@ class Rotation:
 
 
 def rotate(
-    con: duckdb.DuckDBPyConnection, old: bytes, new: bytes, old_env: str | None, new_env: str, actor: str
+    con: Connection, old: bytes, new: bytes, old_env: str | None, new_env: str, actor: str
 ) -> Rotation:
     if not new:
         raise ProcessingError(f"the new key is missing: set the environment variable {new_env}")

@@ -20,16 +20,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from fastimport.print.config import PrinterConfig
 from fastimport.print.content import TicketContent
 from fastimport.print.layout import layout
 from fastimport.print.render import render_escpos, render_text
 from fastimport.print.transport import PrinterUnavailable, Transport, transport_for
+from fastimport.store.db import Connection
 
 STATUSES = ("queued", "sending", "printed", "failed")
 MAY_HAVE_PRINTED_TWICE = "may have printed twice"
@@ -61,7 +59,7 @@ def render_document(document: TicketContent, printer: PrinterConfig) -> Rendered
 
 
 def enqueue(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     *,
     kind: str,
     document_ref: str,
@@ -72,20 +70,22 @@ def enqueue(
     reprint_of: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Store a print job and return its id.  Opens no transaction of its own."""
+    """Store a print job (for the connection's till) and return its id.  Opens no transaction of its own."""
+    from fastimport.store.db import till_of
+
     when = now or utcnow()
     row = con.execute(
         """INSERT INTO print_jobs (created_at, kind, document_ref, printer, payload, preview,
-                                   status, next_attempt_at, copy_number, reprint_of)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING job_id""",
-        [when, kind, document_ref, printer, payload, preview, when, copy_number, reprint_of],
+                                   status, next_attempt_at, copy_number, reprint_of, till)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING job_id""",
+        [when, kind, document_ref, printer, payload, preview, when, copy_number, reprint_of, till_of(con)],
     ).fetchone()
     assert row is not None
     return int(row[0])
 
 
 def enqueue_document(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     document: TicketContent,
     printer: PrinterConfig,
     *,
@@ -148,19 +148,19 @@ _JOB_COLUMNS = (
 )
 
 
-def list_jobs(con: duckdb.DuckDBPyConnection, *, include_printed: bool = False) -> list[JobInfo]:
+def list_jobs(con: Connection, *, include_printed: bool = False) -> list[JobInfo]:
     """Jobs not printed yet, plus printed jobs that may have printed twice (all with ``include_printed``)."""
     where = "" if include_printed else "WHERE status <> 'printed' OR possibly_duplicated"
     rows = con.execute(f"SELECT {_JOB_COLUMNS} FROM print_jobs {where} ORDER BY job_id").fetchall()
     return [JobInfo(*row) for row in rows]
 
 
-def get_job(con: duckdb.DuckDBPyConnection, job_id: int) -> JobInfo | None:
+def get_job(con: Connection, job_id: int) -> JobInfo | None:
     row = con.execute(f"SELECT {_JOB_COLUMNS} FROM print_jobs WHERE job_id = ?", [job_id]).fetchone()
     return JobInfo(*row) if row else None
 
 
-def requeue(con: duckdb.DuckDBPyConnection, job_id: int | None = None) -> int:
+def requeue(con: Connection, job_id: int | None = None) -> int:
     """Make failed jobs (or one job) due now; queued jobs in backoff are made due too.
 
     Returns how many jobs were touched.  Printed jobs are never re-queued (reprint instead).
@@ -181,7 +181,7 @@ def requeue(con: duckdb.DuckDBPyConnection, job_id: int | None = None) -> int:
     return len(rows)
 
 
-ConnectionSource = str | os.PathLike[str] | Callable[[], duckdb.DuckDBPyConnection]
+ConnectionSource = str | os.PathLike[str] | Callable[[], Connection]
 
 
 @dataclass
@@ -213,15 +213,18 @@ class PrintWorker:
         poll_interval: float = 1.0,
         transports: dict[str, Transport] | None = None,
         on_event: Callable[[str, JobInfo | None, str], None] | None = None,
+        till: str | None = None,
     ) -> None:
         self._source = source
+        # Several tills on one PostgreSQL store: this worker takes only its till's jobs.
+        self.till = till
         self.printers = {p.name: p for p in printers}
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_attempts = max_attempts
         self.poll_interval = poll_interval
         self._transports: dict[str, Transport] = dict(transports or {})
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con: Connection | None = None
         self._recovered = False
         self._stop = threading.Event()
         self.on_event = on_event
@@ -229,14 +232,17 @@ class PrintWorker:
 
     # -- connection -------------------------------------------------------------
     @property
-    def con(self) -> duckdb.DuckDBPyConnection:
+    def con(self) -> Connection:
         if self._con is None:
             if callable(self._source):
                 self._con = self._source()
             else:
+                from pathlib import Path
+
                 from fastimport.store.db import connect
 
-                self._con = connect(Path(self._source))
+                source = self._source
+                self._con = connect(source if isinstance(source, str) else Path(source))
         return self._con
 
     def close(self) -> None:
@@ -263,8 +269,8 @@ class PrintWorker:
                SET status = 'queued', possibly_duplicated = true, next_attempt_at = ?,
                    last_error = 'the print worker stopped while sending this ticket: it '
                                 || 'may have printed twice'
-               WHERE status = 'sending' RETURNING job_id""",
-            [utcnow()],
+               WHERE status = 'sending' AND till IS NOT DISTINCT FROM ? RETURNING job_id""",
+            [utcnow(), self.till],
         ).fetchall()
         ids = sorted(int(r[0]) for r in rows)
         self.report.requeued_after_crash.extend(ids)
@@ -282,9 +288,10 @@ class PrintWorker:
         return [
             (int(r[0]), str(r[1]), r[2], int(r[3]))
             for r in self.con.execute(
-                """SELECT min(job_id), printer, arg_min(next_attempt_at, job_id), arg_min(attempts, job_id)
-                   FROM print_jobs WHERE status IN ('queued', 'sending')
-                   GROUP BY printer ORDER BY 1"""
+                """SELECT job_id, printer, next_attempt_at, attempts FROM print_jobs
+                   WHERE job_id IN (SELECT min(job_id) FROM print_jobs WHERE status IN ('queued', 'sending')
+                                    AND till IS NOT DISTINCT FROM ? GROUP BY printer) ORDER BY 1""",
+                [self.till],
             ).fetchall()
         ]
 
@@ -319,6 +326,8 @@ class PrintWorker:
                WHERE job_id = ? AND status = 'queued' RETURNING payload""",
             [utcnow(), job_id],
         ).fetchone()
+        # The claim: a job moves from queued to sending once (on PostgreSQL a second worker's UPDATE
+        # waits for the row, then finds it no longer queued), so no two workers send one job.
         if row is None:  # someone else changed it (retry command, another worker)
             return False
         payload = bytes(row[0])

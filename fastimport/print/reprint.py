@@ -14,22 +14,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
 from fastimport.errors import PrintError
 from fastimport.print.config import PrinterConfig
 from fastimport.print.content import DOCUMENT_KINDS, TicketContent
 from fastimport.print.queue import enqueue_document, utcnow
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
-DocumentSource = Callable[[duckdb.DuckDBPyConnection, str], TicketContent | None]
+DocumentSource = Callable[[Connection, str], TicketContent | None]
 
 
 @dataclass(frozen=True, slots=True)
 class ReprintEvent:
     """What a reprint listener receives; ``con`` is inside the reprint's transaction."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Connection
     kind: str
     document_ref: str
     copy_number: int
@@ -73,7 +71,7 @@ class ReprintResult:
     printer: str
 
 
-def find_document(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent:
+def find_document(con: Connection, ref: str) -> TicketContent:
     """The document ``ref`` from the registered sources (kinds already printed for it first)."""
     known = [
         str(r[0])
@@ -97,7 +95,7 @@ def find_document(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent:
 
 
 def reprint(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     printers: Sequence[PrinterConfig],
     ref: str,
     *,

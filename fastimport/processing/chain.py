@@ -15,12 +15,11 @@ import hashlib
 import hmac
 from typing import Any
 
-import duckdb
 import orjson
 
 from fastimport.errors import ProcessingError
 from fastimport.fiscal import anchors
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 JOURNAL_SERIES = "journal"
 # What the stored key fingerprint is a keyed hash of (never the key itself).
@@ -43,9 +42,7 @@ def mismatch_message(env: str | None) -> str:
     )
 
 
-def check_key(
-    con: duckdb.DuckDBPyConnection, key: bytes, env: str | None, *, note_refusal: bool = True
-) -> None:
+def check_key(con: Connection, key: bytes, env: str | None, *, note_refusal: bool = True) -> None:
     """Compare the key with the stored fingerprint before anything is signed.
 
     The first key to sign is adopted (a database signed before fingerprints existed adopts it only if
@@ -66,7 +63,7 @@ def check_key(
     raise KeyMismatchError(mismatch_message(env), environment_variable=env)
 
 
-def _verifies_last_journal_entry(con: duckdb.DuckDBPyConnection, key: bytes) -> bool:
+def _verifies_last_journal_entry(con: Connection, key: bytes) -> bool:
     row = one(
         con,
         "SELECT seq, epoch_us(happened_at), kind, actor, subject, detail, prev_signature, signature FROM journal "
@@ -78,9 +75,7 @@ def _verifies_last_journal_entry(con: duckdb.DuckDBPyConnection, key: bytes) -> 
     return sign(key, str(row[6]), canon) == str(row[7])
 
 
-def note_event(
-    con: duckdb.DuckDBPyConnection, kind: str, actor: str, subject: str | None, detail: dict[str, Any]
-) -> None:
+def note_event(con: Connection, kind: str, actor: str, subject: str | None, detail: dict[str, Any]) -> None:
     """Keep an event that cannot be signed now (no key, or a refused one) for the next journal write."""
     con.execute(
         "INSERT INTO pending_events (happened_at, kind, actor, subject, detail) VALUES (now(), ?, ?, ?, ?)",
@@ -93,14 +88,14 @@ def seal(key: bytes, prev_signature: str, canonical_form: bytes, signature: str)
     return sign(key, prev_signature, canonical_form + b"|sealed|" + signature.encode())
 
 
-def seals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
+def seals(con: Connection) -> dict[tuple[str, int], str]:
     return {
         (str(a), int(b)): str(c)
         for a, b, c in con.execute("SELECT series, seq, seal FROM key_seals").fetchall()
     }
 
 
-def closed_until(con: duckdb.DuckDBPyConnection, store_ids: list[int]) -> tuple[int, str] | None:
+def closed_until(con: Connection, store_ids: list[int]) -> tuple[int, str] | None:
     """(end in epoch µs, closing number) of the latest closing of these stores, or None."""
     if not store_ids:
         return None
@@ -114,9 +109,7 @@ def closed_until(con: duckdb.DuckDBPyConnection, store_ids: list[int]) -> tuple[
     return (int(row[0]), str(row[1])) if row else None
 
 
-def check_clock(
-    con: duckdb.DuckDBPyConnection, key: bytes, moment: dt.datetime, store_ids: list[int], actor: str
-) -> None:
+def check_clock(con: Connection, key: bytes, moment: dt.datetime, store_ids: list[int], actor: str) -> None:
     """Refuse a document dated inside a closed period or before the last one issued (a clock set back).
 
     The refusal is journaled (signed, in its own transaction) before it is raised.
@@ -152,13 +145,30 @@ def sign(key: bytes, prev_signature: str, canonical_form: bytes) -> str:
     return hmac.new(key, prev_signature.encode() + canonical_form, hashlib.sha256).hexdigest()
 
 
-def head(con: duckdb.DuckDBPyConnection, series: str) -> tuple[int, str]:
-    """(last seq, last signature) of a series; (0, "") before its first record."""
+def lock(con: Connection) -> None:
+    """Hold the chains until this transaction ends (PostgreSQL: several tills write one store).
+
+    Every chain-extending transaction also extends the till's journal, one chain for all: they
+    take turns anyway.  Taken before the transaction reads what it will sign (the pending orders,
+    the heads), so two tills never invoice one order twice, never read the same head (no shared
+    number) and a rolled-back one leaves no gap.  DuckDB has one writing process per file: its
+    transaction is enough there.
+    """
+    if getattr(con, "backend", "duckdb") == "postgres":
+        con.execute("SELECT pg_advisory_xact_lock(hashtext('fastimport chains'))")
+
+
+def head(con: Connection, series: str) -> tuple[int, str]:
+    """(last seq, last signature) of a series; (0, "") before its first record.
+
+    The chains are locked first (:func:`lock`), until the caller's transaction ends.
+    """
+    lock(con)
     row = one(con, "SELECT last_seq, last_signature FROM series_counters WHERE series = ?", [series])
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
-def set_head(con: duckdb.DuckDBPyConnection, series: str, kind: str, seq: int, signature: str) -> None:
+def set_head(con: Connection, series: str, kind: str, seq: int, signature: str) -> None:
     con.execute(
         "INSERT INTO series_counters VALUES (?, ?, ?, ?, now()) ON CONFLICT (series) DO UPDATE SET "
         "last_seq = excluded.last_seq, last_signature = excluded.last_signature, updated_at = excluded.updated_at",
@@ -184,7 +194,7 @@ def journal_canonical(
 
 
 def journal(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     key: bytes,
     kind: str,
     actor: str,
@@ -213,7 +223,7 @@ def journal(
 
 
 def _append(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     key: bytes,
     kind: str,
     actor: str,
@@ -242,7 +252,7 @@ def epoch_us(moment: dt.datetime) -> int:
     return _epoch_us(moment)
 
 
-def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+def one(con: Connection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
     """The first row of a query, reading the result to its end (DuckDB keeps an unread result open)."""
     rows = con.execute(sql, params or []).fetchall()
     return tuple(rows[0]) if rows else None

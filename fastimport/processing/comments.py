@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
 from fastimport.errors import ProcessingError
 from fastimport.processing import lifecycle
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 
-def add_comment(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef, text: str, author: str) -> None:
+def add_comment(con: Connection, order: lifecycle.OrderRef, text: str, author: str) -> None:
     if not text.strip():
         raise ProcessingError("an empty comment says nothing: write some text")
     if not author.strip():
@@ -24,7 +22,7 @@ def add_comment(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef, text:
         lifecycle.record_event(con, order, "comment", author.strip(), text.strip())
 
 
-def comments(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef) -> list[dict[str, Any]]:
+def comments(con: Connection, order: lifecycle.OrderRef) -> list[dict[str, Any]]:
     rows = con.execute(
         "SELECT author, written_at, text FROM comments WHERE store_id = ? AND order_id = ? ORDER BY comment_id",
         [order.store_id, order.order_id],

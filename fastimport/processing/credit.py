@@ -13,8 +13,6 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain, money, numbering
@@ -22,7 +20,7 @@ from fastimport.processing.invoicing import DocumentsHook, Issued, record_settin
 from fastimport.processing.records import FiscalRecord, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.processing.stock import book_documents
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 
 def parse_lines(spec: list[str] | None) -> dict[int, int | None] | None:
@@ -92,7 +90,7 @@ def part_of_line(ht_left: int, vat_left: int, qty: int, left: int) -> tuple[int,
 
 
 def credit_note(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     invoice_number: str,
     reason: str,
@@ -114,6 +112,7 @@ def credit_note(
     store = chain.one(con, "SELECT store_id FROM invoices WHERE number = ?", [invoice_number])
     chain.check_clock(con, key, dt.datetime.now(dt.UTC), [int(store[0])] if store else [], actor)
     with transaction(con):
+        chain.lock(con)
         amount_cents = _amount(amount) if amount is not None else None
         if amount_cents is not None and lines is not None:
             raise ProcessingError("give --lines or --amount, not both")
@@ -124,7 +123,7 @@ def credit_note(
 
 
 def _credit(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     key: bytes,
     number: str,
@@ -303,7 +302,7 @@ def _credit(
     )
 
 
-def proposed_credit_notes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def proposed_credit_notes(con: Connection) -> list[dict[str, Any]]:
     """Invoices whose order the shop cancelled or refunded afterwards (in full, or part of it: see
     :mod:`fastimport.processing.refunds`): each calls for a credit note."""
     from fastimport.processing.refunds import refund_proposals
@@ -311,7 +310,7 @@ def proposed_credit_notes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]
     return _closed_proposals(con) + refund_proposals(con)
 
 
-def _closed_proposals(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def _closed_proposals(con: Connection) -> list[dict[str, Any]]:
     rows = con.execute(
         "SELECT DISTINCT s.name, e.order_id, i.number, e.to_state, e.detail FROM order_events e "
         "JOIN stores s USING (store_id) JOIN invoices i ON i.store_id = e.store_id AND i.order_id = e.order_id "

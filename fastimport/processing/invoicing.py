@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import orjson
 import pyarrow as pa
 
@@ -34,7 +33,7 @@ from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.records import FiscalRecord, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.store import raw
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 # Beyond this gap between the shop's total and its lines, it is not rounding: refuse, in plain words.
 MAX_ADJUSTMENT_CENTS = 5
@@ -42,7 +41,7 @@ INVOICABLE_STATES = ("pending", "prepared")
 
 # Called inside a document's transaction with the numbers it issued (e.g. to enqueue their tickets):
 # what it writes commits or rolls back with the documents.
-DocumentsHook = Callable[[duckdb.DuckDBPyConnection, Sequence[str]], None]
+DocumentsHook = Callable[[Connection, Sequence[str]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +93,7 @@ class InvoiceReport:
 # -- the batch -------------------------------------------------------------------------------------
 
 
-def pending_keys(con: duckdb.DuckDBPyConnection, config: Config) -> list[tuple[int, int]]:
+def pending_keys(con: Connection, config: Config) -> list[tuple[int, int]]:
     """(store_id, order_id) of every order awaiting invoicing, oldest first (as ``fastimport pending``)."""
     clauses, params = [], []
     for s in config.stores:
@@ -113,7 +112,7 @@ def pending_keys(con: duckdb.DuckDBPyConnection, config: Config) -> list[tuple[i
 
 
 def invoice_orders(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     keys: Sequence[tuple[int, int]],
     *,
@@ -173,9 +172,7 @@ ORDER BY l.store_id, l.order_id, l.line_no
 """
 
 
-def _with_payload_fields(
-    con: duckdb.DuckDBPyConnection, headers: list[tuple[Any, ...]]
-) -> list[tuple[Any, ...]]:
+def _with_payload_fields(con: Connection, headers: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Billing address, shipping tax and fee lines, which the order's platform reads from its stored JSON."""
     payloads = raw.payloads(con, [(int(h[1]), int(h[2])) for h in headers])
     platforms = {
@@ -193,7 +190,7 @@ def _with_payload_fields(
 
 
 def _invoice_chunk(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     key: bytes,
     seller_json: str,
@@ -216,6 +213,7 @@ def _invoice_chunk(
     con.register("chunk_keys", keys)
     try:
         with transaction(con):
+            chain.lock(con)  # before reading the orders: another till may be invoicing them
             issued_at = now or dt.datetime.now(dt.UTC)
             issued_us = chain.epoch_us(issued_at)
             headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
@@ -428,7 +426,7 @@ def refund_lines(lines: list[list[Any]], amount: int) -> list[list[Any]]:
     return out
 
 
-def _after_invoices(con: duckdb.DuckDBPyConnection, first: int, last: int, actor: str) -> None:
+def _after_invoices(con: Connection, first: int, last: int, actor: str) -> None:
     """Stock movements, payments, order states and events of the invoices first..last (same transaction)."""
     stock.book_documents(con, first, last)
     con.execute(
@@ -452,9 +450,7 @@ def _after_invoices(con: duckdb.DuckDBPyConnection, first: int, last: int, actor
     )
 
 
-def record_settings(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, key: bytes, actor: str
-) -> None:
+def record_settings(con: Connection, settings: ProcessingSettings, key: bytes, actor: str) -> None:
     """Journal a setting change (seller identity, series, mappings) the first time it is seen."""
     fingerprint = settings.fingerprint()
     row = chain.one(con, "SELECT detail FROM journal WHERE kind = 'setting_change' ORDER BY seq DESC LIMIT 1")

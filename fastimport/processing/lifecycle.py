@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
-
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.errors import ProcessingError
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 STATES = ("pending", "prepared", "invoiced", "shipped", "cancelled")
 TRANSITIONS = {
@@ -38,7 +36,7 @@ class OrderRef:
     shop_status: str
 
 
-def find_order(con: duckdb.DuckDBPyConnection, n: str, store: str | None = None) -> OrderRef:
+def find_order(con: Connection, n: str, store: str | None = None) -> OrderRef:
     """The order whose shop id or number is ``n`` (in ``store`` if given), or a plain-words refusal."""
     params: list[object] = [n]
     where = "(o.number = ?"
@@ -68,7 +66,7 @@ def find_order(con: duckdb.DuckDBPyConnection, n: str, store: str | None = None)
 
 
 def record_event(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     order: OrderRef,
     kind: str,
     actor: str,
@@ -83,7 +81,7 @@ def record_event(
     )
 
 
-def move(con: duckdb.DuckDBPyConnection, order: OrderRef, to_state: str, actor: str, detail: str) -> None:
+def move(con: Connection, order: OrderRef, to_state: str, actor: str, detail: str) -> None:
     """Change the local state (inside the caller's transaction) and record the event; refuse a bad move."""
     if to_state not in TRANSITIONS.get(order.state, ()):
         raise ProcessingError(
@@ -96,7 +94,7 @@ def move(con: duckdb.DuckDBPyConnection, order: OrderRef, to_state: str, actor: 
     record_event(con, order, "state", actor, detail, order.state, to_state)
 
 
-def mark_prepared(con: duckdb.DuckDBPyConnection, order: OrderRef, actor: str) -> None:
+def mark_prepared(con: Connection, order: OrderRef, actor: str) -> None:
     """The preparation slip was printed: pending → prepared (the print room calls this)."""
     with transaction(con):
         move(con, order, "prepared", actor, "preparation slip printed")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from fastimport.processing import chain
 from fastimport.processing.comments import comments
 from fastimport.processing.lifecycle import OrderRef
+from fastimport.store.db import Connection
 
 
-def order_details(con: duckdb.DuckDBPyConnection, order: OrderRef) -> dict[str, Any]:
+def order_details(con: Connection, order: OrderRef) -> dict[str, Any]:
     key = [order.store_id, order.order_id]
     o = chain.one(
         con,

@@ -9,10 +9,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from fastimport.columns import CLOSED_STATUSES
 from fastimport.processing.settings import ProcessingSettings
+from fastimport.store.db import Connection
 
 _SQL = """
 SELECT s.name, o.order_id, o.number, o.state, o.shop_status, o.payment_method, o.payment_method_title,
@@ -27,7 +26,7 @@ ORDER BY o.created_at, s.name, o.order_id
 """
 
 
-def payments(con: duckdb.DuckDBPyConnection, settings: ProcessingSettings) -> list[dict[str, Any]]:
+def payments(con: Connection, settings: ProcessingSettings) -> list[dict[str, Any]]:
     out = []
     for r in con.execute(_SQL).fetchall():
         total = r[8]

@@ -23,8 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from fastimport.config import Config
 from fastimport.errors import ConfigError, ProcessingError
 from fastimport.print.config import PrinterConfig, parse_printers
@@ -34,7 +32,7 @@ from fastimport.print.reprint import ReprintEvent, register_document_source, reg
 from fastimport.processing import chain, lifecycle, tickets
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, till_of, transaction
 
 DEFAULT_PRINT_TIMEOUT = 30.0
 # Order states whose preparation slip is printed (a prepared order's slip again is a DUPLICATA).
@@ -81,7 +79,7 @@ def ticket_hook(
 ) -> DocumentsHook:
     """The ``on_documents`` hook that enqueues the tickets of ``kind`` ("fiscal" or "delivery_note")."""
 
-    def hook(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> None:
+    def hook(con: Connection, numbers: Sequence[str]) -> None:
         documents: list[TicketContent]
         if kind == "delivery_note":
             notes = [tickets.delivery_note(con, settings, n) for n in numbers]
@@ -145,7 +143,7 @@ class PrintOutcome:
 
 
 def send_queued(
-    con: duckdb.DuckDBPyConnection, printers: Sequence[PrinterConfig], enqueued: int, timeout: float
+    con: Connection, printers: Sequence[PrinterConfig], enqueued: int, timeout: float
 ) -> PrintOutcome:
     """Run the print worker until the queue is empty or ``timeout`` seconds passed (0: do not send)."""
     import time
@@ -154,8 +152,9 @@ def send_queued(
     printed = 0
     if timeout > 0:
         worker = PrintWorker(
-            lambda: con.cursor(), printers, backoff_base=0.5, backoff_max=5.0, poll_interval=0.2
-        )
+            lambda: con.cursor(), printers, backoff_base=0.5, backoff_max=5.0, poll_interval=0.2,
+            till=till_of(con),
+        )  # fmt: skip
         try:
             printed = worker.run(until_empty=True, max_seconds=timeout).printed
         finally:
@@ -195,7 +194,7 @@ class SlipReport:
         }
 
 
-def pending_orders(con: duckdb.DuckDBPyConnection, config: Config, store: str | None = None) -> list[lifecycle.OrderRef]:  # fmt: skip
+def pending_orders(con: Connection, config: Config, store: str | None = None) -> list[lifecycle.OrderRef]:  # fmt: skip
     """Orders still to prepare (local state pending, pending on the shop), oldest first."""
     from fastimport.processing.invoicing import pending_keys
 
@@ -230,12 +229,12 @@ def _slip_refusal(order: lifecycle.OrderRef) -> str | None:
 
 
 def print_slips(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     orders: Sequence[lifecycle.OrderRef],
     printer: PrinterConfig,
     actor: str,
-    on_prepared: Callable[[duckdb.DuckDBPyConnection, int, int], None] | None = None,
+    on_prepared: Callable[[Connection, int, int], None] | None = None,
 ) -> SlipReport:
     """Enqueue each order's slip and move it pending → prepared, one transaction per order.
 
@@ -264,7 +263,7 @@ def print_slips(
 
 
 def _print_slip(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     order: lifecycle.OrderRef,
     printer: PrinterConfig,
@@ -293,7 +292,7 @@ def _print_slip(
     return slip, job_id, copy
 
 
-def _current(con: duckdb.DuckDBPyConnection, order: lifecycle.OrderRef) -> lifecycle.OrderRef:
+def _current(con: Connection, order: lifecycle.OrderRef) -> lifecycle.OrderRef:
     """The order as it is now (inside the transaction): another till may have moved it."""
     row = chain.one(
         con,
@@ -332,19 +331,19 @@ def _hooks_settings() -> ProcessingSettings:
     return _settings
 
 
-def _invoice_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
+def _invoice_source(con: Connection, ref: str) -> TicketContent | None:
     return tickets.invoice_ticket(con, _hooks_settings(), ref)
 
 
-def _credit_note_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
+def _credit_note_source(con: Connection, ref: str) -> TicketContent | None:
     return tickets.credit_note_ticket(con, _hooks_settings(), ref)
 
 
-def _delivery_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
+def _delivery_source(con: Connection, ref: str) -> TicketContent | None:
     return tickets.delivery_note(con, _hooks_settings(), ref)
 
 
-def _slip_source(con: duckdb.DuckDBPyConnection, ref: str) -> TicketContent | None:
+def _slip_source(con: Connection, ref: str) -> TicketContent | None:
     return tickets.slip_for_ref(con, _hooks_settings(), ref)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import duckdb
-
 from fastimport.config import Config
 from fastimport.processing import stock
+from fastimport.store.db import Connection
 
 
-def push_stock(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
+def push_stock(con: Connection, config: Config) -> dict[str, Any]:
     from fastimport.io.connector import fetcher_for
     from fastimport.io.pushback import StockLevel, push_stock, session
     from fastimport.io.registry import push_back_for

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import orjson
 
 from fastimport.config import Config
 from fastimport.errors import ConfigError, FastImportError
 from fastimport.processing.invoicing import DocumentsHook
+from fastimport.store.db import Connection
 
 BACKOFF_BASE = 30.0  # seconds before the first retry; doubles after each failure
 BACKOFF_MAX = 3600.0
@@ -39,7 +39,7 @@ def _now() -> dt.datetime:
 
 
 def enqueue(
-    con: duckdb.DuckDBPyConnection, store_id: int, order_id: int, step: str, document: str | None = None,
+    con: Connection, store_id: int, order_id: int, step: str, document: str | None = None,
     **details: Any,
 ) -> int:  # fmt: skip
     """Queue one push (call it inside the transaction of the document that causes it)."""
@@ -52,11 +52,11 @@ def enqueue(
     return int(row[0])
 
 
-def enqueue_prepared(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> None:
+def enqueue_prepared(con: Connection, store_id: int, order_id: int) -> None:
     enqueue(con, store_id, order_id, "prepared")
 
 
-def documents_hook(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> None:
+def documents_hook(con: Connection, numbers: Sequence[str]) -> None:
     """The ``on_documents`` hook queueing what the shop hears of invoices and credit notes."""
     if not numbers:
         return
@@ -84,7 +84,7 @@ def combine(*hooks: DocumentsHook | None) -> DocumentsHook | None:
     if not given:
         return None
 
-    def hook(con: duckdb.DuckDBPyConnection, numbers: Sequence[str]) -> None:
+    def hook(con: Connection, numbers: Sequence[str]) -> None:
         for h in given:
             h(con, numbers)
 
@@ -135,7 +135,7 @@ _JOB_SQL = (
 
 
 def send_pushes(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     config: Config,
     ids: Sequence[int] | None = None,
     *,
@@ -179,7 +179,7 @@ def _inside_event_loop() -> bool:
 
 
 async def _send(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     config: Config,
     jobs: list[tuple[Any, ...]],
     report: PushReport,
@@ -243,7 +243,7 @@ async def _send(
 
 
 def _failed(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     push_id: int,
     attempts: int,
     message: str,
@@ -266,7 +266,7 @@ def _failed(
     )
 
 
-def list_pushes(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> list[dict[str, Any]]:
+def list_pushes(con: Connection, *, everything: bool = False) -> list[dict[str, Any]]:
     """The queue: what waits (and why), or every push with ``everything``."""
     where = "" if everything else "WHERE p.state <> 'sent' "
     rows = con.execute(
@@ -289,7 +289,7 @@ def list_pushes(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
     ]  # fmt: skip
 
 
-def requeue(con: duckdb.DuckDBPyConnection, push_id: int | None = None) -> list[int]:
+def requeue(con: Connection, push_id: int | None = None) -> list[int]:
     """Make failed or waiting pushes due now (one, or all); returns their ids."""
     params: list[Any] = [_now()]
     sql = "UPDATE push_jobs SET state = 'queued', next_attempt_at = ? WHERE state <> 'sent'"

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from fastimport.processing import chain
+from fastimport.store.db import Connection
 
 HEADER_FIELDS = (
     "kind", "series", "seq", "number", "issued_at", "store", "order_id", "order_number", "order_key",
@@ -82,7 +82,7 @@ _INT_HEADER = {
 _INT_LINE = {"line_no", "source_line_no", "product_id", "variation_id", "quantity", "unit_price_ht", "vat_rate", "total_ht", "vat", "total_ttc"}  # fmt: skip
 
 
-def write_documents(con: duckdb.DuckDBPyConnection, docs: Sequence[FiscalRecord]) -> int:
+def write_documents(con: Connection, docs: Sequence[FiscalRecord]) -> int:
     """Insert signed documents (inside the caller's transaction): three bulk inserts; returns the first id."""
     row = chain.one(con, "SELECT coalesce(max(invoice_id), 0) + 1 FROM invoices")
     first = int(row[0]) if row else 1

@@ -15,14 +15,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from fastimport.io.connector import Refund
 from fastimport.io.registry import refunds_of
 from fastimport.store import raw
+from fastimport.store.db import Connection
 
 
-def _event_payload(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> bytes | None:
+def _event_payload(con: Connection, store_id: int, order_id: int) -> bytes | None:
     row = con.execute(
         "SELECT raw_chunk, raw_offset, raw_length FROM order_events WHERE store_id = ? AND order_id = ? AND "
         "raw_chunk IS NOT NULL ORDER BY happened_at DESC, event_id DESC LIMIT 1",
@@ -42,7 +41,7 @@ def refund_tag(refund: Refund) -> str:
     return f"remboursement {refund.refund_id} sur la boutique"
 
 
-def refund_proposals(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def refund_proposals(con: Connection) -> list[dict[str, Any]]:
     """Credit notes to make for refunds made on the shop after invoicing (see the module)."""
     rows = con.execute(
         "SELECT DISTINCT i.store_id, s.name, s.platform, i.order_id, i.number FROM invoices i JOIN stores s "
@@ -76,7 +75,7 @@ def refund_proposals(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def _proposal(
-    con: duckdb.DuckDBPyConnection, store: str, store_id: int, order_id: int, number: str, refund: Refund
+    con: Connection, store: str, store_id: int, order_id: int, number: str, refund: Refund
 ) -> dict[str, Any]:
     reason = refund_tag(refund) + (f" ({refund.reason})" if refund.reason else "")
     lines: list[str] = []
@@ -108,9 +107,7 @@ def _proposal(
     }  # fmt: skip
 
 
-def _credits_as_refunded(
-    con: duckdb.DuckDBPyConnection, number: str, refund: Refund, lines: list[str]
-) -> bool:
+def _credits_as_refunded(con: Connection, number: str, refund: Refund, lines: list[str]) -> bool:
     """Whether ``credit-note --lines`` would credit each line exactly what the shop refunded on it (else the
     refund is proposed as its amount: the money given back is what the credit note must state)."""
     from fastimport.processing.credit import part_of_line

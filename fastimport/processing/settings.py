@@ -11,7 +11,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import msgspec
 import orjson
 from msgspec import UNSET, UnsetType
@@ -19,6 +18,7 @@ from msgspec import UNSET, UnsetType
 from fastimport.config import Config
 from fastimport.errors import ConfigError
 from fastimport.processing import numbering
+from fastimport.store.db import Connection
 from fastimport.typed import convert, invalid
 
 # Mandatory on every invoice (CGI annexe II art. 242 nonies A, Code de commerce L441-9).
@@ -149,7 +149,7 @@ class ProcessingSettings:
             )
         return value.encode()
 
-    def checked_key(self, con: duckdb.DuckDBPyConnection) -> bytes:
+    def checked_key(self, con: Connection) -> bytes:
         """The HMAC key, once compared with the fingerprint of the key this till's records were signed with."""
         from fastimport.processing import chain
 

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain, lifecycle, numbering, pushqueue
 from fastimport.processing.invoicing import DocumentsHook
 from fastimport.processing.settings import ProcessingSettings
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +40,7 @@ class ShipResult:
 
 
 def ship(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     config: Config,
     settings: ProcessingSettings,
     order: lifecycle.OrderRef,
@@ -86,7 +84,7 @@ def ship(
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     order: lifecycle.OrderRef,
     carrier: str | None,
@@ -163,7 +161,7 @@ def _record(
 
 
 def _push_now(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     config: Config,
     order: lifecycle.OrderRef,
     number: str,

@@ -23,18 +23,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from fastimport.errors import ProcessingError
 from fastimport.processing import chain
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 KEY = ["store_id", "product_id", "variation_id", "item_sku"]
 
 
-def ensure_initial_levels(con: duckdb.DuckDBPyConnection) -> int:
+def ensure_initial_levels(con: Connection) -> int:
     """Book the shop's level of every stock-managed article the ledger has not met yet; returns how many."""
     with transaction(con):
         row = chain.one(
@@ -53,7 +52,7 @@ def ensure_initial_levels(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def book_documents(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+def book_documents(con: Connection, first: int, last: int) -> None:
     """Stock movements of the item lines of invoices/credit notes first..last (caller's transaction).
 
     Invoice lines carry positive quantities (stock goes out), credit note lines negative ones (it comes back).
@@ -70,7 +69,7 @@ def book_documents(con: duckdb.DuckDBPyConnection, first: int, last: int) -> Non
 
 
 def adjust(
-    con: duckdb.DuckDBPyConnection, store_id: int, product_id: int, variation_id: int, sku: str | None,
+    con: Connection, store_id: int, product_id: int, variation_id: int, sku: str | None,
     quantity: int, actor: str, note: str,
 ) -> None:  # fmt: skip
     """A manual adjustment (inventory count, breakage...), booked as its own movement."""
@@ -92,7 +91,7 @@ _RESERVED_SQL = (
 )
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+def _frame(con: Connection, sql: str) -> pl.DataFrame:
     frame = pl.from_arrow(con.sql(sql).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame
@@ -101,7 +100,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
 _ITEM_SKU = "CASE WHEN product_id = 0 THEN sku END AS item_sku"
 
 
-def levels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def levels(con: Connection) -> pl.DataFrame:
     """Per article: store, ids, sku, name, level, reserved, available, last_pushed, delta, changed.
 
     ``reserved`` counts the quantities of orders still pending locally whose sale is alive on the shop;
@@ -114,14 +113,14 @@ def levels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
     pushes = _frame(
         con,
-        "SELECT store_id, product_id, variation_id, level::BIGINT AS last_pushed FROM stock_pushes "
-        "WHERE accepted QUALIFY row_number() OVER (PARTITION BY store_id, product_id, variation_id "
-        "ORDER BY push_id DESC) = 1",
+        "SELECT store_id, product_id, variation_id, last_pushed FROM (SELECT store_id, product_id, variation_id, "
+        "level::BIGINT AS last_pushed, row_number() OVER (PARTITION BY store_id, product_id, variation_id "
+        "ORDER BY push_id DESC) AS latest FROM stock_pushes WHERE accepted) p WHERE latest = 1",
     )
     reserved = _frame(
         con,
         f"SELECT store_id, product_id, variation_id, item_sku, sum(quantity)::BIGINT AS quantity "
-        f"FROM ({_RESERVED_SQL}) GROUP BY ALL",
+        f"FROM ({_RESERVED_SQL}) r GROUP BY 1, 2, 3, 4",
     )
     names = _frame(
         con,
@@ -169,7 +168,7 @@ class PushItem:
     level: int  # what the shop should show: the article's available quantity
 
 
-def push_plan(con: duckdb.DuckDBPyConnection) -> list[PushItem]:
+def push_plan(con: Connection) -> list[PushItem]:
     """The articles whose level changed since the shop last accepted one, with their new level."""
     frame = levels(con).filter(pl.col("changed"))
     return [
@@ -180,7 +179,7 @@ def push_plan(con: duckdb.DuckDBPyConnection) -> list[PushItem]:
     ]
 
 
-def record_pushes(con: duckdb.DuckDBPyConnection, results: list[tuple[PushItem, bool, str | None]]) -> None:
+def record_pushes(con: Connection, results: list[tuple[PushItem, bool, str | None]]) -> None:
     """Record what the shop accepted (and refused, with its reason), in one statement."""
     if not results:
         return

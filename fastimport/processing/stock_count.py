@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from fastimport.errors import ConfigError, ProcessingError
 from fastimport.processing import chain, stock
 from fastimport.processing.settings import ProcessingSettings
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 _CHANGE = re.compile(r"^([+\-=])(\d{1,9})$")
 
@@ -51,7 +50,7 @@ def parse_change(text: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
-def _article(con: duckdb.DuckDBPyConnection, sku: str, store: str | None) -> tuple[int, str, int, int]:
+def _article(con: Connection, sku: str, store: str | None) -> tuple[int, str, int, int]:
     rows = con.execute(
         "SELECT DISTINCT a.store_id, s.name, a.product_id, a.variation_id FROM (SELECT store_id, product_id, "
         "variation_id, sku FROM products UNION ALL SELECT store_id, product_id, variation_id, sku FROM "
@@ -71,7 +70,7 @@ def _article(con: duckdb.DuckDBPyConnection, sku: str, store: str | None) -> tup
     return int(r[0]), str(r[1]), int(r[2]), int(r[3])
 
 
-def _level(con: duckdb.DuckDBPyConnection, store_id: int, product_id: int, variation_id: int) -> int:
+def _level(con: Connection, store_id: int, product_id: int, variation_id: int) -> int:
     row = con.execute(
         "SELECT coalesce(sum(quantity), 0) FROM stock_movements WHERE store_id = ? AND product_id = ? "
         "AND variation_id = ?",
@@ -81,7 +80,7 @@ def _level(con: duckdb.DuckDBPyConnection, store_id: int, product_id: int, varia
 
 
 def adjust_stock(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, sku: str, change: str, reason: str,
+    con: Connection, settings: ProcessingSettings, sku: str, change: str, reason: str,
     *, store: str | None = None, actor: str = "till",
 ) -> Adjustment:  # fmt: skip
     """Book one adjustment (see the module); refuses an empty reason."""
@@ -120,7 +119,7 @@ def adjust_stock(
     )
 
 
-def negative_reasons(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> dict[tuple[int, int, int], str]:
+def negative_reasons(con: Connection, frame: pl.DataFrame) -> dict[tuple[int, int, int], str]:
     """Why each negative level is negative, by (store_id, product_id, variation_id)."""
     out: dict[tuple[int, int, int], str] = {}
     for r in frame.filter(pl.col("level") < 0).iter_rows(named=True):

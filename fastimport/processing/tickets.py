@@ -26,7 +26,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import orjson
 
 from fastimport import __version__
@@ -45,6 +44,7 @@ from fastimport.print.content import (
     VatAmount,
 )
 from fastimport.processing.settings import ProcessingSettings
+from fastimport.store.db import Connection
 
 SOFTWARE_NAME = "fastimport"
 SOFTWARE_VERSION = __version__
@@ -133,7 +133,7 @@ WHERE i.number IN (SELECT unnest(?::VARCHAR[]))
 
 
 def fiscal_tickets(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     numbers: Sequence[str],
     *,
@@ -247,23 +247,17 @@ def _fiscal(
     return InvoiceTicket(**common)
 
 
-def invoice_ticket(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, number: str
-) -> InvoiceTicket | None:
+def invoice_ticket(con: Connection, settings: ProcessingSettings, number: str) -> InvoiceTicket | None:
     found = fiscal_tickets(con, settings, [number])
     return found[0] if found and isinstance(found[0], InvoiceTicket) else None
 
 
-def credit_note_ticket(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, number: str
-) -> CreditNoteTicket | None:
+def credit_note_ticket(con: Connection, settings: ProcessingSettings, number: str) -> CreditNoteTicket | None:
     found = fiscal_tickets(con, settings, [number])
     return found[0] if found and isinstance(found[0], CreditNoteTicket) else None
 
 
-def _recipient(
-    con: duckdb.DuckDBPyConnection, platform: str, store_id: int, order_id: int, last_name: object
-) -> str | None:
+def _recipient(con: Connection, platform: str, store_id: int, order_id: int, last_name: object) -> str | None:
     """The shipping recipient's full name: the stored ship_name is the last name only, the first name
     is read from the kept payload ("Noémie Leroy", not "Leroy")."""
     if not last_name:
@@ -292,7 +286,7 @@ FROM orders o JOIN stores s USING (store_id) WHERE o.store_id = ? AND o.order_id
 
 
 def preparation_slip(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     settings: ProcessingSettings,
     store_id: int,
     order_id: int,
@@ -342,9 +336,7 @@ def preparation_slip(
     )
 
 
-def slip_for_ref(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, ref: str
-) -> PreparationSlip | None:
+def slip_for_ref(con: Connection, settings: ProcessingSettings, ref: str) -> PreparationSlip | None:
     """A slip by what it prints as its reference (the order number, or the order id)."""
     params: list[Any] = [ref]
     where = "number = ?"
@@ -372,7 +364,7 @@ WHERE sh.number = ?
 
 
 def delivery_note(
-    con: duckdb.DuckDBPyConnection, settings: ProcessingSettings, number: str, *, copy_number: int = 0
+    con: Connection, settings: ProcessingSettings, number: str, *, copy_number: int = 0
 ) -> DeliveryNote | None:
     """The delivery note (BL) of one shipment: what was invoiced (less what was credited), shipped."""
     rows = con.execute(_SHIPMENT_SQL, [number]).fetchall()

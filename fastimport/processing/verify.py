@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from fastimport.processing import chain, numbering
 from fastimport.processing.records import HEADER_FIELDS
+from fastimport.store.db import Connection
 
 _HEADERS_SQL = """
 SELECT i.invoice_id, i.kind, i.series, i.seq, i.number, epoch_us(i.issued_at), s.name, i.order_id, i.order_number,
@@ -72,7 +71,7 @@ class VerifyReport:
 Record = tuple[int, str, bytes, str, str]  # (seq, name, canonical form, prev_signature, signature)
 
 
-def heads(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, str]]:
+def heads(con: Connection) -> dict[str, tuple[str, int, str]]:
     """series -> (kind, last seq, last signature), as ``series_counters`` holds them."""
     return {
         str(r[0]): (str(r[1]), int(r[2]), str(r[3]))
@@ -80,7 +79,7 @@ def heads(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, str]]:
     }
 
 
-def document_chains(con: duckdb.DuckDBPyConnection) -> dict[str, list[Record]]:
+def document_chains(con: Connection) -> dict[str, list[Record]]:
     """Every invoice and credit-note series, its records in number order."""
     lines: dict[int, list[list[Any]]] = {}
     for row in con.execute(_LINES_SQL).fetchall():
@@ -98,7 +97,7 @@ def document_chains(con: duckdb.DuckDBPyConnection) -> dict[str, list[Record]]:
     return out
 
 
-def journal_chain(con: duckdb.DuckDBPyConnection) -> list[Record]:
+def journal_chain(con: Connection) -> list[Record]:
     rows = con.execute(
         "SELECT seq, epoch_us(happened_at), kind, actor, subject, detail, prev_signature, signature FROM journal "
         "ORDER BY seq"
@@ -115,7 +114,7 @@ def journal_chain(con: duckdb.DuckDBPyConnection) -> list[Record]:
     ]
 
 
-def verify(con: duckdb.DuckDBPyConnection, key: bytes) -> VerifyReport:
+def verify(con: Connection, key: bytes) -> VerifyReport:
     """Check every series; problems are listed in walk order, the first of each series first."""
     report = VerifyReport()
     known = heads(con)

@@ -1,4 +1,8 @@
-"""Opening the DuckDB file: one writer process at a time, migrations on open."""
+"""Opening the store, migrations on open: a DuckDB file (one writer process at a time) or PostgreSQL.
+
+:func:`connect` takes the DuckDB file's path or a ``postgresql://`` URL; both give a
+:data:`Connection` that runs the same SQL (see :mod:`fastimport.store.postgres`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,11 @@ from pathlib import Path
 import duckdb
 
 from fastimport.errors import StoreError
+from fastimport.store.postgres import COMPAT_FUNCTIONS, PgConnection, is_url, translate_ddl
 from fastimport.store.schema import MIGRATIONS
+
+# What the rooms above the store hold: DuckDB's connection, or the PostgreSQL one speaking its API.
+Connection = duckdb.DuckDBPyConnection | PgConnection
 
 # DuckDB lets one process hold a database file for writing; a second process
 # (another till, a nightly job) waits for it rather than failing at once.
@@ -25,14 +33,37 @@ MEMORY_LIMIT = "512MB"
 CHECKPOINT_THRESHOLD = "64MB"
 # Called after each transaction ends, with whether it committed (the fiscal room appends the new
 # chain heads to its anchor file after a commit that extended a chain).
-AFTER_TRANSACTION: list[Callable[[duckdb.DuckDBPyConnection, bool], None]] = []
+AFTER_TRANSACTION: list[Callable[[Connection, bool], None]] = []
+
+
+# The till each open connection works for ([till] name): its print jobs are its own.  Keyed by id(),
+# as DuckDB's connections take no attributes.
+_TILLS: dict[int, str | None] = {}
+
+
+def set_till(con: Connection, name: str | None) -> None:
+    _TILLS[id(con)] = name
+
+
+def till_of(con: Connection) -> str | None:
+    """The till this connection works for (None: the one till of a store that names none)."""
+    return _TILLS.get(id(con))
 
 
 def connect(
     path: str | Path, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS, *, upgrade: bool = True
-) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date
-    (``upgrade=False``: as it is, for ``fastimport db``)."""
+) -> Connection:
+    """Open (creating if needed) the database at ``path`` (a ``postgresql://`` URL: that server's
+    database) and bring its schema up to date (``upgrade=False``: as it is, for ``fastimport db``)."""
+    if is_url(path):
+        pg = PgConnection(str(path))
+        if upgrade:
+            try:
+                migrate(pg)
+            except BaseException:
+                pg.close()
+                raise
+        return pg
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +90,7 @@ def connect(
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(con: Connection) -> Iterator[Connection]:
     """``with transaction(con):`` BEGIN, COMMIT when the block ends, ROLLBACK on any exception (re-raised).
 
     Any exception, not only database errors: a KeyboardInterrupt or a failing hook (a print job that
@@ -71,9 +102,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     except BaseException as exc:
         try:
             con.execute("ROLLBACK")
-        except duckdb.Error:
-            # A full disk invalidates the database: nothing can roll back, and nothing was committed.
-            if disk_full(exc) is None:
+        except (duckdb.Error, StoreError):
+            # A full disk invalidates the database, a lost server takes its transaction with it:
+            # nothing can roll back, and nothing was committed.
+            if disk_full(exc) is None and not isinstance(exc, StoreError):
                 raise
         for hook in AFTER_TRANSACTION:
             hook(con, False)
@@ -94,9 +126,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         hook(con, True)
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+def schema_version(con: Connection) -> int:
     exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
+        "AND table_schema = current_schema()"
     ).fetchone()
     if not exists or not exists[0]:
         return 0
@@ -109,7 +142,7 @@ def latest_version() -> int:
     return MIGRATIONS[-1].version
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
+def migrate(con: Connection) -> int:
     """Run the migrations this database lacks; returns the resulting version."""
     current = schema_version(con)
     latest = MIGRATIONS[-1].version
@@ -118,6 +151,18 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             f"this database was written by a newer fastimport (schema {current}, this one knows {latest}); "
             "upgrade fastimport before using it"
         )
+    postgres = isinstance(con, PgConnection)
+    if not (postgres and current < latest):
+        return _apply(con, current, postgres)
+    # Two tills opening a new server at once: one migrates, the other waits, then finds it done.
+    con.execute("SELECT pg_advisory_lock(hashtext('fastimport schema'))")
+    try:
+        return _apply(con, schema_version(con), postgres)
+    finally:
+        con.execute("SELECT pg_advisory_unlock(hashtext('fastimport schema'))")
+
+
+def _apply(con: Connection, current: int, postgres: bool) -> int:
     for migration in MIGRATIONS:
         if migration.version <= current:
             continue
@@ -128,8 +173,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
                         "description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
                     )
+                    for function in COMPAT_FUNCTIONS if postgres else ():
+                        con.execute(function)
                 for statement in migration.statements:
-                    con.execute(statement)
+                    con.execute(translate_ddl(statement) if postgres else statement)
                 con.execute(
                     "INSERT INTO schema_version VALUES (?, ?, now())",
                     [migration.version, migration.description],
@@ -183,7 +230,7 @@ INGEST_MEMORY_LIMIT = "128MB"  # DuckDB buffer pool while an import runs
 
 
 @contextmanager
-def ingest_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def ingest_settings(con: Connection) -> Iterator[None]:
     """DuckDB set for a stream of appends while the import runs, then put back as it was.
 
     One DuckDB thread: its worker threads otherwise compete with the parse and pack threads for
@@ -193,6 +240,9 @@ def ingest_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     512 MB, at the same share of the ``orjson.loads`` rate).  The log is folded into the file at
     the end, under the same limit, rather than at an arbitrary later moment.
     """
+    if isinstance(con, PgConnection):  # the server tunes itself
+        yield
+        return
     # fetchall, not fetchone: an unfinished result would keep the connection busy for the store thread.
     threads, memory = con.execute(
         "SELECT current_setting('threads'), current_setting('memory_limit')"

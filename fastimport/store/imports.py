@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from fastimport.columns import CHANGED, CLOSED_STATUSES, NEW
 from fastimport.errors import StoreError
 from fastimport.store import raw
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 # The platform's judge of the till's own writes coming back: (last version seen, new one, statuses the
 # till set) -> True when the new version is only those writes (fastimport.io.echo).
@@ -85,8 +85,27 @@ class BatchResult:
     unknown_customers: int
 
 
-def ensure_store(con: duckdb.DuckDBPyConnection, name: str, platform: str, url: str, timezone: str) -> int:
+def ensure_store(con: Connection, name: str, platform: str, url: str, timezone: str) -> int:
     """The store's id, registering it on first use (and following url or time-zone changes)."""
+    if getattr(con, "backend", "duckdb") != "postgres":
+        return _ensure_store(con, name, platform, url, timezone)
+    with transaction(con):
+        _serialize_writers(con)  # two importers meeting a new store register it once
+        return _ensure_store(con, name, platform, url, timezone)
+
+
+def _serialize_writers(con: Connection) -> None:
+    """On PostgreSQL, importers on several machines write one batch at a time (until this transaction ends).
+
+    Inside the lock the store is as one writer sees it, as on DuckDB (whose file lock does the same):
+    the raw chunk ids (max + 1) are free, and a NEW order another importer stored since this run
+    loaded its dedup set is found and taken as CHANGED.  Fetching and parsing still run in parallel.
+    """
+    if getattr(con, "backend", "duckdb") == "postgres":
+        con.execute("SELECT pg_advisory_xact_lock(hashtext('fastimport import batch'))")
+
+
+def _ensure_store(con: Connection, name: str, platform: str, url: str, timezone: str) -> int:
     row = con.execute("SELECT store_id FROM stores WHERE name = ?", [name]).fetchone()
     if row:
         con.execute(
@@ -103,7 +122,7 @@ def ensure_store(con: duckdb.DuckDBPyConnection, name: str, platform: str, url: 
     return store_id
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, store_id: int) -> pa.Table:
+def fingerprints(con: Connection, store_id: int) -> pa.Table:
     """order_id, modified_at (µs) and content_hash of every stored order of the store, for the dedup set."""
     return con.sql(
         "SELECT order_id, epoch_us(modified_at) AS modified_at, content_hash FROM orders WHERE store_id = ?",
@@ -111,20 +130,20 @@ def fingerprints(con: duckdb.DuckDBPyConnection, store_id: int) -> pa.Table:
     ).to_arrow_table()
 
 
-def catalog_synced(con: duckdb.DuckDBPyConnection, store_id: int) -> bool:
+def catalog_synced(con: Connection, store_id: int) -> bool:
     row = con.execute(
         "SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id]
     ).fetchone()
     return bool(row and row[0])
 
 
-def watermark(con: duckdb.DuckDBPyConnection, store_id: int) -> dt.datetime | None:
+def watermark(con: Connection, store_id: int) -> dt.datetime | None:
     row = con.execute("SELECT watermark FROM stores WHERE store_id = ?", [store_id]).fetchone()
     return row[0] if row and row[0] is not None else None
 
 
 def begin_run(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     store_id: int,
     mode: str,
     start: dt.datetime | None,
@@ -140,7 +159,7 @@ def begin_run(
 
 
 def write_batch(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     store_id: int,
     run_id: int,
     orders: pa.Table,
@@ -168,7 +187,10 @@ def write_batch(
     con.register("batch_chunks", chunks)
     try:
         with transaction(con):
-            # One process writes at a time (DuckDB's file lock), so max + 1 is free inside this transaction.
+            # One process writes at a time (DuckDB's file lock, PostgreSQL's advisory lock), so max + 1
+            # is free inside this transaction.
+            _serialize_writers(con)
+            n_changed = changed.num_rows + _taken_meanwhile(con, store_id)
             row = con.execute("SELECT coalesce(max(chunk_id), 0) + 1 FROM raw_chunks").fetchone()
             base = int(row[0]) if row else 1
             con.execute(
@@ -183,7 +205,7 @@ def write_batch(
             # a NEW order is not stored yet, so no conflict check is needed (the primary key still guards).
             con.execute(insert + f"FROM batch_orders WHERE verdict = {NEW}", [store_id, base, run_id, run_id])
             locked = news = 0
-            if changed.num_rows:
+            if n_changed:
                 locked, news = _record_locked_changes(con, store_id, base, echo)
                 con.execute(
                     "DELETE FROM order_lines WHERE store_id = ? AND order_id IN (SELECT order_id FROM batch_changed "
@@ -203,8 +225,8 @@ def write_batch(
                 [store_id],
             )
             flags = _unknown_counts(con, store_id, skip_locked)
-            new = orders.num_rows - changed.num_rows
-            updated = changed.num_rows - locked
+            new = orders.num_rows - n_changed
+            updated = n_changed - locked
             con.execute(
                 "UPDATE import_runs SET new_orders = new_orders + ?, updated_orders = updated_orders + ?, "
                 "unchanged_orders = unchanged_orders + ?, locked_changes = locked_changes + ?, "
@@ -221,8 +243,29 @@ def write_batch(
     return BatchResult(orders.num_rows, new, updated, news, flags[0], flags[1])
 
 
+def _taken_meanwhile(con: Connection, store_id: int) -> int:
+    """NEW orders another importer stored since the dedup set was loaded become CHANGED (PostgreSQL).
+
+    On DuckDB no other process writes between the load and this batch: nothing to do.
+    """
+    if getattr(con, "backend", "duckdb") != "postgres":
+        return 0
+    row = con.execute(
+        f"UPDATE batch_orders b SET verdict = {CHANGED} WHERE verdict = {NEW} AND EXISTS "
+        "(SELECT 1 FROM orders o WHERE o.store_id = ? AND o.order_id = b.order_id)",
+        [store_id],
+    ).fetchone()
+    moved = int(row[0]) if row else 0
+    if moved:
+        con.execute(
+            f"INSERT INTO batch_changed SELECT * FROM batch_orders b WHERE verdict = {CHANGED} "
+            "AND NOT EXISTS (SELECT 1 FROM batch_changed c WHERE c.order_id = b.order_id)"
+        )
+    return moved
+
+
 def _record_locked_changes(
-    con: duckdb.DuckDBPyConnection, store_id: int, chunk_base: int, echo: TillEcho | None
+    con: Connection, store_id: int, chunk_base: int, echo: TillEcho | None
 ) -> tuple[int, int]:
     """Turn shop changes to invoiced orders into events (once per distinct remote version).
 
@@ -231,8 +274,9 @@ def _record_locked_changes(
     pushed (``echo``, the platform's judge), with a status the till set or unchanged, is kept as
     ``till_write_seen`` (its payload kept, no action asked) and not counted as a change on the shop.
     """
+    con.execute("DROP TABLE IF EXISTS locked_now")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE locked_now AS "
+        "CREATE TEMP TABLE locked_now AS "
         "SELECT b.order_id, o.state, o.shop_status AS old_status, b.shop_status AS new_status, "
         "b.content_hash, b.raw_chunk_local + ? AS raw_chunk, b.raw_offset, b.raw_length, false AS echo "
         "FROM batch_changed b JOIN orders o ON o.store_id = ? AND o.order_id = b.order_id "
@@ -263,7 +307,7 @@ def _record_locked_changes(
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def _echoes(con: duckdb.DuckDBPyConnection, store_id: int, echo: TillEcho) -> list[int]:
+def _echoes(con: Connection, store_id: int, echo: TillEcho) -> list[int]:
     """Invoiced orders of the batch whose new version is only the till's own pushes coming back."""
     candidates = con.execute(
         "SELECT k.order_id, k.raw_chunk, k.raw_offset, k.raw_length FROM locked_now k WHERE EXISTS (SELECT 1 "
@@ -288,7 +332,7 @@ def _echoes(con: duckdb.DuckDBPyConnection, store_id: int, echo: TillEcho) -> li
     return out
 
 
-def _unknown_counts(con: duckdb.DuckDBPyConnection, store_id: int, skip_locked: str) -> tuple[int, int]:
+def _unknown_counts(con: Connection, store_id: int, skip_locked: str) -> tuple[int, int]:
     """Unknown articles (lines) and unknown customers (orders) in this batch, if the catalogue was synced.
 
     The same rule as the ``line_flags``/``order_flags`` views, on the batch alone: the views
@@ -311,7 +355,7 @@ def _unknown_counts(con: duckdb.DuckDBPyConnection, store_id: int, skip_locked: 
 
 
 def finish_run(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     run_id: int,
     store_id: int,
     *,
@@ -333,7 +377,7 @@ def finish_run(
             )
 
 
-def run_totals(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
+def run_totals(con: Connection, run_id: int) -> dict[str, int]:
     row = con.execute(
         "SELECT new_orders, updated_orders, unchanged_orders, locked_changes, unknown_articles, "
         "unknown_customers, pages FROM import_runs WHERE run_id = ?",
@@ -344,7 +388,7 @@ def run_totals(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
-def write_counts(con: duckdb.DuckDBPyConnection, run_id: int, unchanged: int, pages: int) -> None:
+def write_counts(con: Connection, run_id: int, unchanged: int, pages: int) -> None:
     """Log pages that brought nothing to write (everything already stored)."""
     con.execute(
         "UPDATE import_runs SET unchanged_orders = unchanged_orders + ?, pages = pages + ? WHERE run_id = ?",

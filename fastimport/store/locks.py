@@ -18,9 +18,10 @@ import fcntl
 import os
 import socket
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -157,9 +158,77 @@ class MemoryStoreLocks:
 
 _IN_MEMORY = MemoryStoreLocks()
 
+# The first half of fastimport's advisory lock keys ("fimp"); the second is the store name's CRC.
+_PG_LOCK_CLASS = 0x66696D70 & 0x7FFFFFFF
 
-def store_locks(database: Path) -> StoreLocks:
-    """The locks of the store at ``database``: files beside a DuckDB file (``till.duckdb.locks/``)."""
+
+class _PgLease:
+    def __init__(self, store: str, con: Any) -> None:
+        self.store = store
+        self._con: Any = con
+
+    def release(self) -> None:
+        if self._con is not None:
+            con, self._con = self._con, None
+            con.close()  # the session's end releases its advisory locks
+
+
+class PgStoreLocks:
+    """``pg_try_advisory_lock`` held by a session of its own per store: works across machines.
+
+    The server releases the lock when the holder's connection ends, killed or not.  The holder
+    names itself in its session's ``application_name``, which a run that finds it busy reads back.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def try_acquire(self, store: str, owner: Owner) -> Lease:
+        import psycopg
+
+        from fastimport.store.postgres import first_line, shown
+
+        key = zlib.crc32(store.encode("utf-8")) & 0x7FFFFFFF
+        name = f"fastimport {owner.run} {owner.pid}@{owner.host}"[:63]
+        try:
+            con = psycopg.connect(self.url, autocommit=True, application_name=name)
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"cannot reach the PostgreSQL store {shown(self.url)}: {first_line(exc)}"
+            ) from exc
+        try:
+            row = con.execute("SELECT pg_try_advisory_lock(%s, %s)", [_PG_LOCK_CLASS, key]).fetchone()
+            if row and row[0]:
+                return _PgLease(store, con)
+            holder = con.execute(
+                "SELECT a.application_name, a.pid, coalesce(host(a.client_addr), 'local'), a.backend_start "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                "AND l.classid = %s AND l.objid = %s AND l.objsubid = 2 AND l.granted",
+                [_PG_LOCK_CLASS, key],
+            ).fetchone()
+        except psycopg.Error as exc:
+            con.close()
+            raise StoreError(f"cannot lock store '{store}' on {shown(self.url)}: {first_line(exc)}") from exc
+        con.close()
+        raise _locked(store, _pg_owner(holder)) from None
+
+
+def _pg_owner(row: Any) -> Owner | None:
+    if row is None:
+        return None
+    words = str(row[0]).split(" ")
+    run = words[1] if len(words) > 1 and words[0] == "fastimport" else "?"
+    host = words[2].partition("@")[2] if len(words) > 2 else str(row[2])
+    since = row[3].astimezone(dt.UTC).replace(microsecond=0).isoformat()
+    return Owner(pid=int(row[1]), host=host or str(row[2]), since=since, run=run)
+
+
+def store_locks(database: Path | str) -> StoreLocks:
+    """The locks of the store at ``database``: files beside a DuckDB file (``till.duckdb.locks/``),
+    advisory locks on a PostgreSQL server (a ``postgresql://`` URL)."""
+    if isinstance(database, str) and database.startswith(("postgresql://", "postgres://")):
+        return PgStoreLocks(database)
+    database = Path(database)
     if str(database) == ":memory:":
         return _IN_MEMORY
     return FileStoreLocks(database.with_name(database.name + ".locks"))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from fastimport.columns import CLOSED_STATUSES
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 # Two steps, so a page costs a sort of keys and not the warnings of every order: the page's keys
 # (filtered, ordered, cut), then its rows with their warnings, computed for those keys only.  At a
@@ -36,8 +35,9 @@ page AS MATERIALIZED (
 ),
 page_lines AS MATERIALIZED (
     SELECT l.store_id, l.order_id, l.product_id, l.variation_id, l.sku
-    FROM order_lines l SEMI JOIN page p ON p.store_id = l.store_id AND p.order_id = l.order_id
-    WHERE l.store_id IN (SELECT store_id FROM page WHERE catalog_synced_at IS NOT NULL)
+    FROM order_lines l
+    WHERE EXISTS (SELECT 1 FROM page p WHERE p.store_id = l.store_id AND p.order_id = l.order_id)
+      AND l.store_id IN (SELECT store_id FROM page WHERE catalog_synced_at IS NOT NULL)
 ),
 unknown_lines AS (
     SELECT l.store_id, l.order_id, count(*) AS unknown_articles
@@ -46,13 +46,13 @@ unknown_lines AS (
                       AND pr.variation_id = l.variation_id AND l.product_id <> 0)
       AND NOT EXISTS (SELECT 1 FROM products pr WHERE pr.store_id = l.store_id AND pr.sku = l.sku
                       AND l.sku <> '')
-    GROUP BY ALL
+    GROUP BY l.store_id, l.order_id
 ),
 actions AS (
     SELECT e.store_id, e.order_id, count(*) AS actions
-    FROM order_events e SEMI JOIN page p ON p.store_id = e.store_id AND p.order_id = e.order_id
-    WHERE e.needs_action
-    GROUP BY ALL
+    FROM order_events e
+    WHERE e.needs_action AND EXISTS (SELECT 1 FROM page p WHERE p.store_id = e.store_id AND p.order_id = e.order_id)
+    GROUP BY e.store_id, e.order_id
 )
 SELECT p.store, p.timezone, p.order_id, p.number, epoch_us(p.created_at) AS created_us, p.shop_status, p.state,
        p.total, p.currency, p.line_count, p.customer_id, p.email, p.customer, p.unpaid, p.payment_method_title,
@@ -75,7 +75,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def list_orders(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     *,
     stores: Sequence[str] | None = None,
     since: dt.datetime | None = None,
@@ -107,7 +107,7 @@ def list_orders(
 
 
 def iter_orders(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     *,
     stores: Sequence[str] | None = None,
     since: dt.datetime | None = None,
@@ -141,7 +141,7 @@ def iter_orders(
 
 
 def _page(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     where: str,
     params: list[Any],
     cut: str,
@@ -163,7 +163,7 @@ def _page(
 
 
 def count_orders(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     *,
     stores: Sequence[str] | None = None,
     since: dt.datetime | None = None,
@@ -238,7 +238,7 @@ def _order_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_catalog(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     store_id: int,
     products: list[dict[str, Any]],
     customers: list[dict[str, Any]],
@@ -246,6 +246,8 @@ def store_catalog(
     """Replace the store's catalogue and customers in one transaction (one statement per table)."""
     import pyarrow as pa  # here, not at the top: the order lists do without it
 
+    # A price the shop sends that is not a number is stored as unknown (NULL).
+    products = [{**p, "price": _price(p.get("price"))} for p in products]
     product_table = pa.Table.from_pylist(products, schema=pa.schema(_PRODUCT_FIELDS))
     customer_table = pa.Table.from_pylist(customers, schema=pa.schema(_CUSTOMER_FIELDS))
     con.register("catalog_products", product_table)
@@ -258,7 +260,7 @@ def store_catalog(
             con.execute(
                 "INSERT INTO products (store_id, product_id, variation_id, sku, name, price, tax_class, manage_stock, "
                 "stock_quantity, synced_at) SELECT DISTINCT ON (product_id, variation_id) ?, product_id, variation_id, "
-                "sku, name, TRY_CAST(price AS DECIMAL(18,2)), tax_class, manage_stock, stock_quantity, now() "
+                "sku, name, CAST(price AS DECIMAL(18,2)), tax_class, manage_stock, stock_quantity, now() "
                 "FROM catalog_products",
                 [store_id],
             )
@@ -290,3 +292,10 @@ _CUSTOMER_FIELDS = [
     ("first_name", "string"),
     ("last_name", "string"),
 ]
+
+
+def _price(value: Any) -> str | None:
+    try:
+        return None if value is None else str(Decimal(str(value)).quantize(Decimal("0.01")))
+    except (InvalidOperation, ValueError):
+        return None

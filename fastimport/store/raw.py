@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from fastimport.store.db import Connection
 
 CODEC = "zstd"
 
@@ -35,7 +36,7 @@ def pack(raws: pa.Array) -> tuple[bytes, int, pa.Array, pa.Array]:
     return chunk, body.size, offsets, pc.cast(lengths, pa.int32())
 
 
-def payloads(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+def payloads(con: Connection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """The raw JSON of each (store_id, order_id) asked for; orders not stored are absent."""
     wanted = list(keys)
     if not wanted:
@@ -65,15 +66,16 @@ def payloads(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[int, int]]) ->
     return out
 
 
-def payload(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> bytes | None:
+def payload(con: Connection, store_id: int, order_id: int) -> bytes | None:
     return payloads(con, [(store_id, order_id)]).get((store_id, order_id))
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, tuple[str, int, bytes]]:
+def _chunks(con: Connection, chunk_ids: list[int]) -> dict[int, tuple[str, int, bytes]]:
     if not chunk_ids:
         return {}
     rows = con.execute(
-        "SELECT chunk_id, codec, size, data FROM raw_chunks WHERE chunk_id IN (SELECT unnest(?))", [chunk_ids]
+        "SELECT chunk_id, codec, size, data FROM raw_chunks WHERE chunk_id IN (SELECT unnest(?::BIGINT[]))",
+        [chunk_ids],
     ).fetchall()
     return {int(r[0]): (str(r[1]), int(r[2]), bytes(r[3])) for r in rows}
 
@@ -84,7 +86,7 @@ def _inflate(entry: tuple[str, int, bytes]) -> bytes:
     return out
 
 
-def slice_of(con: duckdb.DuckDBPyConnection, chunk_id: int, offset: int, length: int) -> bytes | None:
+def slice_of(con: Connection, chunk_id: int, offset: int, length: int) -> bytes | None:
     """One payload by its place (a chunk already written, in this transaction or before)."""
     chunks = _chunks(con, [chunk_id])
     if chunk_id not in chunks:
@@ -92,7 +94,7 @@ def slice_of(con: duckdb.DuckDBPyConnection, chunk_id: int, offset: int, length:
     return _inflate(chunks[chunk_id])[offset : offset + length]
 
 
-def latest_version(con: duckdb.DuckDBPyConnection, store_id: int, order_id: int) -> bytes | None:
+def latest_version(con: Connection, store_id: int, order_id: int) -> bytes | None:
     """The last version of an order the till has seen: the newest one kept with an event (an invoiced
     order's later versions), else the stored one."""
     row = con.execute(

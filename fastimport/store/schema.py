@@ -203,4 +203,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "documents: mail queue, PDF copies", schema_documents.STATEMENTS),
     Migration(6, "shopkeeper: push queue (the shop hears back at each step)", schema_shopkeeper.STATEMENTS),
     Migration(7, "webhooks: signed deliveries kept until processed", schema_webhooks.STATEMENTS),
+    Migration(
+        8,
+        "tills: each print job belongs to the till that queued it ([till] name)",
+        ("ALTER TABLE print_jobs ADD COLUMN till VARCHAR",),
+    ),
 )

@@ -34,7 +34,7 @@ STATEMENTS: tuple[str, ...] = (
                     WHEN nullif(trim(o.email), '') IS NOT NULL THEN 'email:' || lower(trim(o.email))
                     ELSE 'order:' || o.order_id END AS customer_key
         FROM orders o LEFT JOIN (SELECT store_id, lower(trim(email)) AS email, min(customer_id) AS customer_id
-                                 FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY ALL) r
+                                 FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY store_id, lower(trim(email))) r
           ON coalesce(o.customer_id, 0) = 0 AND r.store_id = o.store_id AND r.email = lower(trim(o.email))""",
     # Orders an import could not read (set aside with their JSON and the reason) until a clean read.
     """CREATE TABLE set_aside_orders (

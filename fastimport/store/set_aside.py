@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
+from fastimport.store.db import Connection
 
 
 def record(
-    con: duckdb.DuckDBPyConnection, store_id: int, run_id: int, items: Sequence[tuple[int | None, bytes, str]]
+    con: Connection, store_id: int, run_id: int, items: Sequence[tuple[int | None, bytes, str]]
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     for order_id, raw, reason in items:
@@ -31,7 +31,7 @@ def record(
             )
 
 
-def resolve(con: duckdb.DuckDBPyConnection, store_id: int, run_id: int) -> int:
+def resolve(con: Connection, store_id: int, run_id: int) -> int:
     """Close the open rows whose order this run stored (read cleanly at last)."""
     rows = con.execute(
         "UPDATE set_aside_orders a SET resolved_at = ? FROM orders o WHERE a.store_id = ? AND a.resolved_at IS "
@@ -42,7 +42,7 @@ def resolve(con: duckdb.DuckDBPyConnection, store_id: int, run_id: int) -> int:
     return len(rows)
 
 
-def open_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def open_rows(con: Connection) -> list[dict[str, Any]]:
     rows = con.execute(
         "SELECT s.name, a.order_id, a.reason, a.first_seen, a.last_seen, a.run_id, a.raw FROM set_aside_orders a "
         "JOIN stores s USING (store_id) WHERE a.resolved_at IS NULL ORDER BY s.name, a.first_seen, a.order_id"
@@ -57,7 +57,7 @@ def open_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def close_run(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     store_id: int,
     run_id: int,
     store_name: str,

@@ -10,17 +10,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
-from fastimport.store.db import transaction
+from fastimport.store.db import Connection, transaction
 
 # Retries of one delivery repeat its id (Shopify retries for up to 48 hours): ids older than
 # this are not looked at again, which keeps the check a scan of recent rows.
 DEDUP_WINDOW_DAYS = 3
 
 
-def _settle(con: duckdb.DuckDBPyConnection) -> None:
+def _settle(con: Connection) -> None:
     """Close a result a caller left half-read (``fetchone``): DuckDB refuses to register a table over it."""
     con.execute("SELECT 1").fetchall()
 
@@ -51,7 +50,7 @@ class Outcome:
     error: str | None
 
 
-def record(con: duckdb.DuckDBPyConnection, incoming: Sequence[Incoming]) -> list[bool]:
+def record(con: Connection, incoming: Sequence[Incoming]) -> list[bool]:
     """Keep the deliveries durably (one statement, one commit); False for a repeat of one already kept."""
     if not incoming:
         return []
@@ -81,7 +80,7 @@ def record(con: duckdb.DuckDBPyConnection, incoming: Sequence[Incoming]) -> list
             "INSERT INTO webhook_deliveries (store_id, remote_id, topic, kind, received_at, body) "
             "SELECT store_id, remote_id, topic, kind, now(), body FROM incoming_deliveries i WHERE fresh AND "
             "(remote_id IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.store_id = i.store_id "
-            f"AND d.remote_id = i.remote_id AND d.received_at > now() - INTERVAL {DEDUP_WINDOW_DAYS} DAY)) "
+            f"AND d.remote_id = i.remote_id AND d.received_at > now() - INTERVAL '{DEDUP_WINDOW_DAYS} days')) "
             "ORDER BY position RETURNING store_id, remote_id"
         ).fetchall()
     finally:
@@ -93,7 +92,7 @@ def record(con: duckdb.DuckDBPyConnection, incoming: Sequence[Incoming]) -> list
     ]
 
 
-def unprocessed(con: duckdb.DuckDBPyConnection, limit: int) -> list[Stored]:
+def unprocessed(con: Connection, limit: int) -> list[Stored]:
     """The oldest deliveries not processed yet (arrival order)."""
     rows = con.execute(
         "SELECT delivery_id, store_id, topic, kind, body FROM webhook_deliveries WHERE processed_at IS NULL "
@@ -103,12 +102,12 @@ def unprocessed(con: duckdb.DuckDBPyConnection, limit: int) -> list[Stored]:
     return [Stored(int(r[0]), int(r[1]), str(r[2]), str(r[3]), bytes(r[4])) for r in rows]
 
 
-def count_unprocessed(con: duckdb.DuckDBPyConnection) -> int:
+def count_unprocessed(con: Connection) -> int:
     row = con.execute("SELECT count(*) FROM webhook_deliveries WHERE processed_at IS NULL").fetchone()
     return int(row[0]) if row else 0
 
 
-def mark(con: duckdb.DuckDBPyConnection, outcomes: Sequence[Outcome]) -> None:
+def mark(con: Connection, outcomes: Sequence[Outcome]) -> None:
     """Mark deliveries processed, with the order they carried, the run that stored it, or the error."""
     if not outcomes:
         return
@@ -132,12 +131,12 @@ def mark(con: duckdb.DuckDBPyConnection, outcomes: Sequence[Outcome]) -> None:
         con.unregister("delivery_outcomes")
 
 
-def prune(con: duckdb.DuckDBPyConnection, keep_days: int) -> int:
+def prune(con: Connection, keep_days: int) -> int:
     """Forget deliveries processed without error more than ``keep_days`` ago (their orders keep their
     raw JSON); failed and waiting ones stay.  Returns how many were forgotten."""
     rows = con.execute(
         "DELETE FROM webhook_deliveries WHERE processed_at IS NOT NULL AND error IS NULL "
-        f"AND received_at < now() - INTERVAL {int(keep_days)} DAY RETURNING delivery_id"
+        f"AND received_at < now() - INTERVAL '{int(keep_days)} days' RETURNING delivery_id"
     ).fetchall()
     return len(rows)
 
@@ -154,7 +153,7 @@ class StoreWebhooks:
     last_unannounced_at: dt.datetime | None
 
 
-def summary(con: duckdb.DuckDBPyConnection) -> dict[int, StoreWebhooks]:
+def summary(con: Connection) -> dict[int, StoreWebhooks]:
     """Per store that received a webhook: arrivals, backlog, failures, and orders polling found alone.
 
     An order is *unannounced* when an import (not a webhook) stored it first, it was created after
@@ -167,7 +166,7 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[int, StoreWebhooks]:
             SELECT store_id, count(*) AS received, max(received_at) AS last_at, min(received_at) AS first_at,
                    count(*) FILTER (WHERE processed_at IS NULL) AS pending,
                    count(*) FILTER (WHERE error IS NOT NULL) AS failed,
-                   arg_max(error, delivery_id) FILTER (WHERE error IS NOT NULL) AS last_error
+                   (array_agg(error ORDER BY delivery_id DESC) FILTER (WHERE error IS NOT NULL))[1] AS last_error
             FROM webhook_deliveries GROUP BY store_id
         ), u AS (
             SELECT o.store_id, count(*) AS unannounced, max(o.created_at) AS last_unannounced

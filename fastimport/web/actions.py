@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
 import fastimport
 from fastimport.config import Config
 from fastimport.errors import FastImportError, ProcessingError
+from fastimport.store.db import Connection
 from fastimport.web.database import Database
 from fastimport.web.i18n import Messages, translate_refusal
 
@@ -42,7 +41,7 @@ async def run_action(
     """Run ``action`` on the order; ``ok`` False with a ``message`` when the library refused."""
     printing = fastimport.PrintRequest(timeout=print_timeout) if body.get("print", True) else None
 
-    def work(config: Config, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    def work(config: Config, con: Connection) -> dict[str, Any]:
         ref = fastimport.find_order(con, order, store)
         if action == "slip":
             slip = fastimport.print_slips(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import duckdb
 from aiohttp import web
 from aiohttp_sse import sse_response
 
 import fastimport
 from fastimport.config import Config
+from fastimport.store.db import Connection
 from fastimport.web.actions import ACTIONS, run_action
 from fastimport.web.context import CONFIG_KEY, DATABASE_KEY, MESSAGES_KEY, SETTINGS_KEY
 from fastimport.web.runs import RUNS_KEY, range_request
@@ -61,7 +61,7 @@ async def pending(request: web.Request) -> web.Response:
     newest = request.query.get("order", "oldest") == "newest"
     stores = store_names(request)
 
-    def work(config: Config, con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], int]:
+    def work(config: Config, con: Connection) -> tuple[list[dict[str, Any]], int]:
         rows = fastimport.pending_orders(config, con, stores, limit=limit, offset=offset, newest_first=newest)
         return rows, fastimport.count_pending(config, con, stores)
 

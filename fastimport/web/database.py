@@ -12,10 +12,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import duckdb
 from aiohttp import web
 
 from fastimport.config import Config
+from fastimport.store.db import Connection
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ class Database:
         self.config = config
         self._pool = ThreadPoolExecutor(1, "fastimport-web-db")
         # Opened on the worker thread: every use of the connection happens there.
-        self.con: duckdb.DuckDBPyConnection = self._pool.submit(connect, config).result()
+        self.con: Connection = self._pool.submit(connect, config).result()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(config, con, *args)`` on the database thread."""

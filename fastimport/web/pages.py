@@ -9,12 +9,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import aiohttp_jinja2
-import duckdb
 from aiohttp import web
 from babel.numbers import format_currency
 
 import fastimport
 from fastimport.config import Config
+from fastimport.store.db import Connection
 from fastimport.web.api import store_names, webhook_status
 from fastimport.web.context import CONFIG_KEY, DATABASE_KEY, MESSAGES_KEY, SETTINGS_KEY
 from fastimport.web.i18n import Messages, translate_warning
@@ -78,7 +78,7 @@ async def pending_page(request: web.Request) -> web.Response:
     except ValueError:
         page = 1
 
-    def work(config: Config, con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], int]:
+    def work(config: Config, con: Connection) -> tuple[list[dict[str, Any]], int]:
         total = fastimport.count_pending(config, con, stores)
         rows = fastimport.pending_orders(
             config, con, stores, limit=size, offset=(page - 1) * size, newest_first=newest

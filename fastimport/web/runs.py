@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 from aiohttp import web
 
 import fastimport
@@ -24,6 +23,7 @@ from fastimport.config import Config
 from fastimport.errors import FastImportError
 from fastimport.importer import ImportReport
 from fastimport.ranges import RangeRequest
+from fastimport.store.db import Connection
 from fastimport.web.database import Database
 
 PRESETS = ("today", "yesterday", "week")
@@ -133,7 +133,7 @@ class ImportRuns:
 
             loop.call_soon_threadsafe(apply)
 
-        def work(config: Config, con: duckdb.DuckDBPyConnection) -> list[ImportReport]:
+        def work(config: Config, con: Connection) -> list[ImportReport]:
             return fastimport.import_stores(config, con, request, stores=stores, progress=progressed)
 
         try:
