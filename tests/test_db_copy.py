@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,17 @@ def _rows(
     return sorted(rows, key=repr)
 
 
+def _config_file(tmp_path: Path, duck: Config) -> Path:
+    """The till's configuration as the command line reads it (the DuckDB file in [database] path)."""
+    path = tmp_path / "fastimport.toml"
+    path.write_text(
+        f'[database]\npath = "{duck.database}"\n\n[[stores]]\nname = "eshop"\nplatform = "woocommerce"\n'
+        f'url = "{duck.stores[0].url}"\ntimezone = "Europe/Paris"\nkey_env = "X"\nsecret_env = "Y"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def _fresh_database(name: str) -> str:
     """A new, bare PostgreSQL database in the test cluster (what ``createdb`` makes)."""
     url = os.environ[DATABASE_URL_ENV]
@@ -191,12 +203,7 @@ async def test_a_till_moves_up_with_every_row_and_its_chains_hold(
 
     # A second copy into the now non-empty store is refused and changes nothing.
     before = _target_rows(url)
-    config_file = tmp_path / "fastimport.toml"
-    config_file.write_text(
-        f'[database]\npath = "{duck.database}"\n\n[[stores]]\nname = "eshop"\nplatform = "woocommerce"\n'
-        f'url = "{duck.stores[0].url}"\ntimezone = "Europe/Paris"\nkey_env = "X"\nsecret_env = "Y"\n',
-        encoding="utf-8",
-    )
+    config_file = _config_file(tmp_path, duck)
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         assert cli(["--config", str(config_file), "db", "copy", "--to-env", TARGET_ENV]) == 1
@@ -211,12 +218,7 @@ async def test_the_cli_copies_and_says_so_in_json(
     _shop, url = await shop_factory(orders=12, start=W0, end=W1)
     duck, _pg = _configs(tmp_path, url)
     await import_shop(duck)
-    config_file = tmp_path / "fastimport.toml"
-    config_file.write_text(
-        f'[database]\npath = "{duck.database}"\n\n[[stores]]\nname = "eshop"\nplatform = "woocommerce"\n'
-        f'url = "{url}"\ntimezone = "Europe/Paris"\nkey_env = "X"\nsecret_env = "Y"\n',
-        encoding="utf-8",
-    )
+    config_file = _config_file(tmp_path, duck)
     monkeypatch.setenv(TARGET_ENV, os.environ[DATABASE_URL_ENV])  # the fixture's empty, migrated store
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -268,13 +270,15 @@ async def test_a_copy_that_fails_half_way_leaves_the_target_empty(
         copy_store(duck, TARGET_ENV, progress=cut)
     assert _target_rows(url) == {}
 
-    # Nothing was left behind: the same copy, run again, goes through.
-    report = copy_store(duck, TARGET_ENV)
+    # Nothing was left behind: the same copy, run again from the command line, goes through.
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli(["--config", str(_config_file(tmp_path, duck)), "db", "copy", "--to-env", TARGET_ENV]) == 0
+    orders = _target_rows(url)["orders"]
+    assert re.search(rf"^  orders +{orders:,} rows", out.getvalue(), re.M), out.getvalue()
+    assert f"-> {pg.where}:" in out.getvalue() and "run fastimport verify" in out.getvalue()
     target = connect(pg.target)
     try:
         assert fiscal.verify_records(pg, target).ok
-        assert held_rows(target, [t.table for t in report.tables]) == {
-            t.table: t.rows for t in report.tables if t.rows and t.table != "schema_version"
-        }
     finally:
         target.close()
