@@ -35,7 +35,6 @@ from fastimport.ranges import ImportRange
 from fastimport.sim import SimOptions, SimShop
 from fastimport.store import connect
 from fastimport.store.pg_cluster import Cluster, find_binaries
-from fastimport.store.postgres import PgConnection
 
 RESULTS = Path(__file__).parent / "results" / "postgres.json"
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -133,7 +132,7 @@ async def tills(cluster: Cluster, invoices: int, tmp: Path) -> dict[str, Any]:
     import psycopg
 
     from bench.bench_invoice import setup
-    from fastimport.store.copy import copy_store
+    from fastimport.store.copy import copy_to_postgres
 
     os.environ.setdefault("FASTIMPORT_BENCH_KEY", "bench-signing-key")
     duck = tmp / "pending.duckdb"
@@ -150,11 +149,7 @@ async def tills(cluster: Cluster, invoices: int, tmp: Path) -> dict[str, Any]:
     for label, count in (("1_till", 1), ("3_tills", 3)):
         with psycopg.connect(cluster.url(), autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE tills_{count}")
-        source, target = connect(duck), connect(cluster.url(f"tills_{count}"), upgrade=False)
-        assert isinstance(target, PgConnection) and not isinstance(source, PgConnection)
-        copy_store(source, target)
-        source.close()
-        target.close()
+        copy_to_postgres(duck, cluster.url(f"tills_{count}"))
         seconds, issued = await _processes(TILL, [[str(config)]] * count, cluster.url(f"tills_{count}"))
         assert sum(issued) == invoices, issued  # each order invoiced once, whichever till took it
         out[label] = {

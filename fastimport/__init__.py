@@ -47,6 +47,8 @@ _EXPORTS: dict[str, str] = {
     "store_version": "fastimport.api.database",
     "migrate_store": "fastimport.api.database",
     "SchemaVersions": "fastimport.api.database",
+    "copy_store": "fastimport.api.database",
+    "CopyReport": "fastimport.api.database",
     "StoreLeases": "fastimport.api.locks",
     # processing
     "OrderRef": "fastimport.processing.lifecycle",
@@ -127,6 +129,7 @@ __all__ = [
     "CatalogReport",
     "Config",
     "ConfigError",
+    "CopyReport",
     "FastImportError",
     "FetchError",
     "ImportRange",
@@ -159,6 +162,7 @@ __all__ = [
     "close_period",
     "configured_printers",
     "connect",
+    "copy_store",
     "count_pending",
     "credit_note",
     "customers",
@@ -230,7 +234,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from fastimport.api.customers import customers
-    from fastimport.api.database import SchemaVersions, migrate_store, store_version
+    from fastimport.api.database import CopyReport, SchemaVersions, copy_store, migrate_store, store_version
     from fastimport.api.documents import (
         MailRequest,
         document_pdf,

@@ -163,7 +163,7 @@ async def test_db_copy_moves_a_duckdb_till_into_an_empty_postgresql_store(
     with contextlib.redirect_stdout(out):
         assert cli(["--config", str(toml), "db", "copy", "--to-env", DATABASE_URL_ENV, "--json"]) == 0
     result = json.loads(out.getvalue())
-    assert result["rows"]["invoices"] == counts["invoices"][0] == len(issued) + 1
+    assert result["tables"]["invoices"]["rows"] == counts["invoices"][0] == len(issued) + 1
     pg = connect(os.environ[DATABASE_URL_ENV])
     assert {t: pg.execute(f"SELECT count(*) FROM {t}").fetchone() for t in counts} == counts
     report = verify(pg, settings.key())

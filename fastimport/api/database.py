@@ -1,11 +1,18 @@
-"""The store's schema version, and bringing it to this fastimport's (``fastimport db``)."""
+"""The store's schema version, bringing it to this fastimport's, moving a till up (``fastimport db``)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from fastimport.config import Config
-from fastimport.errors import StoreError
+from fastimport.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from fastimport.store.copy import TableCopy
+    from fastimport.store.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,35 +71,77 @@ def refuse_newer(versions: SchemaVersions) -> None:
         raise _newer(versions.before, versions.latest)
 
 
-def copy_to_postgres(config: Config, url_env: str) -> tuple[str, str, dict[str, int]]:
-    """Copy the configured DuckDB till into the empty PostgreSQL store whose URL is in ``url_env``:
-    (from where, to where, rows per table).  A StoreError if that store holds anything."""
-    import os
+@dataclass(frozen=True, slots=True)
+class CopyReport:
+    """``fastimport db copy``: from which DuckDB till to which PostgreSQL store, each table's rows."""
 
-    from fastimport.errors import ConfigError
-    from fastimport.store.copy import copy_store
-    from fastimport.store.db import connect
-    from fastimport.store.postgres import PgConnection, is_url, shown
+    source: str
+    target: str
+    schema_version: int
+    tables: tuple[TableCopy, ...]  # every table of the schema: rows copied, seconds
+    sequences: dict[str, int]  # sequence -> the last value taken (the next id follows it)
+    seconds: float
 
-    if config.url_env is not None:
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "schema_version": self.schema_version,
+            "tables": {t.table: {"rows": t.rows, "seconds": round(t.seconds, 3)} for t in self.tables},
+            "rows": sum(t.rows for t in self.tables),
+            "sequences": self.sequences,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def copy_store(
+    config: Config, to_env: str, *, progress: Callable[[str, int, int], None] | None = None
+) -> CopyReport:
+    """Copy the configuration's DuckDB till into the empty PostgreSQL store whose URL is in ``to_env``.
+
+    Every table, ids and sequences kept, in one PostgreSQL transaction (a failure leaves the target
+    without a row); a target holding rows is refused.  The till's anchor file is checked first: a
+    till whose chain heads disagree with it (what ``verify`` reports) is not moved.
+    ``progress(table, rows_copied, rows_in_table)`` is called as each batch is written.
+    """
+    from fastimport.fiscal import anchors
+    from fastimport.processing import numbering
+    from fastimport.store.copy import copy_to_postgres
+
+    if config.database is None:
         raise ConfigError(
-            "db copy copies a DuckDB till ([database] path) into PostgreSQL: this one is on PostgreSQL"
+            f"the configuration's store is already on PostgreSQL ([database] url_env = {config.url_env}): "
+            "db copy moves a DuckDB till ([database] path) to PostgreSQL",
+            key="database.path",
         )
-    url = os.environ.get(url_env, "")
-    if not is_url(url):
+    url = os.environ.get(to_env, "")
+    if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(
-            f"the environment variable {url_env} (named by --to-env) must hold the PostgreSQL store's "
-            "postgresql://… URL",
-            key="to_env",
+            f"the environment variable {to_env} (given to --to-env) "
+            + ("is not set" if not url else "does not hold a postgresql://… URL")
+            + ": set it to the PostgreSQL store's URL, e.g. postgresql://till@db.shop.lan:5432/fastimport",
+            key="--to-env",
         )
-    source = connect(config.target)
-    try:
-        target = connect(url, upgrade=False)
-        try:
-            assert isinstance(target, PgConnection) and not isinstance(source, PgConnection)
-            report = copy_store(source, target)
-        finally:
-            target.close()
-    finally:
-        source.close()
-    return config.where, shown(url), report.tables
+    names: dict[str, Any] = {
+        "journal": lambda _series, seq: f"journal #{seq}",
+        **dict.fromkeys(("delivery", "invoice", "credit_note", "closing"), numbering.document_number),
+    }
+
+    def anchored(source: Connection) -> None:
+        problems = anchors.check(source, names)
+        if problems:
+            raise StoreError(
+                f"the DuckDB till does not match its anchor file ({problems[0].message}): nothing was "
+                "copied. Run fastimport verify on the till and settle this first",
+                problems=[p.message for p in problems],
+            )
+
+    done = copy_to_postgres(config.database, url, check=anchored, progress=progress)
+    return CopyReport(
+        source=done.source,
+        target=done.target,
+        schema_version=done.schema_version,
+        tables=done.tables,
+        sequences=done.sequences,
+        seconds=done.seconds,
+    )

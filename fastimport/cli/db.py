@@ -1,10 +1,12 @@
-"""``fastimport db migrate`` and ``fastimport db version``: the store's schema version, and upgrading it."""
+"""``fastimport db migrate|version|copy``: the store's schema version, upgrading it, moving a till up."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
-from fastimport.cli.common import EXIT_OK, Session, output
+from fastimport.cli.common import EXIT_OK, Session, output, plural
 
 
 def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,28 +23,16 @@ def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     version.add_argument("--json", action="store_true")
     version.set_defaults(handler=cmd_db_version)
     copy = db_sub.add_parser(
-        "copy", help="copy this DuckDB till, chains and all, into an empty PostgreSQL store"
+        "copy", help="copy this DuckDB till, chains and all, into an empty PostgreSQL store (moving up)"
     )
     copy.add_argument(
-        "--to-env", required=True, metavar="VAR",
+        "--to-env",
+        required=True,
+        metavar="VAR",
         help="the environment variable holding the PostgreSQL store's postgresql://… URL",
-    )  # fmt: skip
-    copy.add_argument("--json", action="store_true", help="print the result as JSON")
-    copy.set_defaults(handler=cmd_db_copy)
-
-
-def cmd_db_copy(args: argparse.Namespace, session: Session) -> int:
-    """Exit 1, changing nothing, when the PostgreSQL store already holds anything."""
-    from fastimport.api.database import copy_to_postgres
-
-    source, target, tables = copy_to_postgres(session.config, args.to_env)
-    value = {"from": source, "to": target, "rows": tables}
-    output(
-        args,
-        value,
-        lambda: print(f"{source} -> {target}: {sum(tables.values())} rows in {len(tables)} tables"),
     )
-    return EXIT_OK
+    copy.add_argument("--json", action="store_true")
+    copy.set_defaults(handler=cmd_db_copy)
 
 
 def cmd_db_version(args: argparse.Namespace, session: Session) -> int:
@@ -84,3 +74,51 @@ def cmd_db_migrate(args: argparse.Namespace, session: Session) -> int:
         else f"{v.database}: schema {v.after}, already up to date"
     ))  # fmt: skip
     return EXIT_OK
+
+
+def cmd_db_copy(args: argparse.Namespace, session: Session) -> int:
+    """Exit 1, the target left without a row, when the copy is refused or fails."""
+    from fastimport.api.database import copy_store
+
+    progress = _TableProgress() if sys.stderr.isatty() and not args.json else None
+    try:
+        report = copy_store(session.config, args.to_env, progress=progress)
+    finally:
+        if progress:
+            progress.close()
+
+    def text() -> None:
+        for t in report.tables:
+            print(f"  {t.table:<28} {t.rows:>10,} rows  {t.seconds:6.2f} s")
+        rows = sum(t.rows for t in report.tables)
+        print(
+            f"{report.source} -> {report.target}: {plural(len(report.tables), 'table')}, "
+            f"{plural(rows, 'row')} in {report.seconds:.1f} s (schema {report.schema_version}). "
+            "Now set [database] url_env and run fastimport verify"
+        )
+
+    output(args, report.to_json(), text)
+    return EXIT_OK
+
+
+class _TableProgress:
+    """One bar per table on a terminal (on stderr; never when output is piped or --json)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )  # fmt: skip
+        self.tasks: dict[str, Any] = {}
+        self.progress.start()
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        if table not in self.tasks:
+            self.tasks[table] = self.progress.add_task(table, total=total)
+        self.progress.update(self.tasks[table], completed=done)
+
+    def close(self) -> None:
+        self.progress.stop()
