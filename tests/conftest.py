@@ -69,6 +69,14 @@ BOTH_BACKENDS = {
     "test_nightly",
     "test_web_security",
     "test_store_raw",
+    "test_shopkeeper_echo",
+    "test_shopkeeper_refund_lines",
+    "test_shopkeeper_set_aside",
+    "test_documents_buyers",
+    "test_invoice_print",
+    "test_fiscal_print",
+    "test_web_api",
+    "test_web_mount",
 }
 _backend = "duckdb"
 
