@@ -6,7 +6,9 @@ The invoices are made as ``bench.bench_invoice`` makes them (1 to 5 lines at fou
 shipping, a rounding cent on every 50th order), then read back from the store and rendered:
 consumers' invoices (plain A4 PDF) and business buyers' (Factur-X PDF/A-3 with its EN 16931
 XML checked against the XSD).  Mails go through the persistent queue to an ``aiosmtpd``
-server on loopback, each rendering its PDF.  Single thread.  Results go to
+server on loopback, each rendering its PDF.  PDFs are rendered one
+thread first, then by ``fastimport.documents.batch`` (a pool of ``os.cpu_count()`` processes, the
+way ``invoice --pdf DIR`` renders): both figures come from the same run.  Results go to
 bench/results/documents.json with the versions of everything involved.
 """
 
@@ -25,7 +27,7 @@ import pyarrow as pa
 from bench.bench_invoice import setup
 from bench.machine import versions
 from fastimport.config import parse_config
-from fastimport.documents import mail, pdf, records
+from fastimport.documents import batch, mail, pdf, records
 from fastimport.documents.settings import DocumentsSettings, MailSettings
 from fastimport.processing import invoicing
 from fastimport.processing.settings import load_settings
@@ -76,17 +78,40 @@ def pdf_rate(tmp: Path, count: int, business: bool) -> dict[str, Any]:
     ]
     docs_settings = DocumentsSettings()
     pdf.render(records.load_document(con, settings, numbers[0]), docs_settings)  # warm-up: fonts, templates
-    started = time.perf_counter()
-    size = 0
-    facturx = 0
-    for doc in records.load_fiscal(con, settings, numbers):
-        rendered = pdf.render(doc, docs_settings)
-        size += len(rendered.pdf)
-        facturx += rendered.facturx
-    seconds = time.perf_counter() - started
+    out: dict[str, Any] = {"documents": len(numbers)}
+    # One thread (each PDF after the other), then the batch path of ``invoice --pdf DIR``: the
+    # records read here, rendered by a pool of os.cpu_count() processes (pool start-up included).
+    for label, workers in (("single", 1), ("pool", os.cpu_count() or 1)):
+        started = time.perf_counter()
+        cpu = time.process_time()
+        size = facturx = 0
+        docs = records.load_fiscal(con, settings, numbers)
+        for rendered in batch.render_many(docs, docs_settings, workers=workers):
+            size += len(rendered.pdf)
+            facturx += rendered.facturx
+        seconds = time.perf_counter() - started
+        out[label] = {"workers": workers, "facturx": facturx, "seconds": round(seconds, 3),
+                      "per_second": round(len(numbers) / seconds, 1), "mean_bytes": size // len(numbers),
+                      "parent_cpu_seconds": round(time.process_time() - cpu, 3)}  # fmt: skip
+    if not business:
+        out["before"] = _as_before(docs)
     con.close()
-    return {"documents": len(numbers), "facturx": facturx, "seconds": round(seconds, 3),
-            "per_second": round(len(numbers) / seconds, 1), "mean_bytes": size // len(numbers)}  # fmt: skip
+    return out
+
+
+def _as_before(docs: list[records.StoredFiscal]) -> dict[str, Any]:
+    """The same consumer PDFs rendered as fastimport did before the batch path: one thread, and
+    WeasyPrint's default of looking the fonts up again for every document."""
+    import weasyprint
+
+    css = weasyprint.CSS(filename=str(pdf.TEMPLATES / "style.css"))
+    started = time.perf_counter()
+    for doc in docs:
+        weasyprint.HTML(string=pdf.html(doc, DocumentsSettings()), base_url=str(pdf.TEMPLATES)).write_pdf(
+            stylesheets=[css]
+        )
+    seconds = time.perf_counter() - started
+    return {"workers": 1, "seconds": round(seconds, 3), "per_second": round(len(docs) / seconds, 1)}
 
 
 def weasyprint_floor(count: int) -> dict[str, Any]:
@@ -150,7 +175,7 @@ def run(pdfs: int, mails: int) -> dict[str, Any]:
         sent = mail_rate(Path(tmp), mails)
     floor = weasyprint_floor(max(10, pdfs // 2))
     return {
-        "benchmark": "documents: A4 PDFs and mails, single thread",
+        "benchmark": "documents: A4 PDFs (one thread, then a process pool) and mails",
         "pdf_consumer": consumer,
         "pdf_business_facturx": business,
         "mail_loopback": sent,
@@ -185,10 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
         c, b, m = result["pdf_consumer"], result["pdf_business_facturx"], result["mail_loopback"]
-        print(
-            f"PDF (consumer): {c['documents']} in {c['seconds']} s, {c['per_second']}/s (target {TARGET_PDF_PER_S}/s)"
-        )
-        print(f"PDF (business, Factur-X): {b['documents']} in {b['seconds']} s, {b['per_second']}/s")
+        for name, r in (("consumer", c), ("business, Factur-X", b)):
+            one, pool = r["single"], r["pool"]
+            before = f"as before {r['before']['per_second']}/s, " if "before" in r else ""
+            print(
+                f"PDF ({name}): {r['documents']} documents: {before}one thread {one['per_second']}/s, "
+                f"{pool['workers']} processes {pool['per_second']}/s (target {TARGET_PDF_PER_S}/s)"
+            )
         f = result["ceiling_weasyprint_one_line_page"]
         print(f"ceiling: WeasyPrint, a page of one line, no stylesheet: {f['per_second']}/s")
         print(f"load average before / after: {result['load_average']}")
