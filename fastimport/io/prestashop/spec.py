@@ -8,7 +8,9 @@ id (``current_state``: 2 payment accepted, 3 processing, 4 shipped...), except t
 refunded and payment-error states (``PS_OS_CANCELED``, ``PS_OS_REFUND``, ``PS_OS_ERROR``), kept as
 the words ``cancelled``, ``refunded``, ``failed`` so credit notes follow as on the other platforms.  Rows carry unit prices only,
 before the order's vouchers: a line's total is ``unit_price_tax_excl`` x quantity to the cent.
-Customers and currencies come by id: the connector looks them up and the finishing step fills them in.
+Customers and currencies come by id: the connector looks them up and the finishing step fills them in;
+the invoice address (company, VAT number, ``dni``) comes by id too, and the connector writes it into
+the order it keeps (``INVOICE_ADDRESS``), where :func:`buyer` reads it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from fastimport.columns import FieldSpec, PageSpec
 from fastimport.io.connector import Buyer
 
 F = FieldSpec
+# Where the connector puts each order's invoice address (read from /api/addresses) in its payload.
+INVOICE_ADDRESS = "fastimport_invoice_address"
 
 PRESTASHOP_PAGE = PageSpec(
     orders_path=("orders",),
@@ -39,6 +43,7 @@ PRESTASHOP_PAGE = PageSpec(
         F("shipping_total", ("total_shipping_tax_excl",), "money"),
         F("discount_total", ("total_discounts_tax_excl",), "money"),
         F("customer_id", ("id_customer",), "int"),
+        F("company", (INVOICE_ADDRESS, "company"), "str"),
         F("shipping_method", ("id_carrier",), "str"),
         F("payment_method", ("module",), "str"),
         F("payment_method_title", ("payment",), "str"),
@@ -66,7 +71,6 @@ _ORDER_FILL = {
     "email": pa.string(),
     "first_name": pa.string(),
     "last_name": pa.string(),
-    "company": pa.string(),
     "phone": pa.string(),
     "ship_name": pa.string(),
     "ship_address": pa.string(),
@@ -148,15 +152,44 @@ def adjust_prestashop(
 
 
 def buyer(payload: bytes) -> Buyer:
-    """A PrestaShop order names its invoice address by id only (``id_address_invoice``): the stored
-    columns (name, e-mail) are all it carries; the shipping tax follows from its two shipping totals."""
+    """The invoice address the connector put into the order (``INVOICE_ADDRESS``: PrestaShop keeps
+    company, ``vat_number`` and ``dni`` on ``/api/addresses/<id_address_invoice>``, not on the order);
+    the shipping tax follows from the order's two shipping totals."""
     from decimal import Decimal, InvalidOperation
 
     order = orjson.loads(payload)
+    address = order.get(INVOICE_ADDRESS) or {}
+
+    def text(key: str) -> str | None:
+        value = address.get(key)
+        return None if value in (None, "") else str(value).strip() or None
+
     try:
-        tax = Decimal(str(order.get("total_shipping_tax_incl"))) - Decimal(
-            str(order.get("total_shipping_tax_excl"))
+        tax: str | None = str(
+            (
+                Decimal(str(order.get("total_shipping_tax_incl")))
+                - Decimal(str(order.get("total_shipping_tax_excl")))
+            ).quantize(_CENT, ROUND_HALF_UP)
         )
     except (InvalidOperation, ValueError):
-        return Buyer()
-    return Buyer(shipping_tax=str(tax.quantize(_CENT, ROUND_HALF_UP)))
+        tax = None
+    vat = text("vat_number")
+    return Buyer(
+        first_name=text("firstname"),
+        last_name=text("lastname"),
+        company=text("company"),
+        address_1=text("address1"),
+        address_2=text("address2"),
+        postcode=text("postcode"),
+        city=text("city"),
+        country=text("country"),
+        vat_number=vat.replace(" ", "").upper() if vat else None,
+        siren=siren_of(text("dni")),
+        shipping_tax=tax,
+    )
+
+
+def siren_of(dni: str | None) -> str | None:
+    """A French shop's ``dni`` holds the buyer's SIREN (9 digits) or SIRET (14: SIREN + establishment)."""
+    digits = "".join(c for c in dni or "" if not c.isspace())
+    return digits[:9] if digits.isdigit() and len(digits) in (9, 14) else None
