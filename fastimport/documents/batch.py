@@ -21,8 +21,10 @@ from fastimport.documents import pdf
 from fastimport.documents.records import StoredDocument
 from fastimport.documents.settings import DocumentsSettings
 
-# Below this many documents a pool's start-up (about a second) costs more than it saves.
-MIN_POOL_BATCH = 6
+# Below this many documents the pool's start-up costs more than it saves: the first pool of a
+# process starts the forkserver (a fresh interpreter importing WeasyPrint: 1 to 3 s), later ones
+# only fork workers from it (a few hundredths of a second); one PDF costs about 0.1 s of CPU.
+MIN_POOL_BATCH = 20
 
 
 def workers_for(count: int, workers: int | None = None) -> int:
@@ -35,10 +37,12 @@ def render_many(
     logo: Path | None = None,
     *,
     workers: int | None = None,
+    min_batch: int | None = None,
 ) -> Iterator[pdf.Rendered]:
-    """Render ``docs`` in order; on several cores when the batch is worth a pool."""
+    """Render ``docs`` in order; on ``workers`` processes (default: every core) from ``min_batch``
+    documents on (default ``MIN_POOL_BATCH``)."""
     n = workers_for(len(docs), workers)
-    if n == 1 or len(docs) < MIN_POOL_BATCH:
+    if n == 1 or len(docs) < (MIN_POOL_BATCH if min_batch is None else min_batch):
         for doc in docs:
             yield pdf.render(doc, settings, logo)
         return
