@@ -8,6 +8,7 @@ late-payment mentions for a business buyer.  ``copy_number`` > 0 prints DUPLICAT
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -65,6 +66,8 @@ def _stylesheet() -> Any:
 
 
 _IMAGES: dict[str, Any] = {}
+# What is kept is shared: one document at a time per process (WeasyPrint holds the GIL anyway).
+_RENDERING = threading.Lock()
 
 
 def warm() -> None:
@@ -151,8 +154,10 @@ def render(doc: StoredDocument, settings: DocumentsSettings, logo: Path | None =
         assert isinstance(doc, StoredFiscal)
         from fastimport.documents import facturx
 
-        pdf = page.write_pdf(pdf_variant="pdf/a-3b", **_reused())
+        with _RENDERING:
+            pdf = page.write_pdf(pdf_variant="pdf/a-3b", **_reused())
         return Rendered(doc.number, doc.kind, facturx.embed(pdf, facturx.cii_xml(doc)), facturx=True)
-    pdf = page.write_pdf(**_reused())
+    with _RENDERING:
+        pdf = page.write_pdf(**_reused())
     kind = "delivery_note" if isinstance(doc, DeliveryNote) else doc.kind
     return Rendered(doc.number, kind, bytes(pdf))
