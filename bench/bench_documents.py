@@ -6,7 +6,9 @@ The invoices are made as ``bench.bench_invoice`` makes them (1 to 5 lines at fou
 shipping, a rounding cent on every 50th order), then read back from the store and rendered:
 consumers' invoices (plain A4 PDF) and business buyers' (Factur-X PDF/A-3 with its EN 16931
 XML checked against the XSD).  Mails go through the persistent queue to an ``aiosmtpd``
-server on loopback, each rendering its PDF.  Single thread.  Results go to
+server on loopback, each rendering its PDF.  PDFs are rendered one
+thread first, then by ``fastimport.documents.batch`` (a pool of ``os.cpu_count()`` processes, the
+way ``invoice --pdf DIR`` renders): both figures come from the same run.  Results go to
 bench/results/documents.json with the versions of everything involved.
 """
 
@@ -16,6 +18,7 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ import pyarrow as pa
 from bench.bench_invoice import setup
 from bench.machine import versions
 from fastimport.config import parse_config
-from fastimport.documents import mail, pdf, records
+from fastimport.documents import batch, mail, pdf, records
 from fastimport.documents.settings import DocumentsSettings, MailSettings
 from fastimport.processing import invoicing
 from fastimport.processing.settings import load_settings
@@ -33,6 +36,7 @@ from fastimport.store import connect, raw
 
 RESULTS = Path(__file__).parent / "results" / "documents.json"
 TARGET_PDF_PER_S = 20
+ROUNDS = 3
 _BUSINESS = (
     b'{"billing":{"first_name":"Marie","last_name":"Durand","company":"Atelier Durand SARL",'
     b'"address_1":"12 rue des Lilas","postcode":"69003","city":"Lyon","country":"FR","email":"marie@example.fr"},'
@@ -63,7 +67,19 @@ def _config(path: Path) -> Any:
     )  # fmt: skip
 
 
-def pdf_rate(tmp: Path, count: int, business: bool) -> dict[str, Any]:
+def pdf_rate(tmp: Path, count: int, business: bool, rounds: int = ROUNDS) -> dict[str, Any]:
+    """PDFs per second, three ways side by side, interleaved ``rounds`` times (the machine may be
+    shared: each way keeps its best round, and every round is listed).
+
+    * ``before``: as fastimport rendered before the batch path (consumer invoices only): one thread,
+      WeasyPrint looking the fonts up again for every document;
+    * ``single``: one thread, fonts, style sheet and images kept between documents;
+    * ``pool``: the batch path of ``invoice --pdf DIR``: the records read here, rendered by a pool of
+      ``os.cpu_count()`` processes (the pool's start-up included).
+
+    ``cpu_ms_per_document`` (this process's CPU time, so one-thread ways only) does not depend on
+    what else the machine runs.
+    """
     path = tmp / f"pdf-{int(business)}.duckdb"
     setup(path, count)
     if business:
@@ -74,19 +90,57 @@ def pdf_rate(tmp: Path, count: int, business: bool) -> dict[str, Any]:
     numbers = [
         i.number for i in invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config)).issued
     ]
+    docs = records.load_fiscal(con, settings, numbers)
+    con.close()
     docs_settings = DocumentsSettings()
-    pdf.render(records.load_document(con, settings, numbers[0]), docs_settings)  # warm-up: fonts, templates
-    started = time.perf_counter()
-    size = 0
-    facturx = 0
-    for doc in records.load_fiscal(con, settings, numbers):
-        rendered = pdf.render(doc, docs_settings)
+    pdf.render(docs[0], docs_settings)  # warm-up: fonts, templates
+    ways: dict[str, Callable[[], tuple[int, int]]] = {
+        "single": lambda: _render_all(docs, docs_settings, 1),
+        "pool": lambda: _render_all(docs, docs_settings, os.cpu_count() or 1),
+    }
+    if not business:
+        ways = {"before": lambda: _as_before(docs)} | ways
+    runs: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, way in ways.items():
+            started, cpu = time.perf_counter(), time.process_time()
+            size, facturx = way()
+            runs[name].append((time.perf_counter() - started, time.process_time() - cpu, size, facturx))
+    out: dict[str, Any] = {"documents": len(docs)}
+    for name, measured in runs.items():
+        seconds, cpu, size, facturx = min(measured)
+        out[name] = {
+            "workers": os.cpu_count() if name == "pool" else 1, "facturx": facturx, "seconds": round(seconds, 3),
+            "per_second": round(len(docs) / seconds, 1),
+            "rounds_per_second": [round(len(docs) / m[0], 1) for m in measured],
+            "mean_bytes": size // len(docs),
+        }  # fmt: skip
+        if name != "pool":
+            out[name]["cpu_ms_per_document"] = round(1000 * min(m[1] for m in measured) / len(docs), 1)
+    return out
+
+
+def _render_all(
+    docs: list[records.StoredFiscal], settings: DocumentsSettings, workers: int
+) -> tuple[int, int]:
+    size = facturx = 0
+    for rendered in batch.render_many(docs, settings, workers=workers, min_batch=2):
         size += len(rendered.pdf)
         facturx += rendered.facturx
-    seconds = time.perf_counter() - started
-    con.close()
-    return {"documents": len(numbers), "facturx": facturx, "seconds": round(seconds, 3),
-            "per_second": round(len(numbers) / seconds, 1), "mean_bytes": size // len(numbers)}  # fmt: skip
+    return size, facturx
+
+
+def _as_before(docs: list[records.StoredFiscal]) -> tuple[int, int]:
+    """The consumer PDFs rendered as fastimport did before the batch path (same HTML, same style
+    sheet, parsed once): WeasyPrint's default of looking the fonts up again for every document."""
+    import weasyprint
+
+    css = weasyprint.CSS(filename=str(pdf.TEMPLATES / "style.css"))
+    size = 0
+    for doc in docs:
+        page = weasyprint.HTML(string=pdf.html(doc, DocumentsSettings()), base_url=str(pdf.TEMPLATES))
+        size += len(page.write_pdf(stylesheets=[css]))
+    return size, 0
 
 
 def weasyprint_floor(count: int) -> dict[str, Any]:
@@ -141,16 +195,16 @@ def mail_rate(tmp: Path, count: int) -> dict[str, Any]:
             "per_second": round(report.sent / seconds, 1)}  # fmt: skip
 
 
-def run(pdfs: int, mails: int) -> dict[str, Any]:
+def run(pdfs: int, mails: int, rounds: int = ROUNDS) -> dict[str, Any]:
     os.environ.setdefault("FASTIMPORT_BENCH_KEY", "bench-signing-key")
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as tmp:
-        consumer = pdf_rate(Path(tmp), pdfs, business=False)
-        business = pdf_rate(Path(tmp), pdfs, business=True)
+        consumer = pdf_rate(Path(tmp), pdfs, business=False, rounds=rounds)
+        business = pdf_rate(Path(tmp), pdfs, business=True, rounds=rounds)
         sent = mail_rate(Path(tmp), mails)
     floor = weasyprint_floor(max(10, pdfs // 2))
     return {
-        "benchmark": "documents: A4 PDFs and mails, single thread",
+        "benchmark": "documents: A4 PDFs (one thread, then a process pool) and mails",
         "pdf_consumer": consumer,
         "pdf_business_facturx": business,
         "mail_loopback": sent,
@@ -176,19 +230,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_documents")
     parser.add_argument("--pdfs", type=int, default=100)
     parser.add_argument("--mails", type=int, default=100)
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help="interleaved rounds of each PDF way (best kept)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(args.pdfs, args.mails)
+    result = run(args.pdfs, args.mails, args.rounds)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
         c, b, m = result["pdf_consumer"], result["pdf_business_facturx"], result["mail_loopback"]
-        print(
-            f"PDF (consumer): {c['documents']} in {c['seconds']} s, {c['per_second']}/s (target {TARGET_PDF_PER_S}/s)"
-        )
-        print(f"PDF (business, Factur-X): {b['documents']} in {b['seconds']} s, {b['per_second']}/s")
+        for name, r in (("consumer", c), ("business, Factur-X", b)):
+            one, pool = r["single"], r["pool"]
+            before = (
+                f"as before {r['before']['per_second']}/s ({r['before']['cpu_ms_per_document']} ms CPU each), "
+                if "before" in r
+                else ""
+            )
+            print(
+                f"PDF ({name}): {r['documents']} documents, best of {len(one['rounds_per_second'])}: {before}"
+                f"one thread {one['per_second']}/s ({one['cpu_ms_per_document']} ms CPU each), "
+                f"{pool['workers']} processes {pool['per_second']}/s (target {TARGET_PDF_PER_S}/s)"
+            )
         f = result["ceiling_weasyprint_one_line_page"]
         print(f"ceiling: WeasyPrint, a page of one line, no stylesheet: {f['per_second']}/s")
         print(f"load average before / after: {result['load_average']}")

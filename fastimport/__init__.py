@@ -102,6 +102,9 @@ _EXPORTS: dict[str, str] = {
     "push_queue": "fastimport.api.pushes",
     "retry_pushes": "fastimport.api.pushes",
     "customers": "fastimport.api.customers",
+    # readings for the head office
+    "sales_report": "fastimport.api.reports",
+    "SalesReport": "fastimport.api.reports",
     # webhooks
     "webhook_endpoint": "fastimport.api.webhooks",
     "record_webhooks": "fastimport.api.webhooks",
@@ -143,6 +146,7 @@ __all__ = [
     "PrintRequest",
     "ProcessingError",
     "RangeRequest",
+    "SalesReport",
     "SchemaVersions",
     "StoreConfig",
     "StoreError",
@@ -200,6 +204,7 @@ __all__ = [
     "retry_printing",
     "retry_pushes",
     "rotate_key",
+    "sales_report",
     "send_document",
     "send_mails",
     "send_print_queue",
@@ -297,6 +302,7 @@ if TYPE_CHECKING:
         verify,
     )
     from fastimport.api.pushes import push_queue, retry_pushes
+    from fastimport.api.reports import SalesReport, sales_report
     from fastimport.api.till import import_journal, retry_and_send, ticket_png
     from fastimport.api.webhooks import (
         WebhookBatch,

@@ -70,13 +70,21 @@ def document_pdf(config: Config, con: Connection, number: str, *, actor: str | N
 
 def write_pdfs(config: Config, con: Connection, numbers: Sequence[str], directory: str | Path) -> list[Path]:
     """Write the original PDF of each document just issued to ``directory`` (``NUMBER.pdf``)."""
+    from fastimport.documents import records
+    from fastimport.documents.batch import render_many
+    from fastimport.documents.settings import documents_settings, logo_path
+    from fastimport.processing.settings import load_settings
     from fastimport.store.db import transaction
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for number in numbers:
-        rendered = _render(config, con, number, 0)
+    # Read here, rendered on every core (plain records go to the workers, never the store).
+    docs = records.load_documents(con, load_settings(config), list(numbers))
+    settings = documents_settings(config)
+    for number, rendered in zip(
+        numbers, render_many(docs, settings, logo_path(config, settings)), strict=True
+    ):
         path = out / rendered.filename
         path.write_bytes(rendered.pdf)
         paths.append(path)

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         printing,
         processing,
         push,
+        reports,
         sim,
         web,
         webhooks,
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     customers.add_customer_commands(sub)
     webhooks.add_webhooks_commands(sub)
     db.add_db_commands(sub)
+    reports.add_report_commands(sub)
     complete_help(parser)
     return parser
 

@@ -8,6 +8,7 @@ late-payment mentions for a business buyer.  ``copy_number`` > 0 prints DUPLICAT
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -48,11 +49,31 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+# Kept between documents (per process): the fonts found once, the style sheet parsed once with them,
+# and WeasyPrint's image cache, so a logo is read and decoded once, not once per page.
+@functools.cache
+def _fonts() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 @functools.cache
 def _stylesheet() -> Any:
     import weasyprint
 
-    return weasyprint.CSS(filename=str(TEMPLATES / "style.css"))
+    return weasyprint.CSS(filename=str(TEMPLATES / "style.css"), font_config=_fonts())
+
+
+_IMAGES: dict[str, Any] = {}
+# What is kept is shared: one document at a time per process (WeasyPrint holds the GIL anyway).
+_RENDERING = threading.Lock()
+
+
+def warm() -> None:
+    """Load what every document reuses (fonts, style sheet, template) before the first one."""
+    _stylesheet()
+    _environment().get_template("document.html")
 
 
 def _seller_form(seller: Seller) -> str:
@@ -118,6 +139,10 @@ def html(
     return _environment().get_template("document.html").render(context(doc, settings, logo, facturx))
 
 
+def _reused() -> dict[str, Any]:
+    return {"stylesheets": [_stylesheet()], "font_config": _fonts(), "cache": _IMAGES}
+
+
 def render(doc: StoredDocument, settings: DocumentsSettings, logo: Path | None = None) -> Rendered:
     """The A4 PDF of ``doc``; a business buyer's invoice or credit note becomes Factur-X (PDF/A-3)."""
     import weasyprint
@@ -129,8 +154,10 @@ def render(doc: StoredDocument, settings: DocumentsSettings, logo: Path | None =
         assert isinstance(doc, StoredFiscal)
         from fastimport.documents import facturx
 
-        pdf = page.write_pdf(stylesheets=[_stylesheet()], pdf_variant="pdf/a-3b")
+        with _RENDERING:
+            pdf = page.write_pdf(pdf_variant="pdf/a-3b", **_reused())
         return Rendered(doc.number, doc.kind, facturx.embed(pdf, facturx.cii_xml(doc)), facturx=True)
-    pdf = page.write_pdf(stylesheets=[_stylesheet()])
+    with _RENDERING:
+        pdf = page.write_pdf(**_reused())
     kind = "delivery_note" if isinstance(doc, DeliveryNote) else doc.kind
     return Rendered(doc.number, kind, bytes(pdf))

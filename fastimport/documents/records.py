@@ -164,3 +164,12 @@ def load_document(
     raise ProcessingError(
         f"no invoice, credit note or delivery note numbered {number}: check the number", number=number
     )
+
+
+def load_documents(con: Connection, settings: ProcessingSettings, numbers: list[str]) -> list[StoredDocument]:
+    """The originals of ``numbers``, in that order: invoices and credit notes read together."""
+    kinds = {n: document_kind(con, n) for n in numbers}
+    fiscal = {
+        d.number: d for d in load_fiscal(con, settings, [n for n in numbers if kinds[n] != "delivery_note"])
+    }
+    return [fiscal[n] if n in fiscal else load_document(con, settings, n) for n in numbers]

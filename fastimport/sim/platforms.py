@@ -15,8 +15,16 @@ from fastimport.sim.catalogue import Customer, Product
 from fastimport.sim.clock import fmt
 from fastimport.sim.options import SimOptions
 from fastimport.sim.order_writes import PrestaShopMessages, ShopifyOrderWrites
-from fastimport.sim.prestashop_api import PrestaShopApi, PSError, check_key, customer_row
-from fastimport.sim.prestashop_orders import GUEST_BASE, STATE_OF, reference, render_prestashop
+from fastimport.sim.prestashop_addresses import ADDRESS_BASE, AddressesApi, address_row
+from fastimport.sim.prestashop_api import (
+    PrestaShopApi,
+    PSError,
+    check_key,
+    customer_row,
+    filter_values,
+    ps_json,
+)
+from fastimport.sim.prestashop_orders import GUEST_BASE, STATE_OF, customer_id, reference, render_prestashop
 from fastimport.sim.prestashop_orders import truth_lines as ps_lines
 from fastimport.sim.shopify_admin import ShopifyAdmin
 from fastimport.sim.shopify_api import (
@@ -144,6 +152,7 @@ class PrestaShopPlatform(Platform):
         self.api = PrestaShopApi(
             store, products, self.customer, opts.create_during_pagination, opts.modify_during_pagination
         )
+        self.addresses = AddressesApi(self.address, filter_values, ps_json)
 
     def customer(self, cid: int) -> dict[str, Any] | None:
         created = "2024-01-15 10:00:00"
@@ -157,10 +166,20 @@ class PrestaShopPlatform(Platform):
                 return customer_row(cid, b["first_name"], b["last_name"], b["email"], True, created)
         return None
 
+    def address(self, aid: int) -> dict[str, Any] | None:
+        """An order's invoice address: its billing address (id ADDRESS_BASE + order id)."""
+        idx = self.store.find(aid - ADDRESS_BASE) if aid > ADDRESS_BASE else -1
+        if idx < 0:
+            return None
+        w = self.store.order(idx)
+        return address_row(aid, customer_id(w), w["billing"])
+
     def routes(self, app: web.Application) -> None:
         a = self.api
         app.router.add_get("/api/orders", a.orders)
         app.router.add_get("/api/customers", a.customers)
+        app.router.add_get("/api/addresses", self.addresses.addresses)
+        app.router.add_get("/api/countries", self.addresses.countries)
         app.router.add_get("/api/currencies", a.currencies)
         app.router.add_get("/api/order_states", a.order_states)
         app.router.add_get("/api/configurations", a.configurations)

@@ -105,6 +105,11 @@ def _filter(request: web.Request, name: str) -> tuple[str, list[str]] | None:
     return "any", [v.strip() for v in inner.split("|")]
 
 
+def filter_values(request: web.Request, name: str) -> list[str] | None:
+    """The values of ``filter[name]=[a|b|c]`` (None without that filter)."""
+    return None if (spec := _filter(request, name)) is None else spec[1]
+
+
 def _limit(request: web.Request) -> tuple[int, int | None]:
     raw = request.query.get("limit")
     if raw is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastimport.sim.clock import SiteClock, fmt
 from fastimport.sim.orders import OrderState
+from fastimport.sim.prestashop_addresses import ADDRESS_BASE
 from fastimport.sim.shopify_orders import cents
 
 UNSET = "0000-00-00 00:00:00"
@@ -112,7 +113,7 @@ def render_prestashop(w: dict[str, Any], st: OrderState, clock: SiteClock) -> di
     paid = w["date_paid_gmt"] is not None
     module, payment = _MODULES.get(w["payment_method"], ("ps_checkpayment", "Chèque"))
     invoiced = state in (2, 4, 5, 7)
-    address = 200_000 + oid
+    address = ADDRESS_BASE + oid  # the invoice address: /api/addresses (prestashop_addresses)
     return {
         "id": oid,
         "id_address_delivery": str(address),

@@ -24,7 +24,7 @@ from fastimport.errors import AuthError, FetchError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.io.prestashop.config import PrestaShopStore
-from fastimport.io.prestashop.spec import PRESTASHOP_PAGE, adjust_prestashop, line_refunds
+from fastimport.io.prestashop.spec import INVOICE_ADDRESS, PRESTASHOP_PAGE, adjust_prestashop, line_refunds
 from fastimport.io.refund_lines import lay_refunds, with_fetched
 from fastimport.ranges import ImportRange
 
@@ -34,6 +34,7 @@ MAX_PASSES = 3
 LOCAL_SLACK = dt.timedelta(hours=1, seconds=1)
 CustomerInfo = tuple[str | None, str | None, str | None, bool]
 STATE_WORDS = {"PS_OS_CANCELED": "cancelled", "PS_OS_REFUND": "refunded", "PS_OS_ERROR": "failed"}
+ADDRESS_FIELDS = "[id,company,vat_number,dni,firstname,lastname,address1,address2,postcode,city,id_country]"
 
 
 class PrestaShopConnector:
@@ -50,6 +51,7 @@ class PrestaShopConnector:
         self.known: dict[int, CustomerInfo] = {}
         self.slipped: set[int] | None = None  # ids of the orders with an order slip (read once per run)
         self.refunds_fetched: dict[int, bytes] = {}  # order id -> its order slips (fetch_slips)
+        self.countries: dict[int, str] = {}  # id_country -> ISO 3166 code
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -85,7 +87,7 @@ class PrestaShopConnector:
         if status == 403:
             raise AuthError(
                 f"{where}: the webservice key may not read {response.request.url.rsplit('/', 1)[-1]} "
-                "(give it GET on orders, order_slip, customers and currencies)",
+                "(give it GET on orders, order_slip, customers, addresses, countries and currencies)",
                 store=self.store.name,
                 status=status,
             )
@@ -176,6 +178,52 @@ class PrestaShopConnector:
             for cid in chunk:
                 self.known.setdefault(cid, (None, None, None, False))
 
+    async def _invoice_addresses(
+        self, fetcher: Fetcher, orders: list[dict[str, Any]]
+    ) -> dict[int, dict[str, Any]]:
+        """The orders' invoice addresses (where PrestaShop keeps company, VAT number and dni), a request
+        per 100 addresses; their countries' ISO codes are looked up once per country."""
+        ids = sorted(
+            {int(o["id_address_invoice"]) for o in orders if str(o.get("id_address_invoice", "0")).isdigit()}
+        )
+        found: dict[int, dict[str, Any]] = {}
+        for k in range(0, len(ids), 100):
+            chunk = ids[k : k + 100]
+            answer = await self.get(
+                fetcher,
+                "/addresses",
+                [("display", ADDRESS_FIELDS), ("filter[id]", f"[{'|'.join(map(str, chunk))}]")],
+            )
+            for a in answer.get("addresses", []) if isinstance(answer, dict) else []:
+                found[int(a["id"])] = a
+        countries = sorted(
+            {int(c) for a in found.values() if str(c := a.get("id_country", "")).isdigit()}
+            - set(self.countries)
+        )
+        if countries:
+            answer = await self.get(
+                fetcher,
+                "/countries",
+                [("display", "[id,iso_code]"), ("filter[id]", f"[{'|'.join(map(str, countries))}]")],
+            )
+            for c in answer.get("countries", []) if isinstance(answer, dict) else []:
+                self.countries[int(c["id"])] = str(c["iso_code"])
+        return found
+
+    async def _with_addresses(self, fetcher: Fetcher, body: bytes, orders: list[dict[str, Any]]) -> bytes:
+        """The page with each order's invoice address inside it (under ``INVOICE_ADDRESS``), so the raw
+        payload kept at import holds the buyer Factur-X needs; an order without one is left as it came."""
+        if not orders:
+            return body
+        addresses = await self._invoice_addresses(fetcher, orders)
+        for o in orders:
+            a = addresses.get(int(o.get("id_address_invoice") or 0))
+            if a is not None:
+                o[INVOICE_ADDRESS] = {k: v for k, v in a.items() if k != "id_country"} | {
+                    "country": self.countries.get(int(a.get("id_country") or 0), "")
+                }
+        return orjson.dumps({"orders": orders})
+
     def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
         return with_fetched(
             self._listing_pages(fetcher, rng),
@@ -208,7 +256,7 @@ class PrestaShopConnector:
                         drifted = True  # rows slid under the overlap: something may have been missed
                     await self._lookup_customers(fetcher, {int(o["id_customer"]) for o in orders})
                     number += 1
-                    yield Page(response.body, number, pass_no)
+                    yield Page(await self._with_addresses(fetcher, response.body, orders), number, pass_no)
                     previous_full = len(ids) == self.store.per_page
                     previous_last = ids[-1] if ids else previous_last
                     if not previous_full:

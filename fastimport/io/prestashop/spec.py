@@ -8,7 +8,9 @@ id (``current_state``: 2 payment accepted, 3 processing, 4 shipped...), except t
 refunded and payment-error states (``PS_OS_CANCELED``, ``PS_OS_REFUND``, ``PS_OS_ERROR``), kept as
 the words ``cancelled``, ``refunded``, ``failed`` so credit notes follow as on the other platforms.  Rows carry unit prices only,
 before the order's vouchers: a line's total is ``unit_price_tax_excl`` x quantity to the cent.
-Customers and currencies come by id: the connector looks them up and the finishing step fills them in.
+Customers and currencies come by id: the connector looks them up and the finishing step fills them in;
+the invoice address (company, VAT number, ``dni``) comes by id too, and the connector writes it into
+the order it keeps (``INVOICE_ADDRESS``), where :func:`buyer` reads it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from fastimport.io.payload import Node
 from fastimport.io.refund_lines import FETCHED_REFUNDS_KEY, LineRefund, cents, money
 
 F = FieldSpec
+# Where the connector puts each order's invoice address (read from /api/addresses) in its payload.
+INVOICE_ADDRESS = "fastimport_invoice_address"
 
 PRESTASHOP_PAGE = PageSpec(
     orders_path=("orders",),
@@ -42,6 +46,7 @@ PRESTASHOP_PAGE = PageSpec(
         F("shipping_total", ("total_shipping_tax_excl",), "money"),
         F("discount_total", ("total_discounts_tax_excl",), "money"),
         F("customer_id", ("id_customer",), "int"),
+        F("company", (INVOICE_ADDRESS, "company"), "str"),
         F("shipping_method", ("id_carrier",), "str"),
         F("payment_method", ("module",), "str"),
         F("payment_method_title", ("payment",), "str"),
@@ -71,7 +76,6 @@ _ORDER_FILL = {
     "email": pa.string(),
     "first_name": pa.string(),
     "last_name": pa.string(),
-    "company": pa.string(),
     "phone": pa.string(),
     "ship_name": pa.string(),
     "ship_address": pa.string(),
@@ -165,20 +169,42 @@ def adjust_prestashop(
 
 
 def buyer(payload: bytes) -> Buyer:
-    """A PrestaShop order names its invoice address by id only (``id_address_invoice``): the stored
-    columns (name, e-mail) are all it carries; the shipping tax follows from its two shipping totals."""
+    """The invoice address the connector put into the order (``INVOICE_ADDRESS``: PrestaShop keeps
+    company, ``vat_number`` and ``dni`` on ``/api/addresses/<id_address_invoice>``, not on the order);
+    the shipping tax follows from the order's two shipping totals; order slips' money beyond their lines
+    (the shipping) is refunded (the lines are already out of the order's)."""
     order = Node.load(payload)
-    # The order slips' money beyond their lines (the shipping): the lines are already out of the order's.
+    address = order[INVOICE_ADDRESS]
+
+    def text(key: str) -> str | None:
+        value = address[key].text()
+        return value.strip() or None if value is not None else None
+
     beyond = sum(cents(s.get("total_shipping_tax_incl")) for s in _slips(order.value))
-    refunded = money(beyond) if beyond > 0 else None
     incl, excl = order["total_shipping_tax_incl"].money(), order["total_shipping_tax_excl"].money()
-    if incl is None or excl is None:
-        return Buyer(refunded=refunded, refunds_in_total=True)
+    tax = str((incl - excl).quantize(_CENT, ROUND_HALF_UP)) if incl is not None and excl is not None else None
+    vat = text("vat_number")
     return Buyer(
-        shipping_tax=str((incl - excl).quantize(_CENT, ROUND_HALF_UP)),
-        refunded=refunded,
+        first_name=text("firstname"),
+        last_name=text("lastname"),
+        company=text("company"),
+        address_1=text("address1"),
+        address_2=text("address2"),
+        postcode=text("postcode"),
+        city=text("city"),
+        country=text("country"),
+        vat_number=vat.replace(" ", "").upper() if vat else None,
+        siren=siren_of(text("dni")),
+        shipping_tax=tax,
+        refunded=money(beyond) if beyond > 0 else None,
         refunds_in_total=True,
     )
+
+
+def siren_of(dni: str | None) -> str | None:
+    """A French shop's ``dni`` holds the buyer's SIREN (9 digits) or SIRET (14: SIREN + establishment)."""
+    digits = "".join(c for c in dni or "" if not c.isspace())
+    return digits[:9] if digits.isdigit() and len(digits) in (9, 14) else None
 
 
 def _slips(order: dict[str, object]) -> list[dict[str, object]]:
