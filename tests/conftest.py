@@ -77,6 +77,8 @@ BOTH_BACKENDS = {
     "test_fiscal_print",
     "test_web_api",
     "test_web_mount",
+    "test_report_sales",
+    "test_prestashop_buyers",
 }
 _backend = "duckdb"
 

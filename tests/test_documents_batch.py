@@ -31,7 +31,7 @@ def test_a_batch_renders_in_a_pool_the_same_pdfs_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = documents_config(tmp_path)
-    con = connect(config.database)
+    con = connect(config.target)
     setup_store(con)
     count = 9
     for oid in range(1, count + 1):

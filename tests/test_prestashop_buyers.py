@@ -71,7 +71,7 @@ async def test_a_prestashop_business_order_gets_a_factur_x_invoice(
     listings = [p for m, p, s in shop.requests_log if p.startswith("/api/orders?") and s == 200]
     addresses = [p for m, p, s in shop.requests_log if p.startswith("/api/addresses?")]
     assert addresses and len(addresses) <= len(listings)  # one request per page of orders, not per order
-    con = connect(config.database)
+    con = connect(config.target)
     try:
         assert con.execute("SELECT count(*) FROM orders WHERE company <> ''").fetchone()[0] > 0
         settings = load_settings(config)
