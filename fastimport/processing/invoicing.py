@@ -13,7 +13,6 @@ adjustment line.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +25,7 @@ import pyarrow as pa
 
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
-from fastimport.io.connector import Buyer
+from fastimport.io.connector import Buyer, Fee
 from fastimport.io.registry import buyer_of
 from fastimport.processing import chain, money, numbering, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
@@ -184,8 +183,7 @@ def _with_payload_fields(con: Connection, headers: list[tuple[Any, ...]]) -> lis
         b = buyer_of(platforms[int(h[1])], blob) if blob else Buyer()
         fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
                   b.email, b.shipping_tax, b.vat_number, b.siren, b.refunded, b.refunds_in_total]  # fmt: skip
-        fees = orjson.dumps([dataclasses.asdict(f) for f in b.fees]).decode()
-        out.append((*h[:20], fields, fees, *h[22:]))
+        out.append((*h[:20], fields, b.fees, *h[22:]))  # the Fee objects as read, no JSON round trip
     return out
 
 
@@ -226,6 +224,7 @@ def _invoice_chunk(
                     report.refused.append(Refused(stores.get(sid, ("?",))[0], oid, "no such order"))
             docs: list[FiscalRecord] = []
             heads: dict[str, list[Any]] = {}
+            series_of: dict[int, str] = {}  # store_id -> series: one instant, so one year per store
             for h in headers:
                 store_name, zone = stores[int(h[1])]
                 reason = _refusal(h, allow_unpaid)
@@ -244,9 +243,11 @@ def _invoice_chunk(
                 if reason is not None:
                     report.refused.append(Refused(store_name, int(h[2]), reason))
                     continue
-                series = numbering.series_for(
-                    settings.series, year=issued_at.astimezone(zone).year, store=store_name
-                )
+                series = series_of.get(int(h[1]), "")
+                if not series:
+                    series = series_of[int(h[1])] = numbering.series_for(
+                        settings.series, year=issued_at.astimezone(zone).year, store=store_name
+                    )
                 state = heads.get(series)
                 if state is None:
                     state = heads[series] = [*chain.head(con, series), 0]
@@ -325,13 +326,13 @@ def _build_invoice(
         )
     j = h[20] or [None] * 14
     item_tax = sum(line[11] for line in lines)
-    fees = orjson.loads(h[21]) if h[21] not in (None, "null", "[]") else []
+    fees: tuple[Fee, ...] = h[21] or ()
     fee_tax = 0
     for fee in fees:
-        ht, tax = money.to_cents(fee.get("total") or "0"), money.to_cents(fee.get("total_tax") or "0")
-        rate = money.vat_rate(ht, tax, class_rates.get(fee.get("tax_class") or ""))
+        ht, tax = money.to_cents(fee.total or "0"), money.to_cents(fee.total_tax or "0")
+        rate = money.vat_rate(ht, tax, class_rates.get(fee.tax_class or ""))
         fee_tax += tax
-        lines.append([len(lines) + 1, "fee", None, 0, 0, None, fee.get("name") or "Frais", 1, ht * 100, rate, ht, tax, ht + tax])  # fmt: skip
+        lines.append([len(lines) + 1, "fee", None, 0, 0, None, fee.name or "Frais", 1, ht * 100, rate, ht, tax, ht + tax])  # fmt: skip
     ship_ht = int(h[8])
     ship_tax = money.to_cents(j[9]) if j[9] not in (None, "") else int(h[9]) - item_tax - fee_tax
     if ship_ht or ship_tax:
