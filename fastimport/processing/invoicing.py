@@ -14,8 +14,10 @@ adjustment line.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -142,14 +144,28 @@ def invoice_orders(
     class_rates = {k: money.rate10_from_text(v) for k, v in settings.tax_classes.items()}
     for start in range(0, len(keys), settings.chunk):
         chunk = keys[start : start + settings.chunk]
-        _invoice_chunk(
-            con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report,
-            on_documents,
-        )  # fmt: skip
+        with _no_cycle_collection():
+            _invoice_chunk(
+                con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report,
+                on_documents,
+            )  # fmt: skip
         if progress is not None:
             progress(report)  # called after each committed chunk
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A chunk allocates some hundred objects per invoice, none in a cycle: Python's cycle collector
+    would walk them over and over (a sixth of a batch's time, measured) for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _HEADER_SQL = """
@@ -316,7 +332,7 @@ def _build_invoice(
         raise ProcessingError("the order has no lines")
     lines: list[list[Any]] = []
     vat: dict[int, list[int]] = {}
-    total_ht = total_vat = 0
+    total_ht = total_vat = item_tax = 0
     for ol in order_lines:
         qty, ht, tax = int(ol[7]), int(ol[8]), int(ol[9] or 0)
         rate = money.vat_rate(ht, ol[9], class_rates.get(ol[10] or ""))
@@ -324,8 +340,8 @@ def _build_invoice(
         lines.append(
             [len(lines) + 1, "item", ol[2], ol[3], ol[4], ol[5], ol[6], qty, unit, rate, ht, tax, ht + tax]
         )
+        item_tax += tax
     j = h[20] or [None] * 14
-    item_tax = sum(line[11] for line in lines)
     fees: tuple[Fee, ...] = h[21] or ()
     fee_tax = 0
     for fee in fees:
