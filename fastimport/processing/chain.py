@@ -142,7 +142,7 @@ def canonical(fields: dict[str, Any]) -> bytes:
 
 
 def sign(key: bytes, prev_signature: str, canonical_form: bytes) -> str:
-    return hmac.new(key, prev_signature.encode() + canonical_form, hashlib.sha256).hexdigest()
+    return hmac.digest(key, prev_signature.encode() + canonical_form, "sha256").hex()  # one-shot: same bytes
 
 
 def lock(con: Connection) -> None:

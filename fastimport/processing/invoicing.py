@@ -13,10 +13,11 @@ adjustment line.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import gc
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ import pyarrow as pa
 
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
-from fastimport.io.connector import Buyer
+from fastimport.io.connector import Buyer, Fee
 from fastimport.io.registry import buyer_of
 from fastimport.processing import chain, money, numbering, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
@@ -143,14 +144,28 @@ def invoice_orders(
     class_rates = {k: money.rate10_from_text(v) for k, v in settings.tax_classes.items()}
     for start in range(0, len(keys), settings.chunk):
         chunk = keys[start : start + settings.chunk]
-        _invoice_chunk(
-            con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report,
-            on_documents,
-        )  # fmt: skip
+        with _no_cycle_collection():
+            _invoice_chunk(
+                con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report,
+                on_documents,
+            )  # fmt: skip
         if progress is not None:
             progress(report)  # called after each committed chunk
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A chunk allocates some hundred objects per invoice, none in a cycle: Python's cycle collector
+    would walk them over and over (a sixth of a batch's time, measured) for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _HEADER_SQL = """
@@ -184,8 +199,7 @@ def _with_payload_fields(con: Connection, headers: list[tuple[Any, ...]]) -> lis
         b = buyer_of(platforms[int(h[1])], blob) if blob else Buyer()
         fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
                   b.email, b.shipping_tax, b.vat_number, b.siren, b.refunded, b.refunds_in_total]  # fmt: skip
-        fees = orjson.dumps([dataclasses.asdict(f) for f in b.fees]).decode()
-        out.append((*h[:20], fields, fees, *h[22:]))
+        out.append((*h[:20], fields, b.fees, *h[22:]))  # the Fee objects as read, no JSON round trip
     return out
 
 
@@ -226,6 +240,7 @@ def _invoice_chunk(
                     report.refused.append(Refused(stores.get(sid, ("?",))[0], oid, "no such order"))
             docs: list[FiscalRecord] = []
             heads: dict[str, list[Any]] = {}
+            series_of: dict[int, str] = {}  # store_id -> series: one instant, so one year per store
             for h in headers:
                 store_name, zone = stores[int(h[1])]
                 reason = _refusal(h, allow_unpaid)
@@ -244,9 +259,11 @@ def _invoice_chunk(
                 if reason is not None:
                     report.refused.append(Refused(store_name, int(h[2]), reason))
                     continue
-                series = numbering.series_for(
-                    settings.series, year=issued_at.astimezone(zone).year, store=store_name
-                )
+                series = series_of.get(int(h[1]), "")
+                if not series:
+                    series = series_of[int(h[1])] = numbering.series_for(
+                        settings.series, year=issued_at.astimezone(zone).year, store=store_name
+                    )
                 state = heads.get(series)
                 if state is None:
                     state = heads[series] = [*chain.head(con, series), 0]
@@ -315,7 +332,7 @@ def _build_invoice(
         raise ProcessingError("the order has no lines")
     lines: list[list[Any]] = []
     vat: dict[int, list[int]] = {}
-    total_ht = total_vat = 0
+    total_ht = total_vat = item_tax = 0
     for ol in order_lines:
         qty, ht, tax = int(ol[7]), int(ol[8]), int(ol[9] or 0)
         rate = money.vat_rate(ht, ol[9], class_rates.get(ol[10] or ""))
@@ -323,15 +340,15 @@ def _build_invoice(
         lines.append(
             [len(lines) + 1, "item", ol[2], ol[3], ol[4], ol[5], ol[6], qty, unit, rate, ht, tax, ht + tax]
         )
+        item_tax += tax
     j = h[20] or [None] * 14
-    item_tax = sum(line[11] for line in lines)
-    fees = orjson.loads(h[21]) if h[21] not in (None, "null", "[]") else []
+    fees: tuple[Fee, ...] = h[21] or ()
     fee_tax = 0
     for fee in fees:
-        ht, tax = money.to_cents(fee.get("total") or "0"), money.to_cents(fee.get("total_tax") or "0")
-        rate = money.vat_rate(ht, tax, class_rates.get(fee.get("tax_class") or ""))
+        ht, tax = money.to_cents(fee.total or "0"), money.to_cents(fee.total_tax or "0")
+        rate = money.vat_rate(ht, tax, class_rates.get(fee.tax_class or ""))
         fee_tax += tax
-        lines.append([len(lines) + 1, "fee", None, 0, 0, None, fee.get("name") or "Frais", 1, ht * 100, rate, ht, tax, ht + tax])  # fmt: skip
+        lines.append([len(lines) + 1, "fee", None, 0, 0, None, fee.name or "Frais", 1, ht * 100, rate, ht, tax, ht + tax])  # fmt: skip
     ship_ht = int(h[8])
     ship_tax = money.to_cents(j[9]) if j[9] not in (None, "") else int(h[9]) - item_tax - fee_tax
     if ship_ht or ship_tax:

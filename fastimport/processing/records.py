@@ -8,6 +8,7 @@ same fields back in ``HEADER_FIELDS`` order, so the signed content is defined on
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,7 @@ _INT_HEADER = {
     "paid_at",
     "line_count",
 }
+_HEADER_GETTER = operator.itemgetter(*HEADER_FIELDS)
 _INT_LINE = {"line_no", "source_line_no", "product_id", "variation_id", "quantity", "unit_price_ht", "vat_rate", "total_ht", "vat", "total_ttc"}  # fmt: skip
 
 
@@ -87,34 +89,27 @@ def write_documents(con: Connection, docs: Sequence[FiscalRecord]) -> int:
     row = chain.one(con, "SELECT coalesce(max(invoice_id), 0) + 1 FROM invoices")
     first = int(row[0]) if row else 1
     ids = list(range(first, first + len(docs)))
+    # Rows to columns with zip(*...) (C loops), not one append per value.
+    header_rows = [_HEADER_GETTER(d.header) for d in docs]
+    header_cols = list(zip(*header_rows, strict=True)) if docs else [() for _ in HEADER_FIELDS]
     cols: dict[str, Any] = {"invoice_id": pa.array(ids, pa.int64())}
-    for name in HEADER_FIELDS:
-        values = [d.header[name] for d in docs]
+    for name, values in zip(HEADER_FIELDS, header_cols, strict=True):
         cols[name] = pa.array(values, pa.int64() if name in _INT_HEADER else pa.string())
     cols["store_id"] = pa.array([d.store_id for d in docs], pa.int32())
     cols["signature"] = pa.array([d.signature for d in docs], pa.string())
-    line_ids: list[int] = []
-    line_cols: list[list[Any]] = [[] for _ in LINE_FIELDS]
-    vat_cols: list[list[int]] = [[], [], [], []]
-    for inv_id, d in zip(ids, docs, strict=True):
-        for line in d.lines:
-            line_ids.append(inv_id)
-            for i, v in enumerate(line):
-                line_cols[i].append(v)
-        for r in d.vat:
-            vat_cols[0].append(inv_id)
-            vat_cols[1].append(r[0])
-            vat_cols[2].append(r[1])
-            vat_cols[3].append(r[2])
-    lines = {"invoice_id": pa.array(line_ids, pa.int64())}
+    lines = {"invoice_id": pa.array([i for i, d in zip(ids, docs, strict=True) for _ in d.lines], pa.int64())}
+    line_rows = [line for d in docs for line in d.lines]
+    line_cols = list(zip(*line_rows, strict=True)) if line_rows else [() for _ in LINE_FIELDS]
     for name, values in zip(LINE_FIELDS, line_cols, strict=True):
         lines[name] = pa.array(values, pa.int64() if name in _INT_LINE else pa.string())
+    vat_rows = [r for d in docs for r in d.vat]
+    vat_cols = list(zip(*vat_rows, strict=True)) if vat_rows else [(), (), ()]
     vat = pa.table(
         {
-            "invoice_id": pa.array(vat_cols[0], pa.int64()),
-            "vat_rate": pa.array(vat_cols[1], pa.int64()),
-            "base_ht": pa.array(vat_cols[2], pa.int64()),
-            "vat": pa.array(vat_cols[3], pa.int64()),
+            "invoice_id": pa.array([i for i, d in zip(ids, docs, strict=True) for _ in d.vat], pa.int64()),
+            "vat_rate": pa.array(vat_cols[0], pa.int64()),
+            "base_ht": pa.array(vat_cols[1], pa.int64()),
+            "vat": pa.array(vat_cols[2], pa.int64()),
         }
     )
     con.register("new_invoices", pa.table(cols))
