@@ -7,8 +7,10 @@ from its record of writes (``shop.received``) and its catalogue.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,12 @@ def check_shipments(db: Path) -> None:
         "AND p.document = s.number)",
     )
     check(not no_push, f"a delivery note whose push was never queued: {no_push}")
+
+
+FLAGGED = (
+    "SELECT document FROM push_jobs WHERE step = 'shipped' AND "
+    "coalesce(json_extract(details, '$.possibly_duplicated')::BOOLEAN, false)"
+)
 
 
 def _tracking_notes(shop: Any) -> Counter[str]:
@@ -105,6 +113,8 @@ async def test_ship_killed_n_times_then_every_push_told_once(
     check(numbers <= set(told), f"delivery notes the shop never heard of: {numbers - set(told)}")
     doubled = {n for n, c in told.items() if c > 1}
     check(len(doubled) <= kills, f"more shipments told twice ({doubled}) than kills ({kills})")
+    flagged = {str(r[0]) for r in _rows(db, FLAGGED)}
+    check(doubled <= flagged, f"shipments told twice without a flag: {doubled - flagged}")
     check(all(c <= 2 for c in told.values()), f"a shipment told more than twice: {told}")
     for order in tried:
         status = shop.store.order(shop.store.find(order))["status"]
@@ -161,3 +171,40 @@ async def test_stock_push_killed_n_times_then_the_shop_shows_the_ledger(
     harness.check_documents(db)
     code, out, err = await harness.run(command(toml, "verify", "--json"), environ)
     check(code == 0, out + err)
+
+
+async def test_a_push_cut_off_mid_call_is_sent_again_flagged(
+    tmp_path: Path, shop_factory: ShopFactory
+) -> None:
+    """The in-flight push the ship loop checks, pinned down: ``ship`` killed after the shop took the tracking
+    note but before its answer to the status change; the next run told the shop again, unflagged. Now the
+    push is marked in flight before the call, and the second sending is flagged ``possibly_duplicated``."""
+    shop, url = await shop_factory(orders=40, start=W0, end=W1)
+    await import_shop(processing_config(tmp_path, url))
+    toml = write_toml(tmp_path, url)
+    environ = env()
+    code, out, err = await harness.run(command(toml, "invoice", "--pending", "--json"), environ)
+    assert code == 0, err
+    first, second = (i["order"] for i in json.loads(out)["invoices"][:2])
+    shop.options = dataclasses.replace(shop.options, latency=2.0)
+    argv = command(toml, "ship", str(first), "--carrier", "Colissimo", "--tracking", "6A1")
+    proc = await asyncio.create_subprocess_exec(*argv, cwd=harness.ROOT, env=environ)
+    for _ in range(300):  # the note reached the shop; the status change that follows is on its way
+        if _tracking_notes(shop):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    shop.options = dataclasses.replace(shop.options, latency=0.0)
+    code, out, err = await harness.run(command(toml, "push", "retry"), environ)
+    assert code == 0, err
+    code, out, err = await harness.run(command(toml, "ship", str(second), "--carrier", "Colissimo"), environ)
+    assert code == 0, err
+    code, out, err = await harness.run(command(toml, "push", "queue", "--all", "--json"), environ)
+    assert code == 0, err
+    shipped = {p["order"]: p for p in json.loads(out) if p["step"] == "shipped"}
+    assert shipped[first]["state"] == "sent" and shipped[first]["possibly_duplicated"] is True
+    assert shipped[second]["state"] == "sent" and shipped[second]["possibly_duplicated"] is False
+    told = _tracking_notes(shop)
+    assert told[shipped[first]["document"]] == 2 and told[shipped[second]["document"]] == 1
