@@ -54,6 +54,8 @@ concurrency = 8
 
 [seller]
 name = "Boutique Exemple"
+legal_form = "SARL"
+siret = "12345678900012"
 address = "3 place Bellecour, 69002 Lyon"
 siren = "123456789"
 vat_number = "FR12123456789"
@@ -111,8 +113,8 @@ async def _import(http: aiohttp.ClientSession, base: str, since: str, until: str
 
 
 async def _invoices(http: aiohttp.ClientSession, base: str, count: int) -> tuple[int, list[str]]:
-    async with http.get(f"{base}/api/pending?limit={min(count, 500)}") as answer:
-        rows = await answer.json()
+    async with http.get(f"{base}/api/pending?limit=500") as answer:
+        rows = [r for r in await answer.json() if "unpaid" not in r["warnings"]]  # the till refuses those
     done, refused = 0, []
     for row in rows[:count]:
         async with http.post(f"{base}/api/orders/eshop/{row['id']}/invoice", json={"print": False}) as answer:
@@ -141,14 +143,15 @@ async def measure(
                 await load.ask(http, "page", base + "/")
                 await load.ask(http, "api", base + "/api/pending")
 
+        async def timed(work: Any) -> tuple[Any, float]:
+            return await work, time.perf_counter() - started
+
         clients = [asyncio.create_task(client()) for _ in range(args.clients)]
         started = time.perf_counter()
-        importing = asyncio.create_task(_import(http, base, since, until))
-        invoicing = asyncio.create_task(_invoices(http, base, args.invoices))
-        invoiced, refused = await invoicing
-        invoices_s = time.perf_counter() - started
-        state = await importing
-        import_s = time.perf_counter() - started
+        importing = asyncio.create_task(timed(_import(http, base, since, until)))
+        invoicing = asyncio.create_task(timed(_invoices(http, base, args.invoices)))
+        (invoiced, refused), invoices_s = await invoicing
+        state, import_s = await importing
         busy = False
         await asyncio.gather(*clients)
         wall = time.perf_counter() - started
@@ -157,7 +160,7 @@ async def measure(
     return {
         "preload_orders": preload["orders_read"], "preload_seconds": round(preload_s, 1),
         "orders_read": state["orders_read"], "new": state["new"], "unchanged": state["unchanged"],
-        "import_seconds": round(import_s, 1), "invoices": invoiced, "invoices_refused": refused[:5],
+        "import_seconds": round(import_s, 1), "invoices": invoiced, "invoices_refused": sorted(set(refused)),
         "invoices_seconds": round(invoices_s, 1), "seconds": round(wall, 1), "requests": len(every),
         "errors": len(load.errors), "error_kinds": sorted(set(load.errors)),
         "requests_per_s": round(len(every) / wall, 1),
@@ -227,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             _wait(base, server)
             since = window.first.date().isoformat()
             until = window.last.date().isoformat()
-            result = asyncio.run(measure(base, since, until, since, args))
+            preload = (window.first.date() + dt.timedelta(days=1)).isoformat()  # the shop's first two days
+            result = asyncio.run(measure(base, since, until, preload, args))
         finally:
             server.terminate()
             _, err = server.communicate(timeout=60)
@@ -242,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_readme and update_readme(table):
         print(f"README table updated ({README.name})")
     print(json.dumps(result) if args.json else table)
-    return 0 if result["errors"] == 0 else 1
+    return 0 if result["errors"] == 0 and not result["invoices_refused"] else 1
 
 
 def _wait(base: str, server: subprocess.Popen[str]) -> None:

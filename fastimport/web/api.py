@@ -65,7 +65,7 @@ async def pending(request: web.Request) -> web.Response:
         rows = fastimport.pending_orders(config, con, stores, limit=limit, offset=offset, newest_first=newest)
         return rows, fastimport.count_pending(config, con, stores)
 
-    rows, total = await request.app[DATABASE_KEY].run(work)
+    rows, total = await request.app[DATABASE_KEY].read(work)  # answered while an import writes
     return web.json_response(rows, headers={"X-Total-Count": str(total)})
 
 

@@ -3,6 +3,10 @@
 DuckDB serves one writer per file; the till page, its webhooks and its imports share one
 connection, and every call runs on a single worker thread (``await db.run(fn, *args)`` calls
 ``fn(config, con, *args)`` there), which also serialises writes in arrival order.
+
+Pages that only read (the pending table) go through :meth:`Database.read` instead: a second
+thread with its own cursor on the same database, so they are answered while an import or a batch
+of invoices holds the writing thread (DuckDB gives each reader the last committed state).
 """
 
 from __future__ import annotations
@@ -28,13 +32,22 @@ class Database:
         self._pool = ThreadPoolExecutor(1, "fastimport-web-db")
         # Opened on the worker thread: every use of the connection happens there.
         self.con: duckdb.DuckDBPyConnection = self._pool.submit(connect, config).result()
+        self._readers = ThreadPoolExecutor(1, "fastimport-web-read")
+        self._reader = self._pool.submit(self.con.cursor).result()  # used on the reader thread only
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(config, con, *args)`` on the database thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.config, self.con, *args))
 
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(config, cursor, *args)`` on the reader thread: for reads only, never waiting on a write."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, lambda: fn(self.config, self._reader, *args))
+
     def close(self) -> None:
+        self._readers.submit(self._reader.close).result()
+        self._readers.shutdown()
         self._pool.submit(self.con.close).result()
         self._pool.shutdown()
 

@@ -85,7 +85,7 @@ async def pending_page(request: web.Request) -> web.Response:
         )
         return rows, total
 
-    rows, total = await request.app[DATABASE_KEY].run(work)
+    rows, total = await request.app[DATABASE_KEY].read(work)  # answered while an import writes
     pages = max(1, math.ceil(total / size))
     context = base_context(request, "pending") | {
         "rows": rows, "total": total, "page": page, "pages": pages, "newest": newest,
