@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email
+import hashlib
 import threading
 from collections import Counter
 from email.message import Message
@@ -56,6 +57,15 @@ async def test_archive_export_killed_n_times_is_whole_or_absent(
                 command(toml, "archive", "verify", str(out), "--public-key", pub), environ
             )
             check(code == 0, f"a half archive left as {out.name}: {text} {err}")
+            digest = hashlib.sha256(out.read_bytes()).hexdigest()
+            con = duckdb.connect(str(tmp_path / "till.duckdb"), read_only=True)
+            try:
+                journaled = {str(r[0]) for r in con.execute(
+                    "SELECT json_extract_string(detail, '$.sha256') FROM journal WHERE kind = 'archive_export'"
+                ).fetchall()}  # fmt: skip
+            finally:
+                con.close()
+            check(digest in journaled, f"an archive on disk that the journal does not record ({digest})")
         else:
             check(True, "no archive yet")
         code, text, err = await harness.run(command(toml, "verify", "--json"), environ)
