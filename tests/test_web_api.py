@@ -249,3 +249,34 @@ async def test_pending_answers_while_the_writing_thread_is_busy(
         finally:
             release.set()
             await held
+
+
+async def test_identical_reads_waiting_their_turn_share_one_query(tmp_path: Path) -> None:
+    """Fifty clients on the first page cost one query; a read asked after a commit sees it."""
+    import threading
+
+    from fastimport.web.database import Database
+
+    db = Database(till_config(tmp_path, "http://127.0.0.1:9"))
+    try:
+        gate, calls = threading.Event(), []
+
+        def blocked(config: Any, con: Any) -> None:
+            gate.wait(30)
+
+        def count(config: Any, con: Any) -> int:
+            calls.append(1)
+            return int(con.execute("SELECT count(*) FROM stores").fetchone()[0])
+
+        first = asyncio.ensure_future(db.read(blocked))  # the reader is busy: the next reads queue
+        await asyncio.sleep(0.1)
+        waiting = [asyncio.ensure_future(db.read(count, key="stores")) for _ in range(50)]
+        await asyncio.sleep(0.1)
+        gate.set()
+        answers = await asyncio.gather(first, *waiting)
+        assert len(calls) == 1 and set(answers[1:]) == {0}
+        await db.run(lambda c, con: con.execute("INSERT INTO stores (store_id, name, platform, url, timezone) "
+                                                "VALUES (1, 'x', 'woocommerce', 'http://x', 'UTC')"))  # fmt: skip
+        assert await db.read(count, key="stores") == 1 and len(calls) == 2  # asked after: a fresh read
+    finally:
+        db.close()
