@@ -84,9 +84,8 @@ async def test_ship_killed_n_times_then_every_push_told_once(
     orders = [i["order"] for i in json.loads(out)["invoices"]]
     rng.shuffle(orders)
     check(len(orders) >= harness.runs(), f"only {len(orders)} invoiced orders to ship")
-    shop.options = dataclasses.replace(
-        shop.options, latency=0.3
-    )  # each push takes a moment: kills land between the delivery note and the shop
+    # each call to the shop takes a moment: kills land between the delivery note and the shop's answers
+    shop.options = dataclasses.replace(shop.options, latency=0.3)
     db = tmp_path / "till.duckdb"
     kills = 0
     tried = orders[: harness.runs()]
