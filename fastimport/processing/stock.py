@@ -32,6 +32,9 @@ from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.store.db import transaction
 
 KEY = ["store_id", "product_id", "variation_id", "item_sku"]
+# A push row written before the shop is called; the answer's row follows it.  Found last, the run was cut
+# off mid-call (killed): the shop may hold that level or the one before, so the article is pushed again.
+IN_FLIGHT = "sent, no answer yet"
 
 
 def ensure_initial_levels(con: duckdb.DuckDBPyConnection) -> int:
@@ -114,9 +117,9 @@ def levels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
     pushes = _frame(
         con,
-        "SELECT store_id, product_id, variation_id, level::BIGINT AS last_pushed FROM stock_pushes "
-        "WHERE accepted QUALIFY row_number() OVER (PARTITION BY store_id, product_id, variation_id "
-        "ORDER BY push_id DESC) = 1",
+        "SELECT store_id, product_id, variation_id, "
+        "max_by(CASE WHEN accepted THEN level END, CASE WHEN accepted THEN push_id END)::BIGINT AS last_pushed, "
+        f"max_by(coalesce(error = '{IN_FLIGHT}', false), push_id) AS unsettled FROM stock_pushes GROUP BY ALL",
     )
     reserved = _frame(
         con,
@@ -135,6 +138,8 @@ def compute_levels(
     moves: pl.DataFrame, pushes: pl.DataFrame, reserved: pl.DataFrame, names: pl.DataFrame
 ) -> pl.DataFrame:
     """The pure Polars part of :func:`levels` (tested on its own)."""
+    if "unsettled" not in pushes.columns:
+        pushes = pushes.with_columns(pl.lit(False).alias("unsettled"))
     ledger = moves.group_by(KEY).agg(
         pl.col("sku").drop_nulls().last().alias("sku"),
         pl.col("quantity").sum().alias("level"),
@@ -153,7 +158,11 @@ def compute_levels(
         .with_columns((pl.col("level") - pl.col("reserved")).alias("available"))
         .with_columns((pl.col("available") - pl.col("last_pushed")).alias("delta"))
         .with_columns(
-            ((pl.col("delta") != 0) & pl.col("tracked") & (pl.col("product_id") != 0)).alias("changed")
+            (
+                ((pl.col("delta") != 0) | pl.col("unsettled").fill_null(False))
+                & pl.col("tracked")
+                & (pl.col("product_id") != 0)
+            ).alias("changed")
         )
         .sort(["store_id", "product_id", "variation_id", "item_sku"], nulls_last=True)
     )

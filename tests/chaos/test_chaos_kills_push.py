@@ -207,3 +207,50 @@ async def test_a_push_cut_off_mid_call_is_sent_again_flagged(
     assert shipped[second]["state"] == "sent" and shipped[second]["possibly_duplicated"] is False
     told = _tracking_notes(shop)
     assert told[shipped[first]["document"]] == 2 and told[shipped[second]["document"]] == 1
+
+
+async def test_a_stock_push_cut_off_mid_run_is_sent_again(tmp_path: Path, shop_factory: ShopFactory) -> None:
+    """Found by the stock-push loop (``make chaos``, CHAOS_SEED=2114779376: five articles one off on the
+    shop): a run killed after the shop took a level, before the till recorded it, then the shelf count
+    brought the article back to the level last recorded, so nothing was pushed again and the shop kept
+    the killed run's level. Now each push is written as in flight before the call, and an article whose
+    last push never got its answer is pushed again."""
+    shop, url = await shop_factory(orders=20, start=W0, end=W1)
+    await import_shop(processing_config(tmp_path, url))
+    toml = write_toml(tmp_path, url)
+    environ = env()
+    simple = next(p for p in shop.catalog.products.values() if p.type == "simple" and p.manage_stock)
+    variable = next(p for p in shop.catalog.products.values() if p.type == "variable" and p.variations)
+
+    async def adjust(sku: str, change: str) -> None:
+        code, _, err = await harness.run(
+            command(toml, "stock", "adjust", sku, change, "--reason", "inventaire"), environ
+        )
+        assert code == 0, err
+
+    await adjust(simple.sku, "+1")
+    code, _, err = await harness.run(command(toml, "stock", "push"), environ)
+    assert code == 0, err
+    recorded = simple.stock
+    await adjust(simple.sku, "+1")
+    await adjust(variable.variations[0].sku, "+1")
+    shop.options = dataclasses.replace(shop.options, latency=2.0)
+    shop.received.clear()
+    proc = await asyncio.create_subprocess_exec(
+        *command(toml, "stock", "push"), cwd=harness.ROOT, env=environ
+    )
+    for _ in range(300):  # the simple products' batch reached the shop; the variations' call waits
+        if any(path.endswith("/products/batch") for _, path, _ in shop.received):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    shop.options = dataclasses.replace(shop.options, latency=0.0)
+    assert simple.stock == recorded + 1  # the shop took the killed run's level; the till never heard
+    await adjust(simple.sku, "-1")  # the shelf count: back to the level the till last recorded
+    code, out, err = await harness.run(command(toml, "stock", "push", "--json"), environ)
+    assert code == 0, err
+    assert simple.stock == recorded, f"the shop shows {simple.stock}, the till {recorded}"
+    code, out, err = await harness.run(command(toml, "stock", "--changed", "--json"), environ)
+    assert code == 0 and json.loads(out) == []
