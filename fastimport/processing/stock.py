@@ -115,11 +115,14 @@ def levels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         f"SELECT store_id, product_id, variation_id, {_ITEM_SKU}, sku, kind, quantity::BIGINT AS quantity "
         "FROM stock_movements",
     )
-    pushes = _frame(
+    pushes = _frame(  # standard SQL: the last accepted level, and whether the last push is still in flight
         con,
-        "SELECT store_id, product_id, variation_id, "
-        "max_by(CASE WHEN accepted THEN level END, CASE WHEN accepted THEN push_id END)::BIGINT AS last_pushed, "
-        f"max_by(coalesce(error = '{IN_FLIGHT}', false), push_id) AS unsettled FROM stock_pushes GROUP BY ALL",
+        "SELECT store_id, product_id, variation_id, max(CASE WHEN accepted_rank = 1 THEN level END)::BIGINT "
+        f"AS last_pushed, bool_or(latest = 1 AND error = '{IN_FLIGHT}') AS unsettled FROM (SELECT store_id, "
+        "product_id, variation_id, level, error, row_number() OVER (PARTITION BY store_id, product_id, "
+        "variation_id ORDER BY push_id DESC) AS latest, CASE WHEN accepted THEN row_number() OVER (PARTITION BY "
+        "store_id, product_id, variation_id, accepted ORDER BY push_id DESC) END AS accepted_rank "
+        "FROM stock_pushes) p GROUP BY store_id, product_id, variation_id",
     )
     reserved = _frame(
         con,
