@@ -170,3 +170,50 @@ def test_the_archive_table_is_typed_and_names_an_unknown_key(tmp_path: Path) -> 
     raw["archive"] = {"private_key": "k/archive.key"}
     with pytest.raises(ConfigError, match="private_key"):
         archive_settings(parse_config(raw))
+
+
+async def test_an_export_stopped_before_its_rename_is_journaled_and_leaves_no_archive(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export is journaled before the archive takes its name (issue #16's archive kill loop): a run
+    stopped in between leaves the journal entry and a whole ``.part``, never an unjournaled archive."""
+    import hashlib
+
+    out, pub, toml = await _archive(tmp_path, shop_factory)
+    again = out.with_name("again.zip")
+
+    class Killed(BaseException):
+        """The process ends here, as a SIGKILL would end it."""
+
+    def stopped(self: Path, target: Path) -> Path:
+        raise Killed
+
+    monkeypatch.setattr(Path, "replace", stopped)
+    with pytest.raises(Killed):
+        cli(
+            [
+                "--config",
+                str(toml),
+                "archive",
+                "export",
+                "--from",
+                "2026-04-01",
+                "--to",
+                TODAY,
+                "--out",
+                str(again),
+            ]
+        )
+    monkeypatch.undo()
+    part = again.with_name("again.zip.part")
+    assert not again.exists() and part.exists()
+    con = connect(tmp_path / "till.duckdb")
+    detail = con.execute(
+        "SELECT detail FROM journal WHERE kind = 'archive_export' ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    con.close()
+    assert (
+        detail is not None
+        and orjson.loads(detail[0])["sha256"] == hashlib.sha256(part.read_bytes()).hexdigest()
+    )
+    assert cli(["archive", "verify", str(part), "--public-key", str(pub)]) == 0  # whole, only not yet named

@@ -217,3 +217,66 @@ async def test_pages_escape_shop_text_and_translate_warnings(
             assert "client inconnu" in page
         for name in ("/prints", "/stock", "/journal"):
             assert (await client.get(name)).status == 200
+
+
+async def test_pending_answers_while_the_writing_thread_is_busy(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pending table reads on its own thread: an import or an invoice batch holding the writing
+    thread (here a write held open for seconds) does not hold the page back, and it shows what was committed."""
+    import threading
+
+    from fastimport.web.database import DATABASE_KEY
+
+    _, url = await shop_of_today(shop_factory, orders=12)
+    async with till_client(till_config(tmp_path, url), monkeypatch) as client:
+        await import_today(client, await csrf_of(client))
+        db = client.app[DATABASE_KEY]
+        release = threading.Event()
+
+        def busy(config: Any, con: Any) -> None:  # a long write, uncommitted until released
+            con.execute("BEGIN")
+            con.execute("UPDATE orders SET state = 'invoiced'")
+            release.wait(30)
+            con.execute("ROLLBACK")
+
+        held = asyncio.ensure_future(db.run(busy))
+        try:
+            api = await asyncio.wait_for(client.get("/api/pending"), 10)
+            page = await asyncio.wait_for(client.get("/"), 10)
+            assert api.status == 200 and page.status == 200 and not held.done()
+            assert int(api.headers["X-Total-Count"]) >= 1  # the committed state, not the open write
+        finally:
+            release.set()
+            await held
+
+
+async def test_identical_reads_waiting_their_turn_share_one_query(tmp_path: Path) -> None:
+    """Fifty clients on the first page cost one query; a read asked after a commit sees it."""
+    import threading
+
+    from fastimport.web.database import Database
+
+    db = Database(till_config(tmp_path, "http://127.0.0.1:9"))
+    try:
+        gate, calls = threading.Event(), []
+
+        def blocked(config: Any, con: Any) -> None:
+            gate.wait(30)
+
+        def count(config: Any, con: Any) -> int:
+            calls.append(1)
+            return int(con.execute("SELECT count(*) FROM stores").fetchone()[0])
+
+        first = asyncio.ensure_future(db.read(blocked))  # the reader is busy: the next reads queue
+        await asyncio.sleep(0.1)
+        waiting = [asyncio.ensure_future(db.read(count, key="stores")) for _ in range(50)]
+        await asyncio.sleep(0.1)
+        gate.set()
+        answers = await asyncio.gather(first, *waiting)
+        assert len(calls) == 1 and set(answers[1:]) == {0}
+        await db.run(lambda c, con: con.execute("INSERT INTO stores (store_id, name, platform, url, timezone) "
+                                                "VALUES (1, 'x', 'woocommerce', 'http://x', 'UTC')"))  # fmt: skip
+        assert await db.read(count, key="stores") == 1 and len(calls) == 2  # asked after: a fresh read
+    finally:
+        db.close()

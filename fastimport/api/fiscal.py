@@ -252,14 +252,26 @@ def archive_export(
         "software": f"fastimport {__version__}",
         "seller": {k: seller.get(k, "") for k in ("name", "siren", "siret", "vat_number")},
     }
-    report = export(con, private, first, last, Path(out), store=name, timezone=str(zone), context=context)
-    record_event(
-        config, con, "archive_export", Path(out).name,
-        {"from": first.isoformat(), "to": last.isoformat(), "store": name, "sha256": report.sha256,
-         "counts": report.counts},
-        actor=actor,
-    )  # fmt: skip
-    return report
+
+    def journaled(sha256: str, counts: dict[str, int]) -> None:  # before the archive takes its name
+        record_event(
+            config, con, "archive_export", Path(out).name,
+            {"from": first.isoformat(), "to": last.isoformat(), "store": name, "sha256": sha256,
+             "counts": counts},
+            actor=actor,
+        )  # fmt: skip
+
+    return export(
+        con,
+        private,
+        first,
+        last,
+        Path(out),
+        store=name,
+        timezone=str(zone),
+        context=context,
+        on_written=journaled,
+    )
 
 
 def archive_verify(path: str | Path, public_key: str | Path) -> ArchiveCheck:

@@ -26,6 +26,7 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -161,8 +162,13 @@ def export(
     store: str | None,
     timezone: str,
     context: dict[str, Any],
+    on_written: Callable[[str, dict[str, int]], None] | None = None,
 ) -> ArchiveReport:
-    """Write the signed archive of [first, last] (dates in ``timezone``) to ``out``."""
+    """Write the signed archive of [first, last] (dates in ``timezone``) to ``out``.
+
+    ``on_written(sha256, counts)`` runs once the whole archive is on disk under ``NAME.part`` and before
+    it takes its name (the export's journal entry): a file at ``out`` is always journaled, and a run
+    killed before the rename leaves only the ``.part``, never a half file under the archive's name."""
     if last < first:
         raise ProcessingError(f"--to {last} is before --from {first}")
     files: dict[str, bytes] = {}
@@ -212,5 +218,8 @@ def export(
         z.writestr("manifest.sig", signature + b"\n")
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    sha256 = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    if on_written is not None:
+        on_written(sha256, counts)
     tmp.replace(out)
-    return ArchiveReport(str(out), counts, hashlib.sha256(out.read_bytes()).hexdigest())
+    return ArchiveReport(str(out), counts, sha256)

@@ -33,6 +33,9 @@ def push_stock(con: Connection, config: Config) -> dict[str, Any]:
                     results.append((by_key[(a.item.product_id, a.item.variation_id)], a.accepted, a.error))
 
     if plan:
+        # Written before the shop is called: a run killed mid-call leaves these last, and the next
+        # run pushes those articles again whatever the shop took (see stock.IN_FLIGHT).
+        stock.record_pushes(con, [(p, False, stock.IN_FLIGHT) for p in plan])
         asyncio.run(run())
         stock.record_pushes(con, results)
     accepted = [r for r in results if r[1]]

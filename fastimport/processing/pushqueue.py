@@ -211,11 +211,11 @@ async def _send(
             ).fetchone()
             if earlier and earlier[0]:
                 continue
-            details = orjson.loads(details_text)
+            details = _in_flight(con, int(push_id), orjson.loads(details_text))
             try:
                 store = config.store(str(store_name))
             except ConfigError as exc:
-                _failed(con, int(push_id), int(attempts), exc.message, report, final=True)
+                _failed(con, int(push_id), int(attempts), exc.message, report, final=True, details=details)
                 continue
             if store.name not in pushers:
                 pushers[store.name] = push_back_for(store)
@@ -232,14 +232,32 @@ async def _send(
             try:
                 expected = await tell(pushers[store.name], fetcher, news)
             except FastImportError as exc:
-                _failed(con, int(push_id), int(attempts), exc.message, report)
+                _failed(con, int(push_id), int(attempts), exc.message, report, details=details)
                 continue
             con.execute(
                 "UPDATE push_jobs SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL, "
-                "shop_status = ? WHERE push_id = ?",
-                [_now(), expected, push_id],
+                "shop_status = ?, details = ? WHERE push_id = ?",
+                [_now(), expected, _landed(details), push_id],
             )
             report.sent += 1
+
+
+def _in_flight(con: Connection, push_id: int, details: dict[str, Any]) -> dict[str, Any]:
+    """Mark the push as on its way (committed before the shop is called).  Found still marked, an earlier
+    attempt was cut off mid-call (the command killed): the shop may have it already, so this second
+    sending is flagged ``possibly_duplicated`` (a note the buyer may read twice)."""
+    if details.get("in_flight"):
+        details["possibly_duplicated"] = True
+    details["in_flight"] = True
+    con.execute(
+        "UPDATE push_jobs SET details = ? WHERE push_id = ?", [orjson.dumps(details).decode(), push_id]
+    )
+    return details
+
+
+def _landed(details: dict[str, Any]) -> str:
+    """The details once the attempt's outcome is known (no longer in flight)."""
+    return orjson.dumps({k: v for k, v in details.items() if k != "in_flight"}).decode()
 
 
 def _failed(
@@ -249,20 +267,23 @@ def _failed(
     message: str,
     report: PushReport,
     final: bool = False,
+    details: dict[str, Any] | None = None,
 ) -> None:
     attempts += 1
     report.failed_attempts += 1
     report.errors.append(message)
+    after = [] if details is None else [_landed(details)]
+    set_details = "" if details is None else ", details = ?"
     if final or attempts >= MAX_ATTEMPTS:
         con.execute(
-            "UPDATE push_jobs SET state = 'failed', attempts = ?, last_error = ? WHERE push_id = ?",
-            [attempts, f"{message} (gave up; `fastimport push retry` to try again)", push_id],
+            f"UPDATE push_jobs SET state = 'failed', attempts = ?, last_error = ?{set_details} WHERE push_id = ?",
+            [attempts, f"{message} (gave up; `fastimport push retry` to try again)", *after, push_id],
         )
         return
     delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempts - 1))
     con.execute(
-        "UPDATE push_jobs SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE push_id = ?",
-        [attempts, message, _now() + dt.timedelta(seconds=delay), push_id],
+        f"UPDATE push_jobs SET attempts = ?, last_error = ?, next_attempt_at = ?{set_details} WHERE push_id = ?",
+        [attempts, message, _now() + dt.timedelta(seconds=delay), *after, push_id],
     )
 
 
@@ -271,9 +292,8 @@ def list_pushes(con: Connection, *, everything: bool = False) -> list[dict[str, 
     where = "" if everything else "WHERE p.state <> 'sent' "
     rows = con.execute(
         "SELECT p.push_id, s.name, p.order_id, p.step, p.document, p.state, p.attempts, p.created_at, "
-        "p.next_attempt_at, p.sent_at, p.last_error, p.shop_status FROM push_jobs p JOIN stores s USING (store_id) "
-        + where
-        + "ORDER BY p.push_id"
+        "p.next_attempt_at, p.sent_at, p.last_error, p.shop_status, p.details FROM push_jobs p "
+        "JOIN stores s USING (store_id) " + where + "ORDER BY p.push_id"
     ).fetchall()
 
     def iso(v: Any) -> str | None:
@@ -284,6 +304,7 @@ def list_pushes(con: Connection, *, everything: bool = False) -> list[dict[str, 
             "id": r[0], "store": r[1], "order": r[2], "step": r[3], "document": r[4], "state": r[5],
             "attempts": r[6], "created_at": iso(r[7]), "next_attempt_at": iso(r[8]) if r[5] == "queued" else None,
             "sent_at": iso(r[9]), "last_error": r[10], "shop_status": r[11],
+            "possibly_duplicated": bool(orjson.loads(r[12]).get("possibly_duplicated")),
         }
         for r in rows
     ]  # fmt: skip

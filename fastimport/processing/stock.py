@@ -31,6 +31,9 @@ from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.store.db import Connection, transaction
 
 KEY = ["store_id", "product_id", "variation_id", "item_sku"]
+# A push row written before the shop is called; the answer's row follows it.  Found last, the run was cut
+# off mid-call (killed): the shop may hold that level or the one before, so the article is pushed again.
+IN_FLIGHT = "sent, no answer yet"
 
 
 def ensure_initial_levels(con: Connection) -> int:
@@ -111,11 +114,14 @@ def levels(con: Connection) -> pl.DataFrame:
         f"SELECT store_id, product_id, variation_id, {_ITEM_SKU}, sku, kind, quantity::BIGINT AS quantity "
         "FROM stock_movements",
     )
-    pushes = _frame(
+    pushes = _frame(  # standard SQL: the last accepted level, and whether the last push is still in flight
         con,
-        "SELECT store_id, product_id, variation_id, last_pushed FROM (SELECT store_id, product_id, variation_id, "
-        "level::BIGINT AS last_pushed, row_number() OVER (PARTITION BY store_id, product_id, variation_id "
-        "ORDER BY push_id DESC) AS latest FROM stock_pushes WHERE accepted) p WHERE latest = 1",
+        "SELECT store_id, product_id, variation_id, max(CASE WHEN accepted_rank = 1 THEN level END)::BIGINT "
+        f"AS last_pushed, bool_or(latest = 1 AND error = '{IN_FLIGHT}') AS unsettled FROM (SELECT store_id, "
+        "product_id, variation_id, level, error, row_number() OVER (PARTITION BY store_id, product_id, "
+        "variation_id ORDER BY push_id DESC) AS latest, CASE WHEN accepted THEN row_number() OVER (PARTITION BY "
+        "store_id, product_id, variation_id, accepted ORDER BY push_id DESC) END AS accepted_rank "
+        "FROM stock_pushes) p GROUP BY store_id, product_id, variation_id",
     )
     reserved = _frame(
         con,
@@ -134,6 +140,8 @@ def compute_levels(
     moves: pl.DataFrame, pushes: pl.DataFrame, reserved: pl.DataFrame, names: pl.DataFrame
 ) -> pl.DataFrame:
     """The pure Polars part of :func:`levels` (tested on its own)."""
+    if "unsettled" not in pushes.columns:
+        pushes = pushes.with_columns(pl.lit(False).alias("unsettled"))
     ledger = moves.group_by(KEY).agg(
         pl.col("sku").drop_nulls().last().alias("sku"),
         pl.col("quantity").sum().alias("level"),
@@ -152,7 +160,11 @@ def compute_levels(
         .with_columns((pl.col("level") - pl.col("reserved")).alias("available"))
         .with_columns((pl.col("available") - pl.col("last_pushed")).alias("delta"))
         .with_columns(
-            ((pl.col("delta") != 0) & pl.col("tracked") & (pl.col("product_id") != 0)).alias("changed")
+            (
+                ((pl.col("delta") != 0) | pl.col("unsettled").fill_null(False))
+                & pl.col("tracked")
+                & (pl.col("product_id") != 0)
+            ).alias("changed")
         )
         .sort(["store_id", "product_id", "variation_id", "item_sku"], nulls_last=True)
     )

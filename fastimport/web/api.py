@@ -61,12 +61,23 @@ async def pending(request: web.Request) -> web.Response:
     newest = request.query.get("order", "oldest") == "newest"
     stores = store_names(request)
 
-    def work(config: Config, con: Connection) -> tuple[list[dict[str, Any]], int]:
-        rows = fastimport.pending_orders(config, con, stores, limit=limit, offset=offset, newest_first=newest)
-        return rows, fastimport.count_pending(config, con, stores)
-
-    rows, total = await request.app[DATABASE_KEY].run(work)
+    rows, total = await read_pending(request, stores, limit, offset, newest)
     return web.json_response(rows, headers={"X-Total-Count": str(total)})
+
+
+async def read_pending(
+    request: web.Request, stores: list[str] | None, limit: int, offset: int, newest: bool
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the pending table and the count, for the page and the API alike: read on the reader
+    thread (answered while an import writes), one query for every client asking the same page at once."""
+
+    def work(config: Config, con: Connection) -> tuple[list[dict[str, Any]], int]:
+        total = fastimport.count_pending(config, con, stores)
+        rows = fastimport.pending_orders(config, con, stores, limit=limit, offset=offset, newest_first=newest)
+        return rows, total
+
+    key = ("pending", tuple(stores or ()), limit, offset, newest)
+    return await request.app[DATABASE_KEY].read(work, key=key)
 
 
 @routes.post("/api/import")

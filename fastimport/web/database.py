@@ -3,13 +3,18 @@
 DuckDB serves one writer per file; the till page, its webhooks and its imports share one
 connection, and every call runs on a single worker thread (``await db.run(fn, *args)`` calls
 ``fn(config, con, *args)`` there), which also serialises writes in arrival order.
+
+Pages that only read (the pending table) go through :meth:`Database.read` instead: a second
+thread with its own cursor on the same database, so they are answered while an import or a batch
+of invoices holds the writing thread (DuckDB gives each reader the last committed state).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -28,13 +33,41 @@ class Database:
         self._pool = ThreadPoolExecutor(1, "fastimport-web-db")
         # Opened on the worker thread: every use of the connection happens there.
         self.con: Connection = self._pool.submit(connect, config).result()
+        self._readers = ThreadPoolExecutor(1, "fastimport-web-read")
+        self._reader: Connection = self._pool.submit(
+            self.con.cursor
+        ).result()  # used on the reader thread only
+        self._lock = threading.Lock()
+        self._queued: dict[Hashable, Future[Any]] = {}  # reads not started yet, by key
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(config, con, *args)`` on the database thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.config, self.con, *args))
 
+    async def read(self, fn: Callable[..., T], *args: Any, key: Hashable = None) -> T:
+        """``fn(config, cursor, *args)`` on the reader thread: for reads only, never waiting on a write.
+
+        Reads given the same ``key`` share one answer while it waits its turn: fifty clients asking
+        the first page of the pending table cost one query.  Only a read that has not started yet is
+        shared, so every caller sees at least what was committed when it asked.
+        """
+        with self._lock:
+            job = self._queued.get(key) if key is not None else None
+            if job is None:
+                job = self._readers.submit(self._read_job, key, fn, args)
+                if key is not None:
+                    self._queued[key] = job
+        return await asyncio.wrap_future(job)
+
+    def _read_job(self, key: Hashable, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self._lock:  # started: later callers wait for a fresh read
+            self._queued.pop(key, None)
+        return fn(self.config, self._reader, *args)
+
     def close(self) -> None:
+        self._readers.submit(self._reader.close).result()
+        self._readers.shutdown()
         self._pool.submit(self.con.close).result()
         self._pool.shutdown()
 

@@ -13,9 +13,7 @@ from aiohttp import web
 from babel.numbers import format_currency
 
 import fastimport
-from fastimport.config import Config
-from fastimport.store.db import Connection
-from fastimport.web.api import store_names, webhook_status
+from fastimport.web.api import read_pending, store_names, webhook_status
 from fastimport.web.context import CONFIG_KEY, DATABASE_KEY, MESSAGES_KEY, SETTINGS_KEY
 from fastimport.web.i18n import Messages, translate_warning
 from fastimport.web.security import GUARD_KEY, LOGIN_PATH, SESSION_COOKIE, SID_KEY, set_session_cookie
@@ -78,14 +76,7 @@ async def pending_page(request: web.Request) -> web.Response:
     except ValueError:
         page = 1
 
-    def work(config: Config, con: Connection) -> tuple[list[dict[str, Any]], int]:
-        total = fastimport.count_pending(config, con, stores)
-        rows = fastimport.pending_orders(
-            config, con, stores, limit=size, offset=(page - 1) * size, newest_first=newest
-        )
-        return rows, total
-
-    rows, total = await request.app[DATABASE_KEY].run(work)
+    rows, total = await read_pending(request, stores, size, (page - 1) * size, newest)
     pages = max(1, math.ceil(total / size))
     context = base_context(request, "pending") | {
         "rows": rows, "total": total, "page": page, "pages": pages, "newest": newest,
