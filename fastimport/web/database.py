@@ -15,7 +15,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiohttp import web
 
@@ -34,9 +34,8 @@ class Database:
         # Opened on the worker thread: every use of the connection happens there.
         self.con: Connection = self._pool.submit(connect, config).result()
         self._readers = ThreadPoolExecutor(1, "fastimport-web-read")
-        self._reader: Connection = self._pool.submit(
-            self.con.cursor
-        ).result()  # used on the reader thread only
+        # A second connection to the same store, used on the reader thread only.
+        self._reader = cast(Connection, self._pool.submit(self.con.cursor).result())
         self._lock = threading.Lock()
         self._queued: dict[Hashable, Future[Any]] = {}  # reads not started yet, by key
 
