@@ -155,3 +155,29 @@ async def test_a_till_with_another_key_is_refused_on_the_shared_store(
     assert kinds.count("key_refused") == 2
     assert fiscal.verify_records(one, con).ok
     con.close()
+
+
+def test_each_till_and_store_has_its_own_witness_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    shop_a = "postgresql://till:secret@db.shop.lan:5432/shop_a"
+    a = anchors.default_witness("comptoir-1", shop_a)
+    b = anchors.default_witness("comptoir-1", "postgresql://till@db.shop.lan:5432/shop_b")
+    c = anchors.default_witness("comptoir-2", shop_a)
+    assert len({a, b, c}) == 3 and a.parent == tmp_path / "state" / "fastimport" / "anchors"
+    assert a.name.startswith("comptoir-1@db.shop.lan-5432-shop_a") and "secret" not in str(a)
+    # [till] anchors names the file instead, relative to the configuration file.
+    toml = tmp_path / "conf" / "fastimport.toml"
+    toml.parent.mkdir()
+    toml.write_text(
+        '[database]\npath = "till.duckdb"\n\n[[stores]]\nname = "eshop"\nplatform = "woocommerce"\n'
+        'url = "http://shop.example"\ntimezone = "Europe/Paris"\nkey_env = "K"\nsecret_env = "S"\n\n[till]\nanchors = "kept/c1.anchors"\n',
+        encoding="utf-8",
+    )
+    from fastimport.config import load_config
+    from fastimport.errors import ConfigError
+
+    config = load_config(toml)
+    assert config.till_anchors == toml.parent.resolve() / "kept" / "c1.anchors" and config.till is None
+    with pytest.raises(ConfigError, match=r"\[till\] anchors must be a non-empty string") as bad:
+        parse_config(config.raw | {"till": {"anchors": 3}}).till_anchors
+    assert bad.value.key == "till.anchors"
