@@ -23,10 +23,10 @@ import pytest
 import fastimport.api.fiscal as fiscal
 from fastimport.api import processing as api
 from fastimport.api.database import copy_store
-from fastimport.fiscal import anchors
 from fastimport.cli import main as cli
 from fastimport.config import Config, parse_config
 from fastimport.errors import StoreError
+from fastimport.fiscal import anchors
 from fastimport.print.queue import enqueue
 from fastimport.processing import invoicing
 from fastimport.processing.settings import load_settings

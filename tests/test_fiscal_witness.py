@@ -20,7 +20,15 @@ from fastimport.processing.settings import load_settings
 from fastimport.store.db import Connection
 from tests.conftest import ShopFactory
 from tests.fiscal_support import DAY1, counts
-from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, W0, W1, import_shop, raw_config, write_toml
+from tests.test_processing_support import (
+    SIGNING_ENV,
+    SIGNING_KEY,
+    W0,
+    W1,
+    import_shop,
+    raw_config,
+    write_toml,
+)
 
 OTHER_ENV = "FASTIMPORT_OTHER_TILL_KEY"
 
@@ -38,7 +46,9 @@ def _till(tmp_path: Path, url: str, name: str, **invoicing_table: Any) -> tuple[
     toml = write_toml(tmp_path, url).rename(tmp_path / f"{name}.toml")
     text = toml.read_text(encoding="utf-8") + f'\n[till]\nname = "{name}"\n'
     if "secret_env" in invoicing_table:
-        text = text.replace(f'secret_env = "{SIGNING_ENV}"', f'secret_env = "{invoicing_table["secret_env"]}"')
+        text = text.replace(
+            f'secret_env = "{SIGNING_ENV}"', f'secret_env = "{invoicing_table["secret_env"]}"'
+        )
     toml.write_text(text, encoding="utf-8")
     return parse_config(raw), toml
 
@@ -157,7 +167,9 @@ async def test_a_till_with_another_key_is_refused_on_the_shared_store(
     con.close()
 
 
-def test_each_till_and_store_has_its_own_witness_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_till_and_store_has_its_own_witness_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     shop_a = "postgresql://till:secret@db.shop.lan:5432/shop_a"
     a = anchors.default_witness("comptoir-1", shop_a)
@@ -179,5 +191,5 @@ def test_each_till_and_store_has_its_own_witness_file(tmp_path: Path, monkeypatc
     config = load_config(toml)
     assert config.till_anchors == toml.parent.resolve() / "kept" / "c1.anchors" and config.till is None
     with pytest.raises(ConfigError, match=r"\[till\] anchors must be a non-empty string") as bad:
-        parse_config(config.raw | {"till": {"anchors": 3}}).till_anchors
+        assert parse_config(config.raw | {"till": {"anchors": 3}}).till_anchors is None
     assert bad.value.key == "till.anchors"
