@@ -39,12 +39,17 @@ def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(OTHER_ENV, "another-till-with-another-key")
 
 
-def _till(tmp_path: Path, url: str, name: str, **invoicing_table: Any) -> tuple[Config, Path]:
+def _till(
+    tmp_path: Path, url: str, name: str, anchors_file: Path | None = None, **invoicing_table: Any
+) -> tuple[Config, Path]:
     """The configuration of till ``name`` (in memory, and as a file for the command line)."""
-    raw = raw_config(tmp_path, url) | {"till": {"name": name}}
+    till = {"name": name} | ({"anchors": str(anchors_file)} if anchors_file else {})
+    raw = raw_config(tmp_path, url) | {"till": till}
     raw["invoicing"] |= invoicing_table
     toml = write_toml(tmp_path, url).rename(tmp_path / f"{name}.toml")
-    text = toml.read_text(encoding="utf-8") + f'\n[till]\nname = "{name}"\n'
+    text = (
+        toml.read_text(encoding="utf-8") + "\n[till]\n" + "".join(f'{k} = "{v}"\n' for k, v in till.items())
+    )
     if "secret_env" in invoicing_table:
         text = text.replace(
             f'secret_env = "{SIGNING_ENV}"', f'secret_env = "{invoicing_table["secret_env"]}"'
@@ -97,7 +102,7 @@ async def test_two_tills_witness_their_heads_and_name_a_store_rolled_back(
 ) -> None:
     _shop, url = await shop_factory(orders=40, start=W0, end=W1)
     one, one_toml = _till(tmp_path, url, "comptoir-1")
-    two, two_toml = _till(tmp_path, url, "comptoir-2")
+    two, two_toml = _till(tmp_path, url, "comptoir-2", tmp_path / "kept" / "comptoir-2.anchors")
     await import_shop(one)
     con = open_till(one)
     keys = invoicing.pending_keys(con, one)
@@ -108,6 +113,7 @@ async def test_two_tills_witness_their_heads_and_name_a_store_rolled_back(
     series = str(con_one.execute("SELECT max(series) FROM invoices WHERE kind = 'invoice'").fetchone()[0])
     if backend == "postgres":  # each till keeps its own witness, in its state directory
         assert anchors.anchor_path(con_one) != anchors.anchor_path(con_two)
+        assert anchors.anchor_path(con_two) == tmp_path / "kept" / "comptoir-2.anchors"  # [till] anchors
     # Both witnesses reached the last invoice: one by its commit, the other on opening the store.
     assert _witnessed(one, con_one)[series] == _witnessed(two, con_two)[series] == issued
     assert fiscal.verify_records(one, con_one).ok and fiscal.verify_records(two, con_two).ok

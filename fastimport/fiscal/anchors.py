@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,14 +42,14 @@ def mark(con: Connection) -> None:
     _dirty.add(id(con))
 
 
-# id() of a PostgreSQL connection -> (the connection, its till's witness file from ``[till] anchors``).
-_WITNESSES: dict[int, tuple[PgConnection, Path]] = {}
+# A PostgreSQL connection -> its till's witness file from ``[till] anchors`` (gone with the connection).
+_WITNESSES: weakref.WeakKeyDictionary[PgConnection, Path] = weakref.WeakKeyDictionary()
 
 
 def use_witness(con: Connection, path: Path) -> None:
     """This till's witness of a PostgreSQL store is ``path`` (``[till] anchors``), not the default."""
     if isinstance(con, PgConnection):
-        _WITNESSES[id(con)] = (con, path)
+        _WITNESSES[con] = path
 
 
 def store_identity(url: str) -> str:
@@ -77,10 +78,8 @@ def default_witness(till: str | None, url: str) -> Path:
 
 
 def witness_path(con: PgConnection) -> Path:
-    held = _WITNESSES.get(id(con))
-    if held is not None and held[0] is con:
-        return held[1]
-    return default_witness(db.till_of(con), con.url)
+    held = _WITNESSES.get(con)
+    return held if held is not None else default_witness(db.till_of(con), con.url)
 
 
 def database_path(con: Connection) -> Path | None:
