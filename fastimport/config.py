@@ -154,11 +154,30 @@ class Config:
         if table is None:
             return None
         name = table.get("name") if isinstance(table, dict) else None
+        if name is None and isinstance(table, dict):  # a [till] table giving only its anchors
+            return None
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(
                 '[till] name must be a non-empty string (e.g. name = "comptoir-1")', key="till.name"
             )
         return name.strip()
+
+    @property
+    def till_anchors(self) -> Path | None:
+        """``[till] anchors``: this till's witness of a PostgreSQL store's chain heads (None: the
+        default file in the user's state directory); relative to the configuration file."""
+        table = self.raw.get("till")
+        value = table.get("anchors") if isinstance(table, dict) else None
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                '[till] anchors must be a non-empty string (a file, e.g. anchors = "comptoir-1.anchors")',
+                key="till.anchors",
+            )
+        path = Path(value.strip()).expanduser()
+        base = self.source.resolve().parent if self.source is not None else Path(".")
+        return path if path.is_absolute() else base / path
 
     @property
     def where(self) -> str:

@@ -48,6 +48,8 @@ BOTH_BACKENDS = {
     "test_fiscal_tamper",
     "test_fiscal_archive",
     "test_fiscal_closings",
+    "test_fiscal_print",
+    "test_fiscal_witness",
     "test_processing_push",
     "test_processing_platforms",
     "test_pending_pages",
@@ -128,6 +130,10 @@ _databases = iter(range(1, 1 << 30))
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The store backend of this test: DuckDB, or a fresh PostgreSQL database the configurations name."""
     global _backend
+    # What a till keeps in the user's state directory (its witness of a PostgreSQL store's chain
+    # heads) stays inside the test.
+    state = request.getfixturevalue("tmp_path_factory").mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
     name: str = getattr(request, "param", "duckdb")
     if name != "postgres":
         yield name

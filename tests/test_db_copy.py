@@ -26,6 +26,7 @@ from fastimport.api.database import copy_store
 from fastimport.cli import main as cli
 from fastimport.config import Config, parse_config
 from fastimport.errors import StoreError
+from fastimport.fiscal import anchors
 from fastimport.print.queue import enqueue
 from fastimport.processing import invoicing
 from fastimport.processing.settings import load_settings
@@ -171,6 +172,10 @@ async def test_a_till_moves_up_with_every_row_and_its_chains_hold(
             (t, n) for t, n in copied.items() if n
         }
 
+        # The till's witness of the new store starts from the heads its DuckDB file anchored.
+        witness = anchors.anchor_path(target)
+        beside = Path(str(duck.database) + anchors.SUFFIX)
+        assert witness is not None and anchors.read(witness) == anchors.read(beside) != []
         assert fiscal.verify_records(pg, target).ok  # same bytes, same signatures: the chains hold
 
         # The next invoice takes the next number of its series and chains onto the copied head.

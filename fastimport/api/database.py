@@ -137,6 +137,9 @@ def copy_store(
             )
 
     done = copy_to_postgres(config.database, url, check=anchored, progress=progress)
+    # This till's witness of the new store starts from the heads its DuckDB file anchored.
+    witness = config.till_anchors or anchors.default_witness(config.till, url)
+    anchors.seed(config.database.with_name(config.database.name + anchors.SUFFIX), witness)
     return CopyReport(
         source=done.source,
         target=done.target,

@@ -25,8 +25,19 @@ def connect(config: Config) -> Connection:
     from fastimport.store.db import set_till
 
     till = config.till
+    witness = config.till_anchors
     con = open_store(config.target)
     set_till(con, till)
+    try:
+        from fastimport.fiscal import anchors
+        from fastimport.fiscal.integrity import witness as observe
+
+        if witness is not None:
+            anchors.use_witness(con, witness)
+        observe(con)  # on PostgreSQL, this till witnesses the chain heads it finds
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

@@ -1,10 +1,15 @@
-"""Chain heads anchored outside the database: an append-only file beside the store.
+"""Chain heads anchored outside the database: an append-only file the till keeps.
 
 After each commit that extended a chain (a series head moved in ``series_counters``), the new head
-of each moved series is appended to ``<database>.anchors`` as one JSON line
+of each moved series is appended to the anchor file as one JSON line
 (``{"series", "kind", "seq", "signature", "at"}``) and the file is fsync'd before the command goes
 on.  The database alone cannot then hide a cut tail, a rolled-back counter or an older copy put in
 its place: :func:`check` compares every anchored head with the records the database holds.
+
+A DuckDB till keeps ``<database>.anchors`` beside its file.  On PostgreSQL each till machine keeps its
+own *witness* (``[till] anchors``, by default a file in the user's state directory named after the
+till and the store): the heads it extended, and those it read on each open and verify
+(:func:`observe`).  Heads only move forward, so a store behind any witness was rolled back or cut.
 
 This module imports nothing from processing, so the chain can mark heads without a cycle.
 """
@@ -12,7 +17,10 @@ This module imports nothing from processing, so the chain can mark heads without
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,7 @@ import orjson
 
 from fastimport.store import db
 from fastimport.store.db import Connection
+from fastimport.store.postgres import PgConnection
 
 SUFFIX = ".anchors"
 _dirty: set[int] = set()  # id() of connections whose open transaction moved a series head
@@ -33,10 +42,49 @@ def mark(con: Connection) -> None:
     _dirty.add(id(con))
 
 
+# A PostgreSQL connection -> its till's witness file from ``[till] anchors`` (gone with the connection).
+_WITNESSES: weakref.WeakKeyDictionary[PgConnection, Path] = weakref.WeakKeyDictionary()
+
+
+def use_witness(con: Connection, path: Path) -> None:
+    """This till's witness of a PostgreSQL store is ``path`` (``[till] anchors``), not the default."""
+    if isinstance(con, PgConnection):
+        _WITNESSES[con] = path
+
+
+def store_identity(url: str) -> str:
+    """The PostgreSQL store a URL names, as a file name: its host, port and database (never the user
+    or the password), with a short hash so two stores never share a name after cleaning."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(url)
+    host = str(info.get("host") or "local").split(",")[0]
+    port = str(info.get("port") or "5432").split(",")[0]
+    place = f"{host}-{port}-{info.get('dbname') or info.get('user') or 'postgres'}"
+    digest = hashlib.sha256(place.encode()).hexdigest()[:8]
+    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', place).strip('._')}-{digest}"
+
+
+def state_directory() -> Path:
+    """Where a till keeps what is its own: ``$XDG_STATE_HOME/fastimport`` (``~/.local/state``)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "fastimport"
+
+
+def default_witness(till: str | None, url: str) -> Path:
+    """``<state>/fastimport/anchors/<till>@<store>.anchors``: one file per till and store."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", till or "till").strip("._") or "till"
+    return state_directory() / "anchors" / f"{name}@{store_identity(url)}{SUFFIX}"
+
+
+def witness_path(con: PgConnection) -> Path:
+    held = _WITNESSES.get(con)
+    return held if held is not None else default_witness(db.till_of(con), con.url)
+
+
 def database_path(con: Connection) -> Path | None:
-    """The file of the connection's database; None for an in-memory one or a PostgreSQL server
-    (its anchors are not kept in a file yet)."""
-    if getattr(con, "backend", "duckdb") == "postgres":
+    """The file of the connection's DuckDB database; None for an in-memory one or a PostgreSQL server."""
+    if isinstance(con, PgConnection):
         return None
     rows = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
@@ -46,6 +94,9 @@ def database_path(con: Connection) -> Path | None:
 
 
 def anchor_path(con: Connection) -> Path | None:
+    """The DuckDB file's anchors beside it, or this till's witness of a PostgreSQL store."""
+    if isinstance(con, PgConnection):
+        return witness_path(con)
     path = database_path(con)
     return path.with_name(path.name + SUFFIX) if path else None
 
@@ -90,7 +141,8 @@ def append_heads(con: Connection) -> int:
     lines = []
     for series, kind, seq, signature in sorted(rows):
         was = known.get(str(series))
-        if was is not None and int(was["seq"]) == int(seq) and was["signature"] == signature:
+        # Heads only move forward: one behind what was anchored is for check() to name, not to record.
+        if was is not None and int(was["seq"]) >= int(seq):
             continue
         entry = {"series": series, "kind": kind, "seq": int(seq), "signature": signature, "at": now}
         lines.append(orjson.dumps(entry) + b"\n")
@@ -98,6 +150,7 @@ def append_heads(con: Connection) -> int:
         _known[str(path)] = (size, known)
         return 0
     data = b"".join(lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, data)
@@ -123,8 +176,40 @@ def flush(con: Connection) -> None:
     _after_transaction(con, True)
 
 
+def observe(con: Connection) -> int | None:
+    """A till opening or verifying a PostgreSQL store witnesses the heads it reads.
+
+    Returns how many heads started a witness that was missing or empty while the store holds
+    signed records (a till joining the store: the caller journals it), else None.  Heads that moved
+    forward are appended; one behind what this till has seen is left for :func:`check` to name.
+    """
+    if not isinstance(con, PgConnection):
+        return None
+    path = witness_path(con)
+    fresh = not read(path)
+    appended = append_heads(con)
+    return appended if fresh and appended else None
+
+
 if _after_transaction not in db.AFTER_TRANSACTION:
     db.AFTER_TRANSACTION.append(_after_transaction)
+
+
+def seed(source: Path, target: Path) -> int:
+    """Start the witness ``target`` from the anchor file ``source`` (a DuckDB till moved to
+    PostgreSQL by ``db copy``); a witness already holding heads is left as it is.  Returns the lines written."""
+    entries = read(source)
+    if not entries or read(target):
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = b"".join(orjson.dumps(e) + b"\n" for e in entries)
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return len(entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +240,8 @@ def check(con: Connection, names: dict[str, Any]) -> list[AnchorProblem]:
             return [
                 AnchorProblem(
                     "anchors", str(path.name), "anchor_missing",
-                    f"the anchor file {path.name} beside the database is missing or empty while the database "
-                    "holds signed records: it was deleted, or this database was put here from elsewhere",
+                    f"the anchor file {path} is missing or empty while the database holds signed records: "
+                    "it was deleted, or this database was put here from elsewhere",
                 )
             ]  # fmt: skip
         return []

@@ -33,6 +33,7 @@ CODES: dict[str, str] = {
     "clock_set_back": "140",
     "key_refused": "150",
     "key_rotated": "160",
+    "anchors_started": "170",
 }
 
 

@@ -7,6 +7,7 @@
    its period (a document slipped into a closed period is named).
 4. The anchor file: every head anchored after a commit must still be in the database, with the same
    signature (a cut tail, a rolled-back counter, an older copy of the database, a replaced record).
+   On PostgreSQL, this till's witness: it first takes in the heads read now (:func:`witness`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,20 @@ import orjson
 from fastimport.fiscal import anchors, closings
 from fastimport.processing import chain, numbering
 from fastimport.processing.verify import Problem, Record, VerifyReport, heads, verify, walk
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, till_of
+
+
+def witness(con: Connection) -> None:
+    """On PostgreSQL, this till witnesses the heads it reads; a witness started on a store that
+    already holds signed records (a till joining it) is journaled by the next signature."""
+    started = anchors.observe(con)
+    if started is not None:
+        till = till_of(con) or "till"
+        path = anchors.anchor_path(con)
+        chain.note_event(
+            con, "anchors_started", till, str(path.name) if path else None,
+            {"till": till, "heads": started},
+        )  # fmt: skip
 
 
 def closing_chains(con: Connection) -> dict[str, list[Record]]:
@@ -31,6 +45,7 @@ def closing_chains(con: Connection) -> dict[str, list[Record]]:
 def verify_all(con: Connection, key: bytes, env: str | None) -> VerifyReport:
     """Everything :mod:`fastimport.fiscal.integrity` describes; raises ``KeyMismatchError`` on a wrong key."""
     chain.check_key(con, key, env, note_refusal=False)
+    witness(con)
     report = verify(con, key)
     known = heads(con)
     sealed = chain.seals(con)
