@@ -76,7 +76,6 @@ BOTH_BACKENDS = {
     "test_shopkeeper_set_aside",
     "test_documents_buyers",
     "test_invoice_print",
-    "test_fiscal_print",
     "test_web_api",
     "test_web_mount",
     "test_report_sales",
