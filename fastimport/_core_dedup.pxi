@@ -169,6 +169,34 @@ cdef class Dedup:
             raise MemoryError("Dedup could not grow")
         return pa.Array.from_buffers(pa.int8(), count, [None, pa.py_buffer(out)])
 
+    def settle(self, order_ids, modified_at, content_hash):
+        """(unchanged, repeated) when every order is known with this very fingerprint, marked as seen as
+        ``classify`` would; else None and nothing changes (the page then goes the whole way)."""
+        cdef const int64_t[::1] ids = sh.as_int64(order_ids, "order_ids")
+        cdef const int64_t[::1] mod = sh.as_int64(modified_at, "modified_at")
+        cdef const int64_t[::1] hs = sh.as_int64(content_hash, "content_hash")
+        cdef Py_ssize_t i, count = ids.shape[0], repeated = 0
+        cdef int32_t e
+        cdef bint known = 1
+        if mod.shape[0] != count or hs.shape[0] != count:
+            sh.check_same_length(memoryview(ids), memoryview(mod), memoryview(hs))
+        if self.n == 0:
+            return None if count else (0, 0)
+        with nogil:
+            for i in range(count):
+                e = self.index[self._slot(ids[i])]
+                if e < 0 or self.entries[e].modified != mod[i] or self.entries[e].chash != hs[i]:
+                    known = 0
+                    break
+            if known:
+                for i in range(count):
+                    e = self.index[self._slot(ids[i])]
+                    repeated += self.seen[e]
+                    self.seen[e] = 1
+        if not known:
+            return None
+        return (count - repeated, repeated)
+
     def memory_bytes(self):
         """Bytes held by the table (entries, flags and index)."""
         return self.ecap * (sizeof(Entry) + 1) + self.icap * sizeof(int32_t)

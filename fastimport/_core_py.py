@@ -147,6 +147,25 @@ class Dedup:
             known[oid] = (m, h, True)
         return pa.array(out, type=pa.int8())
 
+    def settle(self, order_ids: Any, modified_at: Any, content_hash: Any) -> tuple[int, int] | None:
+        """(unchanged, repeated) when every order is known with this very fingerprint, marked as seen as
+        ``classify`` would; else None and nothing changes (the page then goes the whole way)."""
+        ids = sh.as_int64(order_ids, "order_ids")
+        mod = sh.as_int64(modified_at, "modified_at")
+        hashes = sh.as_int64(content_hash, "content_hash")
+        sh.check_same_length(ids, mod, hashes)
+        known = self._known
+        rows = list(zip(ids.tolist(), mod.tolist(), hashes.tolist(), strict=True))
+        for oid, m, h in rows:
+            old = known.get(oid)
+            if old is None or old[0] != m or old[1] != h:
+                return None
+        repeated = 0
+        for oid, m, h in rows:
+            repeated += known[oid][2]
+            known[oid] = (m, h, True)
+        return len(rows) - repeated, repeated
+
     def memory_bytes(self) -> int:
         """Rough bytes held by the dict and its tuples (ints counted at 32 bytes)."""
         return sys.getsizeof(self._known) + len(self._known) * (sys.getsizeof((0, 0, False)) + 3 * 32)

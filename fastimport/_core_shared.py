@@ -265,8 +265,8 @@ def content_hash(raw: bytes | memoryview) -> int:
 
 def as_int64(values: Any, what: str) -> memoryview:
     """An int64 column (pyarrow array, or any buffer of 8-byte signed ints) as a ``q`` memoryview."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    if isinstance(values, pa.ChunkedArray):  # a parsed page's column is one chunk: no copy then
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
     if isinstance(values, pa.Array):
         if values.type != pa.int64():
             raise ValueError(f"{what}: expected an int64 array, got {values.type}")

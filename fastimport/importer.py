@@ -23,13 +23,15 @@ import aiohttp
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fastimport.columns import CHANGED, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
+from fastimport.batch_columns import last_version_only, line_counts, take_orders
+from fastimport.columns import CHANGED, HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
 from fastimport.errors import ParseError, explain
-from fastimport.io.connector import Connector, Page, adjuster, fetcher_for
+from fastimport.io.connector import Connector, Page, adjuster, fetcher_for, rehasher
 from fastimport.io.fetcher import Fetcher
 from fastimport.io.registry import connector_for, platform
 from fastimport.ranges import ImportRange
+from fastimport.rescan import Rescan
 from fastimport.salvage import SetAside, salvage
 from fastimport.store import imports as store
 from fastimport.store import raw as raw_payloads
@@ -115,6 +117,12 @@ class _StoreImport:
         self.lo_us = _micros(rng.start)
         self.hi_us = _micros(rng.end)
         self.range_column = "created_at" if rng.field == "created" else "modified_at"
+        rehash = rehasher(self.connector)  # a re-import scans pages first (see rescan)
+        self.rescan = (
+            None
+            if rehash is None or known.num_rows == 0
+            else Rescan(core, self.connector.page_spec, rehash, self.range_column, self.lo_us, self.hi_us)
+        )
         self.orders: list[pa.Table] = []
         self.lines: list[pa.Table] = []
         self.raws: list[pa.ChunkedArray] = []
@@ -133,6 +141,16 @@ class _StoreImport:
     def feed(self, page: Page) -> bool:
         """Parse, dedup and pack one page (worker thread); True when a batch is ready to store."""
         t0 = time.perf_counter()
+        if self.rescan is not None and self.rescan.ready:
+            done = self.rescan.settle(page.body, self.dedup)
+            if done is not None:
+                self.pages, self.pages_unflushed = self.pages + 1, self.pages_unflushed + 1
+                self.seen += done.orders
+                self.unchanged, self.repeated = self.unchanged + done.unchanged, self.repeated + done.repeated
+                top = done.max_modified
+                self.max_modified = top if self.max_modified is None else max(self.max_modified, top)
+                self.stages["parse"] += time.perf_counter() - t0
+                return self.held >= self.batch_orders
         try:
             parsed = self.core.parse_page(page.body, self.connector.page_spec)
         except ParseError as exc:
@@ -146,11 +164,11 @@ class _StoreImport:
             parsed, bad = salvaged
             self.set_aside.extend(bad)
         t1 = time.perf_counter()
+        self.stages["parse"] += t1 - t0
         orders, lines = self.adjust(parsed.orders, parsed.lines)
         self.pages += 1
         self.pages_unflushed += 1
         if orders.num_rows == 0:
-            self.stages["parse"] += t1 - t0
             return self.held >= self.batch_orders
         # Per-page pyarrow calls cost more than the work on 100 rows: test the common case
         # (whole page in range, every order new) with one call each, and do more only when needed.
@@ -158,16 +176,22 @@ class _StoreImport:
         bounds = pc.min_max(column).as_py()
         if bounds["min"] < self.lo_us or bounds["max"] >= self.hi_us:
             in_range = pc.and_(pc.greater_equal(column, self.lo_us), pc.less(column, self.hi_us))
-            orders, lines = _take_orders(orders, lines, pc.indices_nonzero(in_range))
+            orders, lines = take_orders(orders, lines, pc.indices_nonzero(in_range))
             if orders.num_rows == 0:
-                self.stages["parse"] += t1 - t0
                 return self.held >= self.batch_orders
-        ids = orders.column("order_id").combine_chunks()
-        modified = orders.column("modified_at").combine_chunks()
-        verdict = self.dedup.classify(ids, modified, orders.column("content_hash").combine_chunks())
+        ids, modified, hashes = (orders.column(c) for c in ("order_id", "modified_at", HASH_COLUMN))
         self.seen += orders.num_rows
         top = pc.max(modified).as_py()
         self.max_modified = top if self.max_modified is None else max(self.max_modified, top)
+        # A re-import mostly meets orders stored as they are: one call counts such a page, nothing to hold.
+        settled = self.dedup.settle(ids, modified, hashes)
+        if settled is not None:
+            self.unchanged, self.repeated = self.unchanged + settled[0], self.repeated + settled[1]
+            if self.rescan is not None:
+                self.rescan.ready = True
+            self.stages["dedup"] += time.perf_counter() - t1
+            return self.held >= self.batch_orders
+        verdict = self.dedup.classify(ids, modified, hashes)
         worst = pc.max(verdict).as_py()
         wanted_mask = None if worst <= CHANGED else pc.less_equal(verdict, CHANGED)
         wanted = orders.num_rows if wanted_mask is None else pc.sum(wanted_mask).as_py() or 0
@@ -179,10 +203,9 @@ class _StoreImport:
         if wanted:
             if wanted_mask is not None:
                 kept = pc.indices_nonzero(wanted_mask)
-                orders, lines = _take_orders(orders, lines, kept)
+                orders, lines = take_orders(orders, lines, kept)
                 verdict = pc.take(verdict, kept)
             self._hold(orders.append_column("verdict", verdict), lines)
-        self.stages["parse"] += t1 - t0
         self.stages["dedup"] += t2 - t1
         self.stages["store"] += time.perf_counter() - t2
         return self.held >= self.batch_orders
@@ -196,7 +219,7 @@ class _StoreImport:
         lines = lines.append_column("order_id", pc.take(order_ids, line_index))
         orders = orders.drop_columns([RAW_COLUMN])
         n = orders.num_rows
-        orders = orders.append_column("line_count", _line_counts(n, line_index)).append_column(
+        orders = orders.append_column("line_count", line_counts(n, line_index)).append_column(
             "raw_chunk_local", pa.repeat(pa.scalar(local, pa.int64()), n)
         )
         self.orders.append(orders)
@@ -239,7 +262,7 @@ class _StoreImport:
                 "data": pa.array(datas, pa.binary()),
             }
         )
-        packed = Packed(_last_version_only(orders), pa.concat_tables(batch.lines), chunks)
+        packed = Packed(last_version_only(orders), pa.concat_tables(batch.lines), chunks)
         self.stages["pack"] += time.perf_counter() - t0
         return packed
 
@@ -301,56 +324,6 @@ class Batch:
 def _micros(moment: dt.datetime) -> int:
     delta = moment.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _take_orders(orders: pa.Table, lines: pa.Table, indices: pa.Array) -> tuple[pa.Table, pa.Table]:
-    """Keep the orders at ``indices`` and their lines, renumbering ``order_index``."""
-    kept = orders.take(indices)
-    if lines.num_rows == 0:
-        return kept, lines
-    # old order index -> new position (or null when dropped)
-    remap = pa.array(_remap_list(orders.num_rows, indices.to_pylist()), type=pa.int32())
-    new_index = pc.take(remap, lines.column("order_index"))
-    mask = pc.is_valid(new_index)
-    lines = lines.filter(mask)
-    lines = lines.set_column(
-        lines.schema.get_field_index("order_index"), "order_index", pc.drop_null(new_index)
-    )
-    return kept, lines
-
-
-def _remap_list(n: int, keep: Sequence[int]) -> list[int | None]:
-    out: list[int | None] = [None] * n
-    for new, old in enumerate(keep):
-        out[old] = new
-    return out
-
-
-def _last_version_only(orders: pa.Table) -> pa.Table:
-    """An order changed on the shop while we paged can arrive twice in one batch: keep its last version."""
-    ids = orders.column("order_id")
-    if pc.count_distinct(ids).as_py() == orders.num_rows:
-        return orders
-    last: dict[int, int] = {}
-    for position, order_id in enumerate(ids.to_pylist()):
-        last[order_id] = position
-    return orders.take(pa.array(sorted(last.values()), pa.int64()))
-
-
-def _line_counts(n_orders: int, line_index: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Lines per order; the core emits lines grouped by order, in order."""
-    if isinstance(line_index, pa.ChunkedArray):
-        line_index = line_index.combine_chunks()
-    runs = pc.run_end_encode(line_index, run_end_type=pa.int32())
-    if len(runs.values) == n_orders:  # every order has lines: the run lengths are the counts
-        ends = runs.run_ends
-        return pc.subtract(ends, pa.concat_arrays([pa.array([0], pa.int32()), ends.slice(0, n_orders - 1)]))
-    counts = [0] * n_orders
-    if len(line_index):
-        tally = pc.value_counts(line_index)
-        for idx, count in zip(tally.field(0).to_pylist(), tally.field(1).to_pylist(), strict=True):
-            counts[idx] = count
-    return pa.array(counts, type=pa.int32())
 
 
 async def _run_store(

@@ -22,9 +22,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from fastimport.batch_columns import take_orders
 from fastimport.config import StoreConfig
 from fastimport.errors import FastImportError, ParseError
-from fastimport.importer import _StoreImport, _take_orders
+from fastimport.importer import _StoreImport
 from fastimport.io.connector import Page
 from fastimport.ranges import ImportRange
 from fastimport.store import imports as store
@@ -85,7 +86,7 @@ class _KnownAndFresh:
         if len(keep) == len(ids):
             return orders, lines
         self.stale += len(ids) - len(keep)
-        return _take_orders(orders, lines, pa.array(keep, pa.int64()))
+        return take_orders(orders, lines, pa.array(keep, pa.int64()))
 
 
 _NONE_KNOWN = pa.table(

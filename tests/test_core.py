@@ -419,6 +419,32 @@ def test_dedup_semantics(mod: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("mod", CORES)
+def test_dedup_settle_counts_only_a_page_known_as_is(mod: ModuleType) -> None:
+    def loaded() -> Any:
+        d = mod.Dedup()
+        d.load(ints([1, 2, 3]), ints([10, 20, 30]), ints([100, 200, 300]))
+        return d
+
+    assert mod.Dedup().settle(ints([]), ints([]), ints([])) == (0, 0)
+    assert mod.Dedup().settle(ints([1]), ints([10]), ints([100])) is None
+    d = loaded()
+    # one order new, modified or re-hashed: None, and the set is as it was (classify answers as before)
+    assert d.settle(ints([1, 4]), ints([10, 40]), ints([100, 400])) is None
+    assert d.settle(ints([1, 2]), ints([10, 21]), ints([100, 200])) is None
+    assert d.settle(ints([1, 2]), ints([10, 20]), ints([100, 201])) is None
+    assert len(d) == 3 and 4 not in d
+    assert d.classify(ints([1, 2]), ints([10, 20]), ints([100, 200])).to_pylist() == [UNCHANGED, UNCHANGED]
+    # all known as they are: counted as classify counts them, and seen from then on
+    d, twin = loaded(), loaded()
+    ids, mods, hashes = ints([3, 1, 3]), ints([30, 10, 30]), ints([300, 100, 300])
+    assert d.settle(ids, mods, hashes) == (2, 1)
+    assert twin.classify(ids, mods, hashes).to_pylist() == [UNCHANGED, UNCHANGED, REPEAT]
+    later = (ints([1, 2, 3]), ints([10, 20, 30]), ints([100, 200, 300]))
+    assert d.classify(*later).to_pylist() == twin.classify(*later).to_pylist() == [REPEAT, UNCHANGED, REPEAT]
+    assert d.settle(*later) == (0, 3)
+
+
+@pytest.mark.parametrize("mod", CORES)
 def test_dedup_inputs(mod: ModuleType) -> None:
     d = mod.Dedup()
     with pytest.raises(ValueError):

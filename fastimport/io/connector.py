@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 import aiohttp
 import pyarrow as pa
 
-from fastimport.columns import PageSpec
+from fastimport.columns import HASH_COLUMN, PageSpec
 from fastimport.config import StoreConfig
 from fastimport.io.fetcher import Fetcher
 from fastimport.ranges import ImportRange
@@ -88,6 +88,29 @@ class Adjusting(Protocol):
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Return the page's orders and lines with platform specifics resolved; same row order."""
         ...
+
+
+@runtime_checkable
+class Rehashing(Protocol):
+    """A connector that can tell, from a scan of a page (order id, dates, raw JSON and its hash), the content
+    hash each order will have once :meth:`Adjusting.adjust` is done; its dates must come out unadjusted."""
+
+    def rehash(self, orders: pa.Table) -> pa.Array | pa.ChunkedArray:
+        """The content hashes after ``adjust`` of the scanned page's orders, in their order."""
+        ...
+
+
+def rehasher(connector: Connector) -> Callable[[pa.Table], pa.Array | pa.ChunkedArray] | None:
+    """How to know a scanned page's final content hashes, or None when only the whole parse can say."""
+    if isinstance(connector, Rehashing):
+        return connector.rehash
+    if isinstance(connector, Adjusting):
+        return None
+    return _hashes
+
+
+def _hashes(orders: pa.Table) -> pa.ChunkedArray:
+    return orders.column(HASH_COLUMN)
 
 
 def adjuster(connector: Connector) -> Callable[[pa.Table, pa.Table], tuple[pa.Table, pa.Table]]:

@@ -76,6 +76,21 @@ def append_fetched(raw: bytes, fetched: bytes) -> bytes:
     return body[:-1] + b',"' + FETCHED_REFUNDS_KEY.encode() + b'":' + fetched + b"}"
 
 
+def rehash(orders: pa.Table, fetched: dict[int, bytes]) -> pa.Array | pa.ChunkedArray:
+    """The content hashes :func:`lay_refunds` gives a page's orders (those with fetched refunds change)."""
+    hashes = orders.column(HASH_COLUMN)
+    if not fetched:
+        return hashes
+    ids = orders.column("order_id").to_pylist()
+    rows = [i for i, oid in enumerate(ids) if oid in fetched]
+    if not rows:
+        return hashes
+    values, raws = hashes.to_pylist(), orders.column(RAW_COLUMN)
+    for i in rows:
+        values[i] = content_hash(append_fetched(raws[i].as_py(), fetched[ids[i]]))
+    return pa.array(values, pa.int64())
+
+
 def lay_refunds(
     orders: pa.Table,
     lines: pa.Table,

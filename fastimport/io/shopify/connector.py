@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from fastimport.columns import HASH_COLUMN
 from fastimport.errors import AuthError, FetchError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
@@ -263,6 +264,9 @@ class ShopifyConnector:
 
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
         return adjust_shopify(orders, lines)
+
+    def rehash(self, orders: pa.Table) -> pa.ChunkedArray:
+        return orders.column(HASH_COLUMN)  # adjust leaves the raw JSON and the dates as they are
 
     # -- catalogue --------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from fastimport.columns import FieldSpec, PageSpec
 from fastimport.errors import AuthError, FetchError, ParseError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
-from fastimport.io.refund_lines import lay_refunds, with_fetched
+from fastimport.io.refund_lines import lay_refunds, rehash, with_fetched
 from fastimport.io.woocommerce import oauth1
 from fastimport.io.woocommerce.config import WooCommerceStore
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE, line_refunds
@@ -197,6 +197,9 @@ class WooCommerceConnector:
         if not self.refunds_fetched:
             return orders, lines
         return lay_refunds(orders, lines, self.refunds_fetched, line_refunds)
+
+    def rehash(self, orders: pa.Table) -> pa.Array | pa.ChunkedArray:
+        return rehash(orders, self.refunds_fetched)
 
     async def _all(self, fetcher: Fetcher, path: str, params: list[tuple[str, str]]) -> list[Any]:
         base = [*params, ("per_page", "100")]
