@@ -39,8 +39,11 @@ MIN_CORE_RATIO = float(os.environ.get("BENCH_CHECK_MIN_CORE_RATIO", "2.0"))
 # Native end to end runs at 8-15 % of the fetch-only ceiling on 20,000 orders here (fixed start-up costs
 # weigh on so small a run); below 3 % something is grossly wrong.
 MIN_FETCH_SHARE = float(os.environ.get("BENCH_CHECK_MIN_FETCH_SHARE", "0.03"))
-# fastimport ran at 2.5-3× the straightforward peer here (50,000 orders, loaded machine): below 2× is a regression.
-MIN_PEER_RATIO = float(os.environ.get("BENCH_CHECK_MIN_PEER_RATIO", "2.0"))
+# fastimport ran at 2.5-3× the straightforward peer here until both began reading refund lines
+# (/orders/<id>/refunds, about 700 more requests per 20,000 orders, issue #14): the shop's side of them
+# runs on the same cores and costs both about 0.5 s, so the ratio measured on a quiet machine fell to
+# 2.0-2.1×.  The gate sits below that, to catch a regression of the engine, not to state the target (≥ 3×).
+MIN_PEER_RATIO = float(os.environ.get("BENCH_CHECK_MIN_PEER_RATIO", "1.7"))
 # Peak RSS of the native import of ORDERS orders (~300-400 MB here; 200,000 orders take too long for CI).
 MAX_RSS_MB = float(os.environ.get("BENCH_CHECK_MAX_RSS_MB", "400"))
 RESULT = Path(__file__).resolve().parent / "results" / "check.json"
