@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from fastimport.errors import StoreError
-from fastimport.store.db import disk_full, transaction
+from fastimport.store.db import connect, disk_full, transaction
 
 
 def _con() -> duckdb.DuckDBPyConnection:
@@ -76,3 +77,21 @@ def test_a_transaction_that_fills_the_disk_raises_the_plain_store_error() -> Non
         con.execute("INSERT INTO t VALUES (1)")
         raise OSError(errno.ENOSPC, "No space left on device")
     assert _count(con) == 0
+
+
+def test_a_new_connection_never_inherits_a_closed_ones_till(tmp_path: Path) -> None:
+    """The till name is held with the connection itself: ids are reused once a connection is gone."""
+    import gc
+
+    from fastimport.store.db import set_till, till_of
+
+    for _ in range(20):
+        first = connect(tmp_path / "till.duckdb")
+        set_till(first, "comptoir-1")
+        assert till_of(first) == "comptoir-1"
+        first.close()
+        del first
+        gc.collect()
+        second = connect(tmp_path / "till.duckdb")
+        assert till_of(second) is None
+        second.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -36,18 +37,19 @@ CHECKPOINT_THRESHOLD = "64MB"
 AFTER_TRANSACTION: list[Callable[[Connection, bool], None]] = []
 
 
-# The till each open connection works for ([till] name): its print jobs are its own.  Keyed by id(),
-# as DuckDB's connections take no attributes.
-_TILLS: dict[int, str | None] = {}
+# The till each open connection works for ([till] name): its print jobs are its own.  Held beside the
+# connection (DuckDB's connections take no attributes), weakly: keyed by id() alone, a new connection
+# could inherit a closed one's till when Python reuses the id.
+_TILLS: weakref.WeakKeyDictionary[Connection, str | None] = weakref.WeakKeyDictionary()
 
 
 def set_till(con: Connection, name: str | None) -> None:
-    _TILLS[id(con)] = name
+    _TILLS[con] = name
 
 
 def till_of(con: Connection) -> str | None:
     """The till this connection works for (None: the one till of a store that names none)."""
-    return _TILLS.get(id(con))
+    return _TILLS.get(con)
 
 
 def connect(
