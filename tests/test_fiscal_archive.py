@@ -188,26 +188,27 @@ async def test_an_export_stopped_before_its_rename_is_journaled_and_leaves_no_ar
     def stopped(self: Path, target: Path) -> Path:
         raise Killed
 
-    monkeypatch.setattr(Path, "replace", stopped)
-    with pytest.raises(Killed):
-        cli(
-            [
-                "--config",
-                str(toml),
-                "archive",
-                "export",
-                "--from",
-                "2026-04-01",
-                "--to",
-                TODAY,
-                "--out",
-                str(again),
-            ]
-        )
-    monkeypatch.undo()
+    # Only Path.replace is undone afterwards (the test's store variable stays set).
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "replace", stopped)
+        with pytest.raises(Killed):
+            cli(
+                [
+                    "--config",
+                    str(toml),
+                    "archive",
+                    "export",
+                    "--from",
+                    "2026-04-01",
+                    "--to",
+                    TODAY,
+                    "--out",
+                    str(again),
+                ]
+            )
     part = again.with_name("again.zip.part")
     assert not again.exists() and part.exists()
-    con = connect(tmp_path / "till.duckdb")
+    con = connect(store_target(tmp_path))
     detail = con.execute(
         "SELECT detail FROM journal WHERE kind = 'archive_export' ORDER BY seq DESC LIMIT 1"
     ).fetchone()
