@@ -47,15 +47,6 @@ MIN_PEER_RATIO = float(os.environ.get("BENCH_CHECK_MIN_PEER_RATIO", "1.7"))
 # Peak RSS of the native import of ORDERS orders (~300-400 MB here; 200,000 orders take too long for CI).
 MAX_RSS_MB = float(os.environ.get("BENCH_CHECK_MAX_RSS_MB", "400"))
 RESULT = Path(__file__).resolve().parent / "results" / "check.json"
-ROUNDS = int(os.environ.get("BENCH_CHECK_ROUNDS", "2"))
-
-
-def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round with the best rate (its own peak RSS with it), all rounds kept beside it."""
-    done = [r for r in runs if "error" not in r]
-    best = dict(max(done, key=report.rate) if done else runs[0])
-    best["rounds"] = [{k: r.get(k) for k in ("orders_per_s", "peak_rss_mb", "error") if k in r} for r in runs]
-    return best
 
 
 def _job(peer: str, shop: ShopProcess, start: dt.datetime, end: dt.datetime, workdir: Path, **kw: Any) -> Job:
@@ -86,19 +77,11 @@ def run_check() -> int:
             results["ceiling-fetch"] = run_peer(
                 _job("ceiling-fetch", shop, *full, workdir), label="ceiling-fetch"
             )
-            # The two peers compared take turns, ROUNDS times, and each keeps its best round (every round
-            # is in the JSON): one round alone swung from 1.7x to 2.5x on this 2-core machine.
-            rounds: dict[str, list[dict[str, Any]]] = {"fastimport-native": [], "competent": []}
-            for r in range(ROUNDS):
-                rounds["fastimport-native"].append(run_peer(
-                    _job("fastimport", shop, *full, workdir, key=f"native-{r}", options={"core": "native"}),
-                    label="fastimport-native",
-                ))  # fmt: skip
-                rounds["competent"].append(
-                    run_peer(_job("competent", shop, *full, workdir, key=f"competent-{r}"), label="competent")
-                )
-            for name, runs in rounds.items():
-                results[name] = _best(runs)
+            results["fastimport-native"] = run_peer(
+                _job("fastimport", shop, *full, workdir, key="native", options={"core": "native"}),
+                label="fastimport-native",
+            )
+            results["competent"] = run_peer(_job("competent", shop, *full, workdir), label="competent")
             results["fastimport-python"] = run_peer(
                 _job("fastimport", shop, *part, workdir, key="python", options={"core": "python"}),
                 label="fastimport-python",
