@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable, Iterable
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -19,6 +20,7 @@ from multidict import CIMultiDictProxy
 from fastimport.errors import FetchError, TransientFetchError
 
 # Statuses a retry may cure: the shop or its host is overloaded or failing.
+_RANGE_START = re.compile(r"bytes (\d+)-")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
 
@@ -152,23 +154,93 @@ class Fetcher:
                 body = await resp.read()
                 self.stats.bytes += len(body)
                 return Response(request, resp.status, resp.headers, body, attempt)
-        except TimeoutError as exc:
-            raise TransientFetchError(
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise self._transient(exc, request) from exc
+
+    async def stream(
+        self, request: Request, validate: Validator | None = None, *, chunk_size: int = 1 << 16
+    ) -> AsyncGenerator[bytes, None]:
+        """Fetch one large body chunk by chunk, resuming where it broke off; every byte comes once.
+
+        A transient failure (status, dropped connection, stall, cut answer) is retried as ``fetch``
+        retries it, asking only for the rest with ``Range: bytes=<received>-``; a server that ignores
+        the range answers 200 with the whole body again, and the bytes already handed out are
+        skipped.  ``validate`` sees each answer's status and headers (its body is empty).  The
+        timeout is per read (``timeout`` s without data), not for the whole body: a bulk file of
+        gigabytes legitimately takes longer than a page.  No fan-out slot is held while the caller
+        works on a chunk: a long download must not starve (or deadlock) the caller's other requests.
+        """
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self.timeout.sock_connect, sock_read=self.timeout.total
+        )
+        received = 0
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = dict(request.headers)
+            if received:
+                headers["Range"] = f"bytes={received}-"
+            self.stats.requests += 1
+            try:
+                try:
+                    async with self.session.request(
+                        request.method,
+                        request.url,
+                        params=list(request.params),
+                        headers=headers,
+                        data=request.body,
+                        timeout=timeout,
+                    ) as resp:
+                        head = Response(request, resp.status, resp.headers, b"", attempt)
+                        if resp.status in RETRY_STATUSES:
+                            raise TransientFetchError(
+                                f"{self.shop} answered HTTP {resp.status}{_describe_body(head)}",
+                                status=resp.status,
+                                retry_after=_retry_after(resp.headers),
+                            )
+                        if validate is not None:
+                            validate(head)
+                        skip = _skip(received, resp.status, resp.headers.get("Content-Range"), request.url)
+                        async for chunk in resp.content.iter_chunked(chunk_size):
+                            if skip:
+                                if len(chunk) <= skip:
+                                    skip -= len(chunk)
+                                    continue
+                                chunk, skip = chunk[skip:], 0
+                            received += len(chunk)
+                            self.stats.bytes += len(chunk)
+                            attempt = 0  # progress: the retry budget is for failures in a row
+                            yield chunk
+                        return
+                except (TimeoutError, aiohttp.ClientError) as exc:
+                    raise self._transient(exc, request) from exc
+            except TransientFetchError as exc:
+                if attempt > self.retries:
+                    raise FetchError(
+                        f"{self.shop} kept failing after {attempt} attempts: {exc.message}",
+                        url=request.url,
+                        attempts=attempt,
+                    ) from exc
+                delay = self._backoff(max(attempt, 1), getattr(exc, "retry_after", None))
+                self.stats.retries += 1
+                self.stats.retry_reasons.append(exc.message)
+                self.stats.seconds_waiting += delay
+                await asyncio.sleep(delay)
+
+    def _transient(self, exc: BaseException, request: Request) -> TransientFetchError:
+        """A network failure in the shopkeeper's words, marked for a retry."""
+        if isinstance(exc, TimeoutError):
+            return TransientFetchError(
                 f"{self.shop} did not answer within {self.timeout.total:g} s", url=request.url
-            ) from exc
-        except aiohttp.ClientPayloadError as exc:
-            raise TransientFetchError(
-                f"{self.shop} sent an incomplete answer ({exc})", url=request.url
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise TransientFetchError(
+            )
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            return TransientFetchError(f"{self.shop} sent an incomplete answer ({exc})", url=request.url)
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return TransientFetchError(
                 f"cannot connect to {self.shop} at {request.url.split('/')[2]} ({exc.os_error.strerror or exc})",
                 url=request.url,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise TransientFetchError(
-                f"network error talking to {self.shop}: {exc}", url=request.url
-            ) from exc
+            )
+        return TransientFetchError(f"network error talking to {self.shop}: {exc}", url=request.url)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -199,3 +271,16 @@ def _describe_body(response: Response) -> str:
     if "html" in ctype:
         return " with an HTML page instead of data"
     return ""
+
+
+def _skip(received: int, status: int, content_range: str | None, url: str) -> int:
+    """Bytes to drop from a resumed answer: none after a 206 from ``received``, all of them after a 200."""
+    if not received or status != 206:
+        return received
+    start = _RANGE_START.match(content_range or "")
+    if start is None or int(start.group(1)) != received:
+        raise FetchError(
+            f"the download resumed at the wrong place (asked from byte {received}, got {content_range!r})",
+            url=url,
+        )
+    return 0

@@ -33,6 +33,8 @@ class SimOptions:
     shopify_leak: float = 2.0  # calls per second leaking out (Standard plan)
     shopify_bulk_seconds: float = 0.3  # how long a bulk operation runs
     shopify_bulk_outcome: str = "COMPLETED"  # or "FAILED", "EXPIRED"
+    shopify_bulk_drop_after: int = 0  # bytes: a bulk file's first download breaks off after them
+    shopify_bulk_cut_at: int = 0  # bytes: a bulk file keeps only its first bytes (damaged at the source)
     # Shopify's ``taxes_included``: prices hold the VAT (French default) or the VAT is added on top.
     shopify_taxes_included: bool = True
     prestashop_key: str = "PSWSKEYTESTPSWSKEYTESTPSWSKEY0001"

@@ -94,7 +94,14 @@ class ShopifyPlatform(Platform):
         self.auth = ShopifyAuth(opts.shopify_token)
         self.orders = ShopifyOrdersApi(store, opts.create_during_pagination, opts.modify_during_pagination)
         self.admin = ShopifyAdmin(store, products, customers)
-        self.bulk = BulkOperations(store, opts.shopify_bulk_seconds, opts.shopify_bulk_outcome, opts.seed)
+        self.bulk = BulkOperations(
+            store,
+            opts.shopify_bulk_seconds,
+            opts.shopify_bulk_outcome,
+            opts.seed,
+            opts.shopify_bulk_drop_after,
+            opts.shopify_bulk_cut_at,
+        )
 
     def routes(self, app: web.Application) -> None:
         base = "/admin/api/{version:\\d{4}-\\d{2}|unstable}"

@@ -3,8 +3,14 @@
 ``bulkOperationRunQuery`` over ``orders(query: "created_at:>='…' AND created_at:<='…'")`` (or
 ``updated_at``) starts a job; one job at a time per shop (Shopify before 2026-01).  The job stays
 RUNNING for ``seconds`` and then ends with ``outcome`` (COMPLETED, FAILED or EXPIRED).  The file has
-one JSON object per line: orders, and their line items as separate objects with ``__parentId``,
-shuffled so that children may come before their parent.
+one JSON object per line: orders, and their line items as separate objects with ``__parentId``.
+With ``groupObjects: true`` (Shopify's default before 2026-01) each order comes followed by its
+line items; otherwise (``groupObjects: false``, the default from 2026-01) the lines are shuffled, so
+that children may come before their parent.
+
+The download honours ``Range: bytes=N-`` (206), like the storage Shopify's links point to.  Faults:
+``drop_after`` closes the connection after that many bytes on a file's first download (a retry
+gets the rest); ``cut_at`` keeps only a file's first bytes (a file damaged at the source).
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from fastimport.sim.shopify_api import STATUS_GROUPS, ShopifyError, json_respons
 from fastimport.sim.shopify_orders import GID
 from fastimport.sim.store import OrderStore
 
-_RUN = re.compile(r'bulkOperationRunQuery\(query:\s*"""(.*)"""\)', re.S)
+_RUN = re.compile(
+    r'bulkOperationRunQuery\(query:\s*"""(.*)"""\s*(?:,\s*groupObjects:\s*(true|false)\s*)?\)', re.S
+)
+_RANGE = re.compile(r"bytes=(\d+)-$")
 _SEARCH = re.compile(r"(created_at|updated_at):>='([^']+)' AND (?:created_at|updated_at):<='([^']+)'")
 _NODE = re.compile(r'node\(id:\s*"([^"]+)"\)')
 
@@ -108,8 +117,19 @@ def graphql_objects(order: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class BulkOperations:
-    def __init__(self, store: OrderStore, seconds: float, outcome: str, seed: int) -> None:
+    def __init__(
+        self,
+        store: OrderStore,
+        seconds: float,
+        outcome: str,
+        seed: int,
+        drop_after: int = 0,
+        cut_at: int = 0,
+    ) -> None:
         self.store = store
+        self.drop_after = drop_after
+        self.cut_at = cut_at
+        self.downloads: dict[str, int] = {}  # downloads started, per file
         self.seconds = seconds
         self.outcome = outcome
         self.rng = random.Random(seed)
@@ -143,7 +163,11 @@ class BulkOperations:
         query = str(body.get("query", ""))
         run = _RUN.search(query)
         if run is not None:
-            return self._start(run.group(1), request)
+            grouped = run.group(2)
+            if grouped is None:  # the version's default
+                version = request.match_info.get("version", "unstable")
+                grouped = "true" if version != "unstable" and version < "2026-01" else "false"
+            return self._start(run.group(1), grouped == "true", request)
         node = _NODE.search(query)
         if node is not None:
             job = self.jobs.get(node.group(1))
@@ -153,7 +177,7 @@ class BulkOperations:
             return json_response(orjson.dumps({"data": {"node": public}}))
         raise ShopifyError(400, [{"message": "The simulated shop only runs bulk operations"}])
 
-    def _start(self, inner: str, request: web.Request) -> web.Response:
+    def _start(self, inner: str, grouped: bool, request: web.Request) -> web.Response:
         running = self._running()
         if running is not None:
             errors = [
@@ -174,10 +198,13 @@ class BulkOperations:
             bounds.append((column, parse_instant(search.group(2)) - 1, parse_instant(search.group(3)) + 1))
         positions = self.store.listing(STATUS_GROUPS["any"], tuple(bounds), "id", False)
         objects = [obj for idx in positions for obj in graphql_objects(self.store.shaped(idx))]
-        self.rng.shuffle(objects)
+        if not grouped:
+            self.rng.shuffle(objects)
         n = len(self.jobs) + 1
         self.base_url = f"{request.scheme}://{request.host}"
         self.files[str(n)] = b"".join(orjson.dumps(o) + b"\n" for o in objects)
+        if self.cut_at:
+            self.files[str(n)] = self.files[str(n)][: self.cut_at]
         gid = f"{GID}BulkOperation/{7_000_000 + n}"
         self.jobs[gid] = {
             "id": gid,
@@ -198,8 +225,32 @@ class BulkOperations:
             orjson.dumps({"data": {"bulkOperationRunQuery": {"bulkOperation": op, "userErrors": []}}})
         )
 
-    async def download(self, request: web.Request) -> web.Response:
-        data = self.files.get(request.match_info["name"])
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        data = self.files.get(name)
         if data is None:
             return web.Response(status=404, text="NoSuchKey")
-        return web.Response(body=data, content_type="application/jsonl")
+        self.downloads[name] = self.downloads.get(name, 0) + 1
+        start, status = 0, 200
+        wanted = _RANGE.match(request.headers.get("Range", ""))
+        if wanted is not None:
+            start, status = int(wanted.group(1)), 206
+            if start >= len(data):
+                return web.Response(status=416, headers={"Content-Range": f"bytes */{len(data)}"})
+        headers = {"Content-Type": "application/jsonl", "Accept-Ranges": "bytes"}
+        if status == 206:
+            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = len(data) - start
+        await response.prepare(request)
+        body = memoryview(data)[start:]
+        if self.drop_after and self.downloads[name] == 1 and self.drop_after < len(body):
+            # The connection breaks mid-file: the client holds fewer bytes than Content-Length.
+            await response.write(body[: self.drop_after])
+            assert request.transport is not None
+            request.transport.close()
+            return response
+        for k in range(0, len(body), 1 << 16):
+            await response.write(body[k : k + (1 << 16)])
+        await response.write_eof()
+        return response

@@ -1,23 +1,26 @@
-"""Shopify GraphQL Bulk Operations: one job for a very large range, its JSONL read into REST-shaped pages.
+"""Shopify GraphQL Bulk Operations: one job for a very large range, its JSONL streamed into REST-shaped pages.
 
 Start ``bulkOperationRunQuery``, poll the operation until it leaves CREATED/RUNNING, download the
 JSONL file.  Each line is one object; an order's line items come as lines of their own carrying
-``__parentId``, in any order (before or after their order).  The connector reassembles each order
-with its lines and writes pages of ``{"orders": [...]}`` in the REST shape the page spec reads, so
-the same parser, dedup and store take them: a bulk import stores the same rows as a REST import
-(the ``raw`` column then holds the REST-shaped rebuild, not the GraphQL objects).
+``__parentId``.  The job is asked for the grouped layout (each order's lines right below it), so
+the download is read as it arrives (:class:`BulkReader`): each order is rebuilt with its lines and
+pages of ``{"orders": [...]}`` in the REST shape the page spec reads leave as soon as they are
+complete, in memory that does not grow with the file.  The same parser, dedup and store take them:
+a bulk import stores the same rows as a REST import (the ``raw`` column then holds the REST-shaped
+rebuild, not the GraphQL objects).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from fastimport.errors import FetchError
+from fastimport.errors import FetchError, ParseError
 from fastimport.io.connector import Page
 from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.ranges import ImportRange
@@ -42,7 +45,13 @@ LINE_FIELDS = (
 )
 
 
-def bulk_query(rng: ImportRange) -> str:
+# ``groupObjects`` exists from 2025-07 (default true until 2026-01, false from then); before 2025-07
+# every bulk file is grouped and the argument is refused.
+GROUP_OBJECTS_FROM = "2025-07"
+
+
+def bulk_query(rng: ImportRange, api_version: str = GROUP_OBJECTS_FROM) -> str:
+    """The mutation that starts the job, asking for the grouped layout the streamed reader needs."""
     field = "created_at" if rng.field == "created" else "updated_at"
     lo = rng.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     hi = rng.end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -51,8 +60,9 @@ def bulk_query(rng: ImportRange) -> str:
         f'{{ orders(query: "{search}", sortKey: ID) {{ edges {{ node {{ {ORDER_FIELDS} '
         f"lineItems {{ edges {{ node {{ {LINE_FIELDS} }} }} }} }} }} }} }}"
     )
+    grouped = ", groupObjects: true" if api_version == "unstable" or api_version >= GROUP_OBJECTS_FROM else ""
     return (
-        f'mutation {{ bulkOperationRunQuery(query: """{inner}""") '
+        f'mutation {{ bulkOperationRunQuery(query: """{inner}"""{grouped}) '
         "{ bulkOperation { id status } userErrors { field message } } }"
     )
 
@@ -145,31 +155,134 @@ def rest_order(node: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, A
     return order
 
 
-def reassemble(jsonl: bytes) -> list[dict[str, Any]]:
-    """JSONL objects (children anywhere, linked by ``__parentId``) -> REST-shaped orders in id order."""
-    orders: dict[str, dict[str, Any]] = {}
-    children: dict[str, list[dict[str, Any]]] = {}
-    for raw in jsonl.splitlines():
+class JsonlLines:
+    """Bytes in chunks of any size -> whole lines (without their newline), a line cut across chunks rejoined."""
+
+    def __init__(self) -> None:
+        self._tail: list[bytes] = []  # the pieces of a line whose newline has not come yet
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        if b"\n" not in chunk:
+            if chunk:
+                self._tail.append(chunk)
+            return []
+        lines = chunk.split(b"\n")
+        if self._tail:
+            lines[0] = b"".join([*self._tail, lines[0]])
+            self._tail = []
+        last = lines.pop()
+        if last:
+            self._tail.append(last)
+        return lines
+
+    def close(self) -> bytes:
+        """What follows the last newline: a last line without one, or the start of a cut line."""
+        rest = b"".join(self._tail)
+        self._tail = []
+        return rest
+
+
+class BulkReader:
+    """The bulk JSONL, fed chunk by chunk -> pages of ``per_page`` REST-shaped orders.
+
+    It relies on the grouped layout (``groupObjects: true``, see ``bulk_query``): every line item
+    comes right below its order, so an order is complete when the next order's line (or the end of
+    the file) arrives, and a page leaves as soon as it holds ``per_page`` complete orders.  Memory is
+    one page, the order being read and one chunk, whatever the size of the file.  A line item away
+    from its order (an ungrouped file) stops the import: its order may already be stored without it.
+
+    Order of what comes out: orders in the file's order (Shopify writes them by the query's
+    ``sortKey: ID``, but nothing relies on it), each order's lines sorted by id as a REST answer
+    has them.  The old reader sorted the whole file by id; the importer never needed it: it takes
+    the REST fan-out's pages in any order too, and dedups by id and modification date.
+    """
+
+    def __init__(self, per_page: int, expected_objects: int | None = None) -> None:
+        self.per_page = per_page
+        self.expected_objects = expected_objects  # the job's objectCount: a file cut short is caught
+        self.objects = 0
+        self._lines = JsonlLines()
+        self._order: dict[str, Any] | None = None
+        self._order_line = 0
+        self._children: list[dict[str, Any]] = []
+        self._page: list[dict[str, Any]] = []
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        pages: list[bytes] = []
+        for raw in self._lines.feed(chunk):
+            self._line(raw, pages)
+        return pages
+
+    def close(self) -> list[bytes]:
+        """The end of the file: checks it is whole, then the last order and page."""
+        pages: list[bytes] = []
+        self._line(self._lines.close(), pages)
+        if self.expected_objects is not None and self.objects != self.expected_objects:
+            raise FetchError(
+                f"the Shopify bulk file ended after {self.objects} of its {self.expected_objects} objects "
+                "(a download cut short?): the rest of the range was not stored; run the import again",
+                objects=self.objects,
+                expected=self.expected_objects,
+            )
+        self._close_order(pages)
+        if self._page:
+            pages.append(orjson.dumps({"orders": self._page}))
+            self._page = []
+        return pages
+
+    def _line(self, raw: bytes, pages: list[bytes]) -> None:
         if not raw.strip():
-            continue
-        obj = orjson.loads(raw)
+            return
+        self.objects += 1
+        number = self.objects
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ParseError(
+                f"the Shopify bulk file has a damaged line {number} ({exc}; it starts {raw[:60]!r}): "
+                "the file is cut short or garbled; run the import again",
+                path=f"line {number}",
+            ) from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            raise ParseError(
+                f"the Shopify bulk file's line {number} is not an object with an id (it starts {raw[:60]!r})",
+                path=f"line {number}.id",
+            )
         parent = obj.get("__parentId")
         if parent is None:
-            orders[obj["id"]] = obj
-        else:
-            children.setdefault(parent, []).append(obj)
-    orphans = set(children) - set(orders)
-    if orphans:
-        raise FetchError(
-            f"the Shopify bulk file has line items for {len(orphans)} orders it does not contain "
-            "(a partial file?): the import stops rather than store orders without their lines"
-        )
-    out = []
-    for gid, node in orders.items():
-        lines = sorted((rest_line(c) for c in children.get(gid, [])), key=lambda li: li["id"] or 0)
-        out.append(rest_order(node, lines))
-    out.sort(key=lambda o: o["id"] or 0)
-    return out
+            self._close_order(pages)
+            self._order, self._order_line = obj, number
+            return
+        if self._order is None or parent != self._order["id"]:
+            raise FetchError(
+                f"the Shopify bulk file's line {number} is a line item of {parent} away from its order "
+                "(the file is not grouped): orders read before it may lack lines; "
+                'set mode = "rest" for this store and run the import again',
+                path=f"line {number}.__parentId",
+            )
+        self._children.append(self._shaped(rest_line, obj, number))
+
+    def _close_order(self, pages: list[bytes]) -> None:
+        if self._order is None:
+            return
+        lines = sorted(self._children, key=lambda li: li["id"] or 0)
+        self._page.append(self._shaped(lambda node: rest_order(node, lines), self._order, self._order_line))
+        self._order, self._children = None, []
+        if len(self._page) >= self.per_page:
+            pages.append(orjson.dumps({"orders": self._page}))
+            self._page = []
+
+    @staticmethod
+    def _shaped(
+        build: Callable[[dict[str, Any]], dict[str, Any]], obj: dict[str, Any], number: int
+    ) -> dict[str, Any]:
+        try:
+            return build(obj)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            raise ParseError(
+                f"the Shopify bulk file's line {number} has a field of an unexpected shape ({exc!r})",
+                path=f"line {number}",
+            ) from exc
 
 
 async def _graphql(connector: ShopifyConnector, fetcher: Fetcher, query: str) -> dict[str, Any]:
@@ -193,7 +306,7 @@ def _check_file(response: Response) -> None:
 
 async def bulk_pages(connector: ShopifyConnector, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
     where = f"store '{connector.store.name}'"
-    data = await _graphql(connector, fetcher, bulk_query(rng))
+    data = await _graphql(connector, fetcher, bulk_query(rng, connector.store.api_version))
     started = data["bulkOperationRunQuery"]
     if started.get("userErrors"):
         messages = "; ".join(str(e.get("message")) for e in started["userErrors"])
@@ -225,8 +338,15 @@ async def bulk_pages(connector: ShopifyConnector, fetcher: Fetcher, rng: ImportR
     url = operation.get("url")
     if not url:  # a job that matched nothing has no file
         return
-    response = await fetcher.fetch(Request("GET", url), _check_file)
-    orders = reassemble(response.body)
-    size = connector.store.per_page
-    for k in range(0, len(orders), size):
-        yield Page(orjson.dumps({"orders": orders[k : k + size]}), k // size + 1, 1)
+    expected = operation.get("objectCount")
+    reader = BulkReader(connector.store.per_page, int(expected) if expected is not None else None)
+    number = 0
+    # Streamed: each page leaves while the rest of the file is still on the wire.
+    async with aclosing(fetcher.stream(Request("GET", url), _check_file)) as chunks:
+        async for chunk in chunks:
+            for body in reader.feed(chunk):
+                number += 1
+                yield Page(body, number, 1)
+    for body in reader.close():
+        number += 1
+        yield Page(body, number, 1)
