@@ -116,6 +116,15 @@ def graphql_objects(order: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def bulk_file(store: OrderStore, positions: list[int], shuffle: random.Random | None) -> tuple[bytes, int]:
+    """The JSONL file of these orders and its object count: grouped (each order, then its lines),
+    or every line shuffled with ``shuffle``."""
+    objects = [obj for idx in positions for obj in graphql_objects(store.shaped(idx))]
+    if shuffle is not None:
+        shuffle.shuffle(objects)
+    return b"".join(orjson.dumps(o) + b"\n" for o in objects), len(objects)
+
+
 class BulkOperations:
     def __init__(
         self,
@@ -197,12 +206,9 @@ class BulkOperations:
             column = "created" if search.group(1) == "created_at" else "modified"
             bounds.append((column, parse_instant(search.group(2)) - 1, parse_instant(search.group(3)) + 1))
         positions = self.store.listing(STATUS_GROUPS["any"], tuple(bounds), "id", False)
-        objects = [obj for idx in positions for obj in graphql_objects(self.store.shaped(idx))]
-        if not grouped:
-            self.rng.shuffle(objects)
         n = len(self.jobs) + 1
         self.base_url = f"{request.scheme}://{request.host}"
-        self.files[str(n)] = b"".join(orjson.dumps(o) + b"\n" for o in objects)
+        self.files[str(n)], count = bulk_file(self.store, positions, None if grouped else self.rng)
         if self.cut_at:
             self.files[str(n)] = self.files[str(n)][: self.cut_at]
         gid = f"{GID}BulkOperation/{7_000_000 + n}"
@@ -212,13 +218,14 @@ class BulkOperations:
             "errorCode": None,
             "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "completedAt": None,
-            "objectCount": str(len(objects)),
+            "objectCount": str(count),
             "rootObjectCount": str(len(positions)),
             "fileSize": str(len(self.files[str(n)])),
             "url": None,
             "partialDataUrl": None,
             "_started": time.monotonic(),
             "_n": n,
+            "_grouped": grouped,
         }
         op = {"id": gid, "status": "CREATED"}
         return json_response(
