@@ -1,6 +1,7 @@
 """Shopify pacing benchmark: a large range at the Standard plan's 2 calls per second.
 
     python -m bench.bench_shopify [--orders 20000] [--latency 0.25] [--json]
+    python -m bench.bench_shopify --bulk 25000 [--json]
 
 Starts the simulated Shopify shop on loopback (leaky bucket of 40 calls, leaking 2 per second,
 ``latency`` seconds per answer), imports the whole range into a fresh DuckDB file and reports:
@@ -15,6 +16,12 @@ Starts the simulated Shopify shop on loopback (leaky bucket of 40 calls, leaking
   brings at most ``per_page`` orders).
 
 Results go to ``bench/results/shopify.json`` (and stdout with ``--json``).
+
+``--bulk N`` measures the bulk reader instead: the simulated shop's grouped JSONL file of N and of
+4N orders is fed to :class:`~fastimport.io.shopify.bulk.BulkReader` in 64 KiB chunks, as the
+download arrives, and the peak of Python's traced memory (``tracemalloc``; the file itself, built
+before, is not counted) and the CPU time are reported for both sizes: the goal is a peak flat in N
+(at 4N below twice the peak at N).  Results go to ``bench/results/shopify_bulk.json``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import platform
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +48,7 @@ from fastimport.sim import SimOptions, SimShop
 from fastimport.store import connect
 
 RESULTS = Path(__file__).parent / "results" / "shopify.json"
+BULK_RESULTS = Path(__file__).parent / "results" / "shopify_bulk.json"
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
 
@@ -123,6 +132,53 @@ async def run(orders: int, latency: float, per_page: int, concurrency: int) -> d
     }
 
 
+def bulk_peak(orders: int, chunk: int = 1 << 16) -> dict[str, Any]:
+    """The bulk reader over a grouped file of ``orders`` orders: traced peak, CPU time, pages."""
+    from fastimport.io.shopify.bulk import BulkReader
+    from fastimport.sim.shopify_bulk import bulk_file
+
+    shop = SimShop(SimOptions(platform="shopify", orders=orders, start=START, end=END))
+    data, objects = bulk_file(shop.store, list(range(orders)), None)
+    view = memoryview(data)
+    pages = 0
+    tracemalloc.start()
+    cpu = time.process_time()
+    try:
+        reader = BulkReader(250, objects)
+        for at in range(0, len(data), chunk):
+            pages += len(reader.feed(bytes(view[at : at + chunk])))
+        pages += len(reader.close())
+        cpu = time.process_time() - cpu
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return {
+        "orders": orders,
+        "objects": objects,
+        "file_bytes": len(data),
+        "pages": pages,
+        "peak_traced_bytes": peak,
+        "cpu_seconds": round(cpu, 3),  # under tracemalloc: several times slower than without
+    }
+
+
+def run_bulk(orders: int) -> dict[str, Any]:
+    small, large = bulk_peak(orders), bulk_peak(4 * orders)
+    ratio = large["peak_traced_bytes"] / small["peak_traced_bytes"]
+    return {
+        "benchmark": "shopify_bulk_memory",
+        "ok": True,
+        "error": None,
+        "sizes": [small, large],
+        "peak_ratio_4n_over_n": round(ratio, 3),
+        "goals": {"peak_at_4n_below_twice_peak_at_n": ratio < 2.0},
+        "core": core_description(),
+        "python": sys.version.split()[0],
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_shopify", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=20_000)
@@ -130,7 +186,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-page", type=int, default=250)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--bulk",
+        type=int,
+        metavar="N",
+        help="measure the bulk reader's peak memory at N and 4N orders instead",
+    )
     args = parser.parse_args(argv)
+    if args.bulk:
+        bulk = run_bulk(args.bulk)
+        BULK_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        BULK_RESULTS.write_bytes(orjson.dumps(bulk, option=orjson.OPT_INDENT_2) + b"\n")
+        if args.json:
+            print(orjson.dumps(bulk, option=orjson.OPT_INDENT_2).decode())
+        else:
+            for size in bulk["sizes"]:
+                print(
+                    f"{size['orders']} orders ({size['file_bytes'] / 1e6:.1f} MB of JSONL, {size['pages']} pages): "
+                    f"peak {size['peak_traced_bytes'] / 1e6:.2f} MB traced, {size['cpu_seconds']} s CPU"
+                )
+            print(f"peak at 4N / peak at N: {bulk['peak_ratio_4n_over_n']}")
+        return 0 if all(bulk["goals"].values()) else 1
     result = asyncio.run(run(args.orders, args.latency, args.per_page, args.concurrency))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
