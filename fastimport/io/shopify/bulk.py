@@ -194,7 +194,7 @@ class BulkReader:
     Order of what comes out: orders in the file's order (Shopify writes them by the query's
     ``sortKey: ID``, but nothing relies on it), each order's lines sorted by id as a REST answer
     has them.  The old reader sorted the whole file by id; the importer never needed it: it takes
-    the REST fan-out's pages in any order too, and dedups by id and modification date.
+    the REST fan-out's pages in any order too, and dedups by id, modification date and content hash.
     """
 
     def __init__(self, per_page: int, expected_objects: int | None = None) -> None:
@@ -338,8 +338,8 @@ async def bulk_pages(connector: ShopifyConnector, fetcher: Fetcher, rng: ImportR
     url = operation.get("url")
     if not url:  # a job that matched nothing has no file
         return
-    expected = operation.get("objectCount")
-    reader = BulkReader(connector.store.per_page, int(expected) if expected is not None else None)
+    count = str(operation.get("objectCount") or "")  # UnsignedInt64: a string of digits
+    reader = BulkReader(connector.store.per_page, int(count) if count.isdigit() else None)
     number = 0
     # Streamed: each page leaves while the rest of the file is still on the wire.
     async with aclosing(fetcher.stream(Request("GET", url), _check_file)) as chunks:
