@@ -20,9 +20,10 @@ from multidict import CIMultiDictProxy
 from fastimport.errors import FetchError, TransientFetchError
 
 # Statuses a retry may cure: the shop or its host is overloaded or failing.
-_RANGE_START = re.compile(r"bytes (\d+)-")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
+# Where a resumed download's answer starts (``Content-Range: bytes 1024-2047/4096``).
+_RANGE_START = re.compile(r"bytes (\d+)-")
 
 
 @dataclass(frozen=True, slots=True)
