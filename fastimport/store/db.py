@@ -228,7 +228,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 INGEST_THREADS = 1  # DuckDB threads while an import runs
-INGEST_MEMORY_LIMIT = "128MB"  # DuckDB buffer pool while an import runs
+INGEST_MEMORY_LIMIT = "64MB"  # DuckDB buffer pool while an import runs
 
 
 @contextmanager
@@ -239,7 +239,8 @@ def ingest_settings(con: Connection) -> Iterator[None]:
     the cores, and an append of a batch gains nothing from them (8,298 against 6,716 orders/s on
     200,000 orders, one run, 2 shared cores).  A smaller buffer pool: DuckDB otherwise keeps the
     blocks it wrote, up to its limit (300,000 orders peaked at 500 MB with 128 MB, 604 MB with
-    512 MB, at the same share of the ``orjson.loads`` rate).  The log is folded into the file at
+    512 MB, at the same share of the ``orjson.loads`` rate; 64 MB took another ~55 MB off at the
+    same speed, with the smaller batches of the importer).  The log is folded into the file at
     the end, under the same limit, rather than at an arbitrary later moment.
     """
     if isinstance(con, PgConnection):  # the server tunes itself
