@@ -58,9 +58,8 @@ class PrestaShopConnector:
         self.currencies: dict[int, str] = {}
         self.state_words: dict[str, str] = {}
         self.known: dict[int, CustomerInfo] = {}
-        self.slipped: dict[int, set[int]] | None = (
-            None  # order id -> its order slips' ids (read once per run)
-        )
+        # order id -> the ids of its order slips (read once per run)
+        self.slipped: dict[int, set[int]] | None = None
         self.refunds = FetchedRefunds()  # order slips fetched by fetch_slips, or recalled from the store
         self.countries: dict[int, str] = {}  # id_country -> ISO 3166 code
 
