@@ -28,7 +28,7 @@ from fastimport.batch_columns import last_version_only, line_counts, take_orders
 from fastimport.columns import CHANGED, HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
 from fastimport.errors import ParseError, explain
-from fastimport.io.connector import Connector, Page, adjuster, fetcher_for, rehasher
+from fastimport.io.connector import Connector, Page, Remembering, adjuster, fetcher_for, rehasher
 from fastimport.io.fetcher import Fetcher
 from fastimport.io.registry import connector_for, platform
 from fastimport.ranges import ImportRange
@@ -108,8 +108,14 @@ class _StoreImport:
         self.store_id = store.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
         self.catalog_synced = store.catalog_synced(con, self.store_id)
         self.run_id = store.begin_run(con, self.store_id, rng.mode, rng.start, rng.end)
+        # Refunds fetched apart that a re-import reuses for orders listed as they were (refund_lines);
+        # a ranged import recalls those of its range (orders handed over whole fetch none).
+        self.remember = self.connector if isinstance(self.connector, Remembering) else None
         if known is None:
             known = store.fingerprints(con, self.store_id)
+            if self.remember is not None:
+                column = "created_at" if rng.field == "created" else "modified_at"
+                self.remember.recall(store.fetched_refunds(con, self.store_id, column, rng.start, rng.end))
         self.dedup = core.Dedup()
         self.dedup.load(
             known.column("order_id").combine_chunks(),
@@ -265,7 +271,9 @@ class _StoreImport:
                 "data": pa.array(datas, pa.binary()),
             }
         )
-        packed = Packed(last_version_only(orders), pa.concat_tables(batch.lines), chunks)
+        orders = last_version_only(orders)
+        refunds = self.remember.remembered(orders) if self.remember is not None else None
+        packed = Packed(orders, pa.concat_tables(batch.lines), chunks, refunds)
         self.stages["pack"] += time.perf_counter() - t0
         return packed
 
@@ -287,6 +295,7 @@ class _StoreImport:
                 batch.unchanged,
                 batch.pages,
                 echo=platform(self.cfg.platform).till_echo,
+                refunds=packed.refunds,
             )
         self.stages["store"] += time.perf_counter() - t0
 
@@ -313,6 +322,7 @@ class Packed:
     orders: pa.Table
     lines: pa.Table
     chunks: pa.Table
+    refunds: pa.Table | None = None  # refunds fetched apart, remembered with their orders
 
 
 @dataclass(frozen=True, slots=True)

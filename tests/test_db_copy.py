@@ -54,9 +54,21 @@ def _configs(tmp_path: Path, url: str) -> tuple[Config, Config]:
     return duck, pg
 
 
+def _refundable(shop: Any) -> tuple[int, int]:
+    """(order id, line id) of an order not refunded in full, with a line of two units or more."""
+    for i, oid in enumerate(shop.store.ids):
+        order = shop.store.order(i)
+        line = next((li for li in order["line_items"] if int(li["quantity"]) >= 2), None)
+        if order["status"] not in ("refunded", "trash") and line is not None:
+            return int(oid), int(line["id"])
+    raise AssertionError("the simulated shop made no line of two units")
+
+
 async def _till(tmp_path: Path, shop_factory: ShopFactory) -> tuple[Config, Config, list[tuple[int, int]]]:
     """A DuckDB till with every kind of record; returns the configurations and two orders left pending."""
-    _shop, url = await shop_factory(orders=40, start=W0, end=W1)
+    shop, url = await shop_factory(orders=40, start=W0, end=W1)
+    oid, line = _refundable(shop)  # a refund fetched apart from its order, remembered for re-imports
+    shop.refunds.refund(oid, [(line, 1)])
     duck, pg = _configs(tmp_path, url)
     await import_shop(duck)
     con = connect(duck.target)
@@ -165,7 +177,16 @@ async def test_a_till_moves_up_with_every_row_and_its_chains_hold(
             ).fetchall()]  # fmt: skip
             assert _rows(target, table, columns) == _rows(source, table, columns), table
         copied = {t.table: t.rows for t in report.tables}
-        for table in ("orders", "raw_chunks", "invoices", "closings", "shipments", "print_jobs", "journal"):
+        for table in (
+            "orders",
+            "raw_chunks",
+            "fetched_refunds",
+            "invoices",
+            "closings",
+            "shipments",
+            "print_jobs",
+            "journal",
+        ):
             assert copied[table] > 0, table
         assert seen[-1] == (tables[-1], copied[tables[-1]], copied[tables[-1]]) or copied[tables[-1]] == 0
         assert {(t, n) for t, n, total in seen if n == total and n} == {

@@ -10,7 +10,8 @@ The contract, in the order an import uses it:
 2. ``page_spec`` maps a page to Arrow columns (the parsing core follows it);
 3. optionally ``adjust(orders, lines)`` finishes what a field mapping cannot express (PrestaShop's
    shop-local dates to UTC, a status derived from several fields, amounts after refunds), on the
-   parsed columns, before the range filter and the dedup;
+   parsed columns, before the range filter and the dedup; a connector that fetches refunds apart
+   also ``recall``s them from the store and hands back those to remember (``Remembering``);
 4. ``catalog`` / ``customers`` read the articles and customers for the unknown-article checks;
 5. push-backs (:class:`fastimport.io.pushback.PushBack`): stock, status and tracking written
    back to the shop.
@@ -97,6 +98,20 @@ class Rehashing(Protocol):
 
     def rehash(self, orders: pa.Table) -> pa.Array | pa.ChunkedArray:
         """The content hashes after ``adjust`` of the scanned page's orders, in their order."""
+        ...
+
+
+@runtime_checkable
+class Remembering(Protocol):
+    """A connector that fetches part of each order apart (refunds) and reuses, on a re-import, what it fetched
+    for an order the shop still lists as it was (:class:`fastimport.io.refund_lines.FetchedRefunds`)."""
+
+    def recall(self, known: pa.Table) -> None:
+        """Start the run from what the store remembers (``order_id``, ``listing_hash``, ``refunds``)."""
+        ...
+
+    def remembered(self, orders: pa.Table) -> pa.Table | None:
+        """What to remember with a batch's orders, stored in the batch's transaction (None: nothing)."""
         ...
 
 

@@ -7,6 +7,17 @@ new refund is a new version of the order.  The order's lines then show what is s
 Shopify's ``current_quantity`` does: each refunded line loses the refunded quantity and amounts, and
 the order's total and tax lose the refunded lines' amounts.  Money beyond the lines (a gesture, the
 shipping) stays for invoicing to take off (``Buyer.refunded``).
+
+Refunds fetched are remembered (:class:`FetchedRefunds`): the store keeps, beside each order written
+with refunds laid on it, the XXH3 of the shop's listing bytes of that order (``content_hash``, as the
+core computes it before the refunds are appended) and the refunds' bytes, in the batch's transaction.
+A re-import that meets the order listed byte for byte as then lays the remembered bytes instead of
+asking the shop again: the order comes out byte-identical, so its content hash is the stored one and
+the dedup counts it unchanged, at no request.  Why the listing's bytes are the key: a refund made on
+the shop changes the order as listed (WooCommerce adds it to the order's ``refunds`` summary and moves
+``date_modified``; PrestaShop moves ``date_upd``), and those bytes are in the hash, so the modification
+date needs no comparison of its own (it is kept beside, for whoever reads the table).  A listing that
+differs in any byte is fetched as before.
 """
 
 from __future__ import annotations
@@ -25,6 +36,15 @@ from fastimport.io.connector import Page
 
 FETCHED_REFUNDS_KEY = "fastimport_refunds"
 _CENT = Decimal("0.01")
+# The columns of remembered refunds, as the store reads and writes them (order_id, listing_hash, refunds).
+REMEMBERED_SCHEMA = pa.schema(
+    [
+        pa.field("order_id", pa.int64()),
+        pa.field("listing_hash", pa.int64()),
+        pa.field("modified_at", pa.int64()),  # UTC microseconds, the order's as stored with these refunds
+        pa.field("refunds", pa.binary()),
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +150,77 @@ def lay_refunds(
             at, orders.schema.field(at), pa.array(values, orders.schema.field(at).type)
         )
     return orders, _less_lines(lines, gone)
+
+
+class FetchedRefunds:
+    """One run's refunds of one store's orders: fetched from the shop or recalled from the store, laid onto
+    their orders, and handed back to be remembered with the orders written.
+
+    Filled on the event loop (:meth:`reuse`, :meth:`fetched`), read on the parse thread (:meth:`lay`,
+    :meth:`rehash`) and the pack thread (:meth:`remembered`): single dict operations, atomic under the GIL.
+    """
+
+    def __init__(self) -> None:
+        self.by_order: dict[int, bytes] = {}  # order id -> the refunds laid on it this run
+        self.recalled: dict[int, tuple[int, bytes]] = {}  # order id -> (listing hash, refunds) as stored
+        # (order id, content hash once laid) -> (listing hash, refunds): what the store is to remember
+        self.laid: dict[tuple[int, int], tuple[int, bytes]] = {}
+        self.requested = 0  # orders whose refunds were asked of the shop
+        self.reused = 0  # orders whose refunds were recalled instead
+
+    def recall(self, known: pa.Table) -> None:
+        """Start from the store's remembered refunds (columns of :data:`REMEMBERED_SCHEMA`)."""
+        ids, hashes, blobs = (known.column(c).to_pylist() for c in ("order_id", "listing_hash", "refunds"))
+        self.recalled = {int(o): (int(h), bytes(b)) for o, h, b in zip(ids, hashes, blobs, strict=True)}
+
+    def reuse(self, order_id: int, listing_hash: int) -> bool:
+        """Lay the remembered refunds of an order listed exactly as when they were fetched; False: ask the shop."""
+        known = self.recalled.get(order_id)
+        if known is None or known[0] != listing_hash:
+            return False
+        self.by_order[order_id] = known[1]
+        self.reused += 1
+        return True
+
+    def fetched(self, order_id: int, refunds: bytes) -> None:
+        self.by_order[order_id] = refunds
+        self.requested += 1
+
+    def lay(
+        self, orders: pa.Table, lines: pa.Table, line_refunds: Callable[[bytes], Iterable[LineRefund]]
+    ) -> tuple[pa.Table, pa.Table]:
+        """:func:`lay_refunds` with this run's refunds, noting each laid version for :meth:`remembered`."""
+        if not self.by_order:
+            return orders, lines
+        ids = orders.column("order_id").to_pylist()
+        listed = orders.column(HASH_COLUMN).to_pylist()
+        laid, lines = lay_refunds(orders, lines, self.by_order, line_refunds)
+        for oid, before, after in zip(ids, listed, laid.column(HASH_COLUMN).to_pylist(), strict=True):
+            refunds = self.by_order.get(oid)
+            if refunds is not None and before != after:
+                self.laid[(oid, after)] = (before, refunds)
+        return laid, lines
+
+    def rehash(self, orders: pa.Table) -> pa.Array | pa.ChunkedArray:
+        return rehash(orders, self.by_order)
+
+    def remembered(self, orders: pa.Table) -> pa.Table | None:
+        """The refunds to remember with a batch's orders (``order_id``, ``modified_at``, ``content_hash``):
+        one row per order written with refunds laid on it; None when there is none."""
+        if not self.laid:
+            return None
+        rows: list[tuple[int, int, int, bytes]] = []
+        columns = (orders.column(c).to_pylist() for c in ("order_id", "modified_at", HASH_COLUMN))
+        for oid, modified, digest in zip(*columns, strict=True):
+            found = self.laid.pop((oid, digest), None)  # written once: forgotten here, memory stays flat
+            if found is not None:
+                rows.append((oid, found[0], modified, found[1]))
+        if not rows:
+            return None
+        return pa.Table.from_arrays(
+            [pa.array([r[k] for r in rows], REMEMBERED_SCHEMA.field(k).type) for k in range(4)],
+            schema=REMEMBERED_SCHEMA,
+        )
 
 
 def _less_lines(lines: pa.Table, gone: dict[tuple[int, int], LineRefund]) -> pa.Table:

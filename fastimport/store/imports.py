@@ -130,6 +130,22 @@ def fingerprints(con: Connection, store_id: int) -> pa.Table:
     ).to_arrow_table()
 
 
+def fetched_refunds(
+    con: Connection, store_id: int, column: str, start: dt.datetime, end: dt.datetime
+) -> pa.Table:
+    """order_id, listing_hash and refunds remembered for the store's orders whose ``column`` (created_at or
+    modified_at) lies in [start, end): an order the range lists as it is stored is one of them, so an
+    incremental run loads a few rows, not every refund ever fetched (fastimport.io.refund_lines)."""
+    if column not in ("created_at", "modified_at"):
+        raise ValueError(f"no range on {column!r}")
+    return con.sql(
+        "SELECT f.order_id, f.listing_hash, f.refunds FROM fetched_refunds f JOIN orders o "
+        f"ON o.store_id = f.store_id AND o.order_id = f.order_id WHERE f.store_id = ? AND o.{column} >= ? "
+        f"AND o.{column} < ?",
+        params=[store_id, start, end],
+    ).to_arrow_table()
+
+
 def catalog_synced(con: Connection, store_id: int) -> bool:
     row = con.execute(
         "SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id]
@@ -168,6 +184,7 @@ def write_batch(
     unchanged: int,
     pages: int,
     echo: TillEcho | None = None,
+    refunds: pa.Table | None = None,
 ) -> BatchResult:
     """Write one batch of new and changed orders with their lines, in one transaction.
 
@@ -177,6 +194,8 @@ def write_batch(
     ``chunks`` the compressed payloads (``chunk_local``, ``size``, ``data``).
     New orders are plain inserts; changed ones are upserted, except orders
     already invoiced: there the shop's change becomes an order event.
+    ``refunds`` (``order_id``, ``listing_hash``, ``modified_at`` in µs, ``refunds``) are the refunds
+    fetched apart for some of these orders, remembered with them in the same transaction.
     """
     orders = _typed(orders, _MONEY_ORDER, _INSTANTS)
     lines = _typed(lines, _MONEY_LINE)
@@ -185,6 +204,10 @@ def write_batch(
     con.register("batch_changed", changed)
     con.register("batch_lines", lines)
     con.register("batch_chunks", chunks)
+    registered = ["batch_orders", "batch_changed", "batch_lines", "batch_chunks"]
+    if refunds is not None and refunds.num_rows:
+        con.register("batch_refunds", _typed(refunds, (), ("modified_at",)))
+        registered.append("batch_refunds")
     try:
         with transaction(con):
             # One process writes at a time (DuckDB's file lock, PostgreSQL's advisory lock), so max + 1
@@ -224,6 +247,15 @@ def write_batch(
                 f"SELECT ?, order_id, {LINE_COLUMNS} FROM batch_lines{skip_locked}",
                 [store_id],
             )
+            if "batch_refunds" in registered:
+                # Remembered per listing, whatever the order's state: the shop's answer for that listing.
+                con.execute(
+                    "INSERT INTO fetched_refunds (store_id, order_id, listing_hash, modified_at, refunds) "
+                    "SELECT ?, order_id, listing_hash, modified_at, refunds FROM batch_refunds "
+                    "ON CONFLICT (store_id, order_id) DO UPDATE SET listing_hash = excluded.listing_hash, "
+                    "modified_at = excluded.modified_at, refunds = excluded.refunds",
+                    [store_id],
+                )
             flags = _unknown_counts(con, store_id, skip_locked)
             new = orders.num_rows - n_changed
             updated = n_changed - locked
@@ -237,7 +269,7 @@ def write_batch(
     except duckdb.Error as exc:
         raise StoreError(f"could not store a batch of {orders.num_rows} orders: {exc}") from exc
     finally:
-        for name in ("batch_orders", "batch_changed", "batch_lines", "batch_chunks"):
+        for name in registered:
             con.unregister(name)
         con.execute("DROP TABLE IF EXISTS locked_now")
     return BatchResult(orders.num_rows, new, updated, news, flags[0], flags[1])

@@ -208,4 +208,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         "tills: each print job belongs to the till that queued it ([till] name)",
         ("ALTER TABLE print_jobs ADD COLUMN till VARCHAR",),
     ),
+    Migration(
+        9,
+        "import: refunds fetched apart from their orders, remembered for re-imports",
+        # Per order written with refunds fetched apart (WooCommerce, PrestaShop): the XXH3 of the shop's
+        # listing bytes of that version and the refunds' bytes; a re-import meeting the same listing lays
+        # them instead of asking the shop (fastimport.io.refund_lines).  Written with the order.
+        (
+            """CREATE TABLE fetched_refunds (
+            store_id INTEGER NOT NULL,
+            order_id BIGINT NOT NULL,
+            listing_hash BIGINT NOT NULL,
+            modified_at TIMESTAMPTZ NOT NULL,
+            refunds BLOB NOT NULL,
+            PRIMARY KEY (store_id, order_id)
+        )""",
+        ),
+    ),
 )

@@ -12,6 +12,7 @@ Writes are XML (the webservice reads no JSON): full resources on ``PUT``, new on
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -20,12 +21,14 @@ from xml.sax.saxutils import escape
 import orjson
 import pyarrow as pa
 
-from fastimport.errors import AuthError, FetchError, TransientFetchError
+from fastimport import core
+from fastimport.columns import HASH_COLUMN
+from fastimport.errors import AuthError, FetchError, ParseError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.io.prestashop.config import PrestaShopStore
 from fastimport.io.prestashop.spec import INVOICE_ADDRESS, PRESTASHOP_PAGE, adjust_prestashop, line_refunds
-from fastimport.io.refund_lines import lay_refunds, with_fetched
+from fastimport.io.refund_lines import FetchedRefunds, with_fetched
 from fastimport.ranges import ImportRange
 
 MAX_PASSES = 3
@@ -35,6 +38,12 @@ LOCAL_SLACK = dt.timedelta(hours=1, seconds=1)
 CustomerInfo = tuple[str | None, str | None, str | None, bool]
 STATE_WORDS = {"PS_OS_CANCELED": "cancelled", "PS_OS_REFUND": "refunded", "PS_OS_ERROR": "failed"}
 ADDRESS_FIELDS = "[id,company,vat_number,dni,firstname,lastname,address1,address2,postcode,city,id_country]"
+# What fetch_slips needs of a page: its order ids and each order's listing hash (the core's, as the import's).
+_SLIP_SCAN = dataclasses.replace(
+    PRESTASHOP_PAGE,
+    order_fields=tuple(f for f in PRESTASHOP_PAGE.order_fields if f.name == "order_id"),
+    line_fields=(),
+)
 
 
 class PrestaShopConnector:
@@ -49,8 +58,9 @@ class PrestaShopConnector:
         self.currencies: dict[int, str] = {}
         self.state_words: dict[str, str] = {}
         self.known: dict[int, CustomerInfo] = {}
-        self.slipped: set[int] | None = None  # ids of the orders with an order slip (read once per run)
-        self.refunds_fetched: dict[int, bytes] = {}  # order id -> its order slips (fetch_slips)
+        # order id -> the ids of its order slips (read once per run)
+        self.slipped: dict[int, set[int]] | None = None
+        self.refunds = FetchedRefunds()  # order slips fetched by fetch_slips, or recalled from the store
         self.countries: dict[int, str] = {}  # id_country -> ISO 3166 code
 
     # -- requests ---------------------------------------------------------------------------
@@ -271,16 +281,28 @@ class PrestaShopConnector:
         if self.slipped is None:
             found = await self.get(fetcher, "/order_slip", [("display", "[id,id_order]")])
             rows = found.get("order_slips", []) if isinstance(found, dict) else []
-            self.slipped = {int(r["id_order"]) for r in rows}
+            self.slipped = {}
+            for r in rows:
+                self.slipped.setdefault(int(r["id_order"]), set()).add(int(r["id"]))
 
     async def fetch_slips(self, fetcher: Fetcher, page: bytes) -> None:
         """The order slips of the page's orders that have some (see :meth:`_slip_index`): one request for
-        a page that holds some, none for the others.  :meth:`adjust` lays them onto their orders."""
+        a page that holds some, none for the others, nor for an order listed exactly as when its slips were
+        fetched last and with the same slips in the index (:class:`FetchedRefunds`; the index is checked too
+        because a slip need not show in the order's listing).  :meth:`adjust` lays them onto their orders."""
         if not self.slipped:
             return
-        found_page = orjson.loads(page)
-        ids = [int(o["id"]) for o in found_page.get("orders", [])] if isinstance(found_page, dict) else []
-        wanted = sorted(set(ids) & self.slipped)
+        try:
+            scan = core.parse_page(page, _SLIP_SCAN).orders
+            ids, hashes = scan.column("order_id").to_pylist(), scan.column(HASH_COLUMN).to_pylist()
+            listed: dict[int, int | None] = dict(zip(ids, hashes, strict=True))
+        except ParseError:  # an order the core cannot read: the import sets it aside; ask for the others
+            found_page = orjson.loads(page)
+            orders = found_page.get("orders", []) if isinstance(found_page, dict) else []
+            listed = {int(o["id"]): None for o in orders}
+        wanted = sorted(
+            oid for oid in listed.keys() & self.slipped.keys() if not self._reuse(oid, listed[oid])
+        )
         if not wanted:
             return
         found = await self.get(
@@ -292,15 +314,29 @@ class PrestaShopConnector:
         for slip in found.get("order_slips", []) if isinstance(found, dict) else []:
             by_order.setdefault(int(slip["id_order"]), []).append(slip)
         for oid, slips in by_order.items():
-            self.refunds_fetched[oid] = orjson.dumps(sorted(slips, key=lambda s: int(s["id"])))
+            self.refunds.fetched(oid, orjson.dumps(sorted(slips, key=lambda s: int(s["id"]))))
+
+    def _reuse(self, order_id: int, listing_hash: int | None) -> bool:
+        known = self.refunds.recalled.get(order_id)
+        if listing_hash is None or known is None or self.slipped is None:
+            return False
+        try:
+            ids = {int(s["id"]) for s in orjson.loads(known[1])}
+        except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+            return False
+        return ids == self.slipped.get(order_id) and self.refunds.reuse(order_id, listing_hash)
 
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
         orders, lines = adjust_prestashop(
             orders, lines, self.store.timezone, self.currencies, self.known, self.state_words
         )
-        if not self.refunds_fetched:
-            return orders, lines
-        return lay_refunds(orders, lines, self.refunds_fetched, line_refunds)
+        return self.refunds.lay(orders, lines, line_refunds)
+
+    def recall(self, known: pa.Table) -> None:
+        self.refunds.recall(known)
+
+    def remembered(self, orders: pa.Table) -> pa.Table | None:
+        return self.refunds.remembered(orders)
 
     # -- catalogue --------------------------------------------------------------------------
 

@@ -19,11 +19,11 @@ import orjson
 import pyarrow as pa
 
 from fastimport import core
-from fastimport.columns import FieldSpec, PageSpec
+from fastimport.columns import HASH_COLUMN, FieldSpec, PageSpec
 from fastimport.errors import AuthError, FetchError, ParseError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
-from fastimport.io.refund_lines import lay_refunds, rehash, with_fetched
+from fastimport.io.refund_lines import FetchedRefunds, with_fetched
 from fastimport.io.woocommerce import oauth1
 from fastimport.io.woocommerce.config import WooCommerceStore
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE, line_refunds
@@ -57,7 +57,7 @@ class WooCommerceConnector:
         self.store = store
         self.key, self.secret = store.credentials()
         self.api = store.url + API_PATH
-        self.refunds_fetched: dict[int, bytes] = {}  # order id -> its refunds (fetch_refunds)
+        self.refunds = FetchedRefunds()  # fetched by fetch_refunds, or recalled from the store
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -174,14 +174,20 @@ class WooCommerceConnector:
 
     async def fetch_refunds(self, fetcher: Fetcher, page: bytes) -> None:
         """The refunds of the page's orders that have some (and are not refunded in full), whose lines only
-        /orders/<id>/refunds gives: a page without refunds costs no request.  :meth:`adjust` lays them onto their orders."""
+        /orders/<id>/refunds gives: a page without refunds costs no request, nor an order listed exactly as
+        when its refunds were fetched last (:class:`FetchedRefunds`).  :meth:`adjust` lays them onto their orders."""
         if not _HAS_REFUNDS.search(page):
             return
         # A fully refunded order has nothing left to invoice or to credit line by line: its lines are not read.
         try:  # the core scans the page (parsing it whole with orjson would hold the event loop)
             scan = core.parse_page(page, _REFUND_SCAN).orders
-            found = zip(*(scan.column(c).to_pylist() for c in ("order_id", "status", "refund")), strict=True)
-            ids = [int(oid) for oid, status, refund in found if refund is not None and status != "refunded"]
+            columns = ("order_id", "status", "refund", HASH_COLUMN)
+            found = zip(*(scan.column(c).to_pylist() for c in columns), strict=True)
+            ids = [
+                int(oid)
+                for oid, status, refund, listed in found
+                if refund is not None and status != "refunded" and not self.refunds.reuse(int(oid), listed)
+            ]
         except ParseError:  # an order the core cannot read: the import sets it aside; read the others
             orders = orjson.loads(page)
             ids = [
@@ -191,15 +197,19 @@ class WooCommerceConnector:
             ]
         requests = (self.request(f"/orders/{oid}/refunds", [("per_page", "100")], tag=oid) for oid in ids)
         async for response in fetcher.fetch_many(requests, self.check):
-            self.refunds_fetched[int(response.request.tag)] = response.body.strip()
+            self.refunds.fetched(int(response.request.tag), response.body.strip())
 
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
-        if not self.refunds_fetched:
-            return orders, lines
-        return lay_refunds(orders, lines, self.refunds_fetched, line_refunds)
+        return self.refunds.lay(orders, lines, line_refunds)
 
     def rehash(self, orders: pa.Table) -> pa.Array | pa.ChunkedArray:
-        return rehash(orders, self.refunds_fetched)
+        return self.refunds.rehash(orders)
+
+    def recall(self, known: pa.Table) -> None:
+        self.refunds.recall(known)
+
+    def remembered(self, orders: pa.Table) -> pa.Table | None:
+        return self.refunds.remembered(orders)
 
     async def _all(self, fetcher: Fetcher, path: str, params: list[tuple[str, str]]) -> list[Any]:
         base = [*params, ("per_page", "100")]
