@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from fastimport._core_shared import render_steps
 from fastimport.columns import PageSpec
 from fastimport.errors import ParseError
-from tests.fuzz.target import KINDS_SPEC, MAPPINGS, NATIVE, PYTHON, check, same
+from tests.core_support import KINDS_SPEC
+from tests.fuzz.target import MAPPINGS, NATIVE, PYTHON, check, same
 
 SEEDS = Path(__file__).resolve().parent / "fuzz" / "seeds"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
