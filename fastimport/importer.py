@@ -33,7 +33,7 @@ from fastimport.io.fetcher import Fetcher
 from fastimport.io.registry import connector_for, platform
 from fastimport.ranges import ImportRange
 from fastimport.rescan import Rescan
-from fastimport.salvage import SetAside, salvage
+from fastimport.salvage import Finish, SetAside, finish_each, salvage
 from fastimport.store import imports as store
 from fastimport.store import raw as raw_payloads
 from fastimport.store import set_aside
@@ -104,7 +104,9 @@ class _StoreImport:
         self.core = core
         self.batch_orders = batch
         self.connector: Connector = connector_for(cfg)
-        self.adjust = adjuster(self.connector)
+        self.finish = adjuster(self.connector)
+        # The finishing step as the pages go through it (ingest wraps it); an order it refuses is set aside.
+        self.adjust: Finish = self._finish_or_set_aside
         self.store_id = store.ensure_store(con, cfg.name, cfg.platform, cfg.url, cfg.timezone)
         self.catalog_synced = store.catalog_synced(con, self.store_id)
         self.run_id = store.begin_run(con, self.store_id, rng.mode, rng.start, rng.end)
@@ -218,6 +220,19 @@ class _StoreImport:
         self.stages["dedup"] += t2 - t1
         self.stages["store"] += time.perf_counter() - t2
         return self.held >= self.batch_orders
+
+    def _finish_or_set_aside(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """The connector's finishing step; an order it refuses (a bad value in the refunds fetched for
+        it) is set aside and the rest of the page goes on, as for an order the core refuses."""
+        try:
+            return self.finish(orders, lines)
+        except ParseError:
+            finished = finish_each(self.finish, orders, lines)
+            if finished is None:
+                raise
+        orders, lines, bad = finished
+        self.set_aside.extend(bad)
+        return orders, lines
 
     def _hold(self, orders: pa.Table, lines: pa.Table) -> None:
         """Keep new and changed orders for the next batch; their payloads are compressed by the store thread."""

@@ -4,17 +4,22 @@ When :func:`fastimport.core` ``parse_page`` refuses a page (a field of the wrong
 value), the page's JSON is split into its orders, each is parsed alone, and the page is parsed again
 made of the good ones only; the bad ones are set aside with their JSON and the reason (see
 :mod:`fastimport.store.set_aside`).  A page that is not JSON at all (truncated, an HTML error page)
-stays a page-level error, retried as before.  Only the failure path comes here: the import's hot path
-is unchanged.
+stays a page-level error, retried as before.  Likewise when the connector's finishing step refuses a
+parsed page (a bad value in the refunds it fetched for one order, :func:`finish_each`).  Only the
+failure path comes here: the import's hot path is unchanged.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from fastimport.columns import PageSpec
+import pyarrow as pa
+
+from fastimport.batch_columns import take_orders
+from fastimport.columns import RAW_COLUMN, PageSpec
 from fastimport.errors import ParseError
 
 SetAside = tuple[int | None, bytes, str]  # (shop order id if readable, the order's JSON, why)
@@ -120,3 +125,27 @@ def salvage(core: ModuleType, body: bytes, spec: PageSpec) -> tuple[Any, list[Se
     if not bad:
         return None  # the page fails as a whole, not because of one order
     return core.parse_page(page(good), spec), bad
+
+
+Finish = Callable[[pa.Table, pa.Table], tuple[pa.Table, pa.Table]]
+
+
+def finish_each(
+    finish: Finish, orders: pa.Table, lines: pa.Table
+) -> tuple[pa.Table, pa.Table, list[SetAside]] | None:
+    """(``finish`` over the good orders, the orders it refuses when given alone) for a parsed page
+    ``finish`` (a connector's finishing step) refused; None if it refuses none alone."""
+    ids = orders.column("order_id").to_pylist()
+    raws = orders.column(RAW_COLUMN)
+    good: list[int] = []
+    bad: list[SetAside] = []
+    for i, oid in enumerate(ids):
+        try:
+            finish(*take_orders(orders, lines, pa.array([i], pa.int64())))
+        except ParseError as exc:
+            bad.append((oid, raws[i].as_py(), exc.message))
+            continue
+        good.append(i)
+    if not bad:
+        return None  # the page fails as a whole, not because of one order
+    return (*finish(*take_orders(orders, lines, pa.array(good, pa.int64()))), bad)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from fastimport.config import Config, parse_config
+from fastimport.print.reprint import clear_hooks
 from fastimport.sim import SimOptions, SimShop
 from fastimport.store.pg_cluster import Cluster, find_binaries
 
@@ -33,6 +34,9 @@ SECRET_OF = {
     "prestashop": ("key_env", WS_KEY_ENV),
 }
 _PLATFORM_OF_URL: dict[str, str] = {}
+# The variable naming the invoicing key the tills of the processing tests sign with, and its value.
+SIGNING_ENV = "FASTIMPORT_TEST_INVOICE_KEY"
+SIGNING_KEY = "test-signing-key-0123456789abcdef"
 
 # The variable the configurations name ([database] url_env) when a test runs on PostgreSQL.
 DATABASE_URL_ENV = "FASTIMPORT_DATABASE_URL"
@@ -186,6 +190,14 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     yield
+
+
+@pytest.fixture
+def signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The till can sign invoices (the test key is set) and starts with no reprint hook of an
+    earlier test: modules that invoice through the command ask for it in ``pytestmark``."""
+    monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
+    clear_hooks()
 
 
 @pytest.fixture

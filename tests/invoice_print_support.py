@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from fastimport.cli import main as cli
 from fastimport.config import Config
 from fastimport.store import connect
+from fastimport.store.db import Connection
 from tests.conftest import ShopFactory
 from tests.printer_fixture import LoopbackPrinter, decode
 from tests.test_processing_support import W0, W1, import_shop, processing_config, write_toml
@@ -32,7 +31,7 @@ class Till:
     shop: Any
     url: str
 
-    def db(self) -> duckdb.DuckDBPyConnection:
+    def db(self) -> Connection:
         return connect(self.config.target)
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -41,6 +40,15 @@ class Till:
             return con.execute(sql, params or []).fetchall()
         finally:
             con.close()
+
+
+def edit_on_the_shop(till: Till, order: int, field: str, value: Any) -> None:
+    """The shopkeeper changes ``field`` of ``order`` in the shop's back office: the order shows the
+    new value and counts as modified (the next import reads it again)."""
+    store = till.shop.store
+    idx = store.find(order)
+    store.overrides.setdefault(idx, {})[field] = value
+    store.write_fields(idx, {})
 
 
 def add_printers(path: Path, *printers: dict[str, Any]) -> None:

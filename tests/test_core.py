@@ -23,6 +23,7 @@ from fastimport._core_shared import content_hash
 from fastimport.columns import CHANGED, NEW, REPEAT, UNCHANGED, FieldSpec, PageSpec
 from fastimport.errors import ParseError
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
+from tests.core_support import KINDS_SPEC
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = core.load_core("native")
@@ -30,20 +31,6 @@ PYTHON = core.load_core("python")
 CORES = [pytest.param(NATIVE, id="native"), pytest.param(PYTHON, id="python")]
 
 F = FieldSpec
-KINDS_SPEC = PageSpec(
-    orders_path=(),
-    order_fields=(
-        F("order_id", ("id",), "int", required=True),
-        F("i", ("i",), "int"),
-        F("s", ("s",), "str"),
-        F("m", ("m",), "money"),
-        F("d", ("d",), "datetime"),
-        F("b", ("b",), "bool"),
-        F("deep", ("a", "b", 1, "c"), "str"),
-    ),
-    lines_path=("items",),
-    line_fields=(F("q", ("q",), "int", required=True), F("p", ("p",), "money")),
-)
 SHOPIFY_LIKE = PageSpec(
     orders_path=("orders",),
     order_fields=(F("order_id", ("id",), "int", required=True),),

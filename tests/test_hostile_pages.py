@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from fastimport._core_shared import render_steps
 from fastimport.columns import PageSpec
 from fastimport.errors import ParseError
-from tests.fuzz.target import KINDS_SPEC, MAPPINGS, NATIVE, PYTHON, check, same
+from tests.core_support import KINDS_SPEC
+from tests.fuzz.target import MAPPINGS, NATIVE, PYTHON, check, same
 
 SEEDS = Path(__file__).resolve().parent / "fuzz" / "seeds"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
@@ -238,6 +239,97 @@ def test_prestashop_row_price_is_checked_as_money() -> None:
         message, path = error(orjson.dumps(page), PRESTASHOP)
         assert path == "$.orders[0].associations.order_rows[0].unit_price_tax_excl"
         assert message.startswith("order 0: associations.order_rows[0].unit_price_tax_excl: ")
+
+
+# ---------------------------------------------------------------------------- refunds fetched apart
+
+# One order's refunds as WooCommerce's /orders/<id>/refunds and PrestaShop's order_slip serve them;
+# "@" marks where a case puts its hostile value (raw JSON text).
+_FETCHED = {
+    "woocommerce": [{"id": 9, "line_items": [{"quantity": "@quantity", "total": "@total", "total_tax": "-0.20",
+                    "meta_data": [{"key": "_refunded_item_id", "value": "@line"}]}]}],
+    "prestashop": [{"id": 3, "id_order": "7", "total_shipping_tax_incl": "0.00", "associations": {
+                   "order_slip_details": [{"id_order_detail": "@line", "product_quantity": "@quantity",
+                                           "amount_tax_excl": "@total", "amount_tax_incl": "10.00"}]}}],
+}  # fmt: skip
+_GOOD = {
+    "woocommerce": {"quantity": "-1", "total": '"-1.00"', "line": '"11"'},
+    "prestashop": {"quantity": '"1"', "total": '"8.33"', "line": '"11"'},
+}
+_AT = {
+    "woocommerce": {"quantity": "line_items[0].quantity", "total": "line_items[0].total",
+                    "line": "line_items[0].meta_data[0].value"},
+    "prestashop": {"quantity": "associations.order_slip_details[0].product_quantity",
+                   "total": "associations.order_slip_details[0].amount_tax_excl",
+                   "line": "associations.order_slip_details[0].id_order_detail"},
+}  # fmt: skip
+
+
+def _fetched(platform: str, **hostile: str) -> bytes:
+    text = json.dumps(_FETCHED[platform])
+    for key, value in {**_GOOD[platform], **hostile}.items():
+        text = text.replace(f'"@{key}"', value)
+    return text.encode()
+
+
+def _line_refunds(platform: str) -> Any:
+    from fastimport.io.prestashop.spec import line_refunds as prestashop
+    from fastimport.io.woocommerce.spec import line_refunds as woocommerce
+
+    return {"woocommerce": woocommerce, "prestashop": prestashop}[platform]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("platform", ["woocommerce", "prestashop"])
+@pytest.mark.parametrize(
+    ("field", "value", "what"),
+    [
+        ("total", '{"a": 1}', "expected an amount of money, got an object"),
+        ("total", "1e400", "amount of money out of range, got 1E+400"),
+        ("total", '"abc"', 'expected an amount of money, got "abc"'),
+        ("quantity", '"99999999999999999999"', 'integer out of range (64-bit), got "99999999999999999999"'),
+        ("quantity", '"x"', 'expected an integer, got "x"'),
+        ("line", "[1]", "expected an integer, got an array"),
+        ("line", "true", "expected an integer, got true"),
+    ],
+)  # fmt: skip
+def test_fetched_refunds_name_the_bad_field(platform: str, field: str, value: str, what: str) -> None:
+    """A hostile value in one order's fetched refunds raised TypeError, ValueError or InvalidOperation (the
+    whole page failed): now a ParseError naming the order and the path the stored order holds it at, the
+    same one the stored-JSON reader gives at invoicing."""
+    from fastimport.io.refund_lines import append_fetched
+    from fastimport.io.registry import platform as described
+
+    fetched = _fetched(platform, **{field: value})
+    where = f"fastimport_refunds[0].{_AT[platform][field]}"
+    with pytest.raises(ParseError) as info:
+        _line_refunds(platform)(fetched, 7)
+    assert (str(info.value), info.value.fields["path"]) == (f"order 7: {where}: {what}", f"$.{where}")
+    stored = append_fetched(b'{"id": 7, "refunds": [{"id": 9, "total": "-1.20"}]}', fetched)
+    reader = described(platform).refunds
+    assert reader is not None
+    with pytest.raises(ParseError) as again:
+        reader(stored)
+    assert (str(again.value), again.value.fields["path"]) == (str(info.value), info.value.fields["path"])
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("platform", ["woocommerce", "prestashop"])
+def test_fetched_refunds_of_the_wrong_shape_are_refused_and_nothing_is_nothing(platform: str) -> None:
+    """Before, a body that was not a list read as no refund and one that was not JSON failed the page."""
+    read = _line_refunds(platform)
+    assert [(p.line_id, p.quantity) for p in read(_fetched(platform), 7)] == [(11, 1)]
+    # a null amount is none, as the core reads it
+    assert read(_fetched(platform, total="null"), 7)[0].net == 0
+    assert read(b"null", 7) == read(b"[]", 7) == read(b"[null]", 7) == []
+    for body, message in (
+        (b'{"code": "rest_no_route"}', "order 7: fastimport_refunds: expected an array, got an object"),
+        (b"<html>", "order 7: fastimport_refunds is not valid JSON"),
+        (b'["x"]', 'order 7: fastimport_refunds[0]: expected an object, got "x"'),
+    ):
+        with pytest.raises(ParseError) as info:
+            read(body, 7)
+        assert str(info.value) == message
 
 
 # ---------------------------------------------------------------------------- properties

@@ -11,10 +11,8 @@ from fastimport.catalog import sync_catalog
 from fastimport.config import Config, parse_config
 from fastimport.importer import run_imports
 from fastimport.store import connect
-from tests.conftest import KEY_ENV, SECRET_ENV, database_table, store_table
+from tests.conftest import KEY_ENV, SECRET_ENV, SIGNING_ENV, SIGNING_KEY, database_table, store_table
 
-SIGNING_ENV = "FASTIMPORT_TEST_INVOICE_KEY"
-SIGNING_KEY = "test-signing-key-0123456789abcdef"
 W0 = dt.datetime(2026, 3, 23, tzinfo=dt.UTC)
 W1 = dt.datetime(2026, 3, 31, tzinfo=dt.UTC)
 SELLER = {

@@ -1,6 +1,6 @@
 """The till's own pushes are not "changed on the shop after invoicing"; a real change on the shop still is
 (issue #14 point 2).  Real path: a simulated shop of each platform on loopback, the ``fastimport``
-command, imports into a DuckDB file."""
+command, imports into the store (DuckDB or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,11 @@ from typing import Any
 
 import pytest
 
-from fastimport.print.reprint import clear_hooks
 from tests.conftest import PLATFORMS, ShopFactory
-from tests.invoice_print_support import Till, make_till, run_json
-from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, import_shop
+from tests.invoice_print_support import Till, edit_on_the_shop, make_till, run_json
+from tests.test_processing_support import import_shop
 
-
-@pytest.fixture(params=PLATFORMS)
-def platform(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
-    clear_hooks()
+pytestmark = [pytest.mark.usefixtures("signing_key"), pytest.mark.parametrize("platform", PLATFORMS)]
 
 
 def _changes(till: Till) -> int:
@@ -38,14 +28,6 @@ def _events(till: Till, order: int) -> list[tuple[Any, ...]]:
         "('shop_change_after_invoice', 'till_write_seen') ORDER BY event_id",
         [order],
     )
-
-
-def _shop_edits_the_note(till: Till, order: int, note: str) -> None:
-    """The shopkeeper edits the buyer's note in the shop's back office: the order is modified."""
-    store = till.shop.store
-    idx = store.find(order)
-    store.overrides.setdefault(idx, {})["customer_note"] = note
-    store.write_fields(idx, {})
 
 
 async def test_the_tills_own_pushes_are_not_counted_but_a_shop_change_is(
@@ -65,8 +47,8 @@ async def test_the_tills_own_pushes_are_not_counted_but_a_shop_change_is(
         seen
     )  # the shipment made a new version
     # A change made on the shop after invoicing is news, alone or on top of the till's pushes.
-    _shop_edits_the_note(till, first, "Livrer chez la voisine")
-    _shop_edits_the_note(till, second, "Sonner deux fois")
+    edit_on_the_shop(till, first, "customer_note", "Livrer chez la voisine")
+    edit_on_the_shop(till, second, "customer_note", "Sonner deux fois")
     await import_shop(till.config)
     assert _changes(till) == 2
     for order in (first, second):

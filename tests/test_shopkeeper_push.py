@@ -13,21 +13,16 @@ from typing import Any
 import orjson
 import pytest
 
-from fastimport.print.reprint import clear_hooks
 from tests.conftest import PLATFORMS, ShopFactory
 from tests.invoice_print_support import Till, make_till, run, run_json
-from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, import_shop
+from tests.test_processing_support import import_shop
+
+pytestmark = pytest.mark.usefixtures("signing_key")
 
 
 @pytest.fixture(params=PLATFORMS)
 def platform(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
-    clear_hooks()
 
 
 def _spool(tmp_path: Path) -> dict[str, Any]:

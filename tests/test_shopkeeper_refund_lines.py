@@ -1,6 +1,6 @@
 """Partial refunds with lines on WooCommerce (``/orders/<id>/refunds``) and PrestaShop (``order_slip``), on
 the real path: the simulated shop makes them (its ``/_sim/orders/<id>/refunds``), the import reads them over
-loopback into a DuckDB file, the command invoices and credits (issue #14 point 1)."""
+loopback into the store (DuckDB or PostgreSQL), the command invoices and credits (issue #14 point 1)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from fastimport.print.reprint import clear_hooks
 from tests.conftest import ShopFactory
 from tests.invoice_print_support import Till, make_till, run, run_json
-from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, import_shop
+from tests.test_processing_support import import_shop
 
-
-@pytest.fixture(params=["woocommerce", "prestashop"])
-def platform(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
-    clear_hooks()
+pytestmark = [
+    pytest.mark.usefixtures("signing_key"),
+    pytest.mark.parametrize("platform", ["woocommerce", "prestashop"]),
+]
 
 
 async def refund(

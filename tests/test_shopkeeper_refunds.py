@@ -1,5 +1,5 @@
 """Partial refunds made on the shop after invoicing: a credit note of exactly what was refunded (issue #14
-point 1), on the real path (simulated WooCommerce and Shopify shops, DuckDB file, the command)."""
+point 1), on the real path (simulated WooCommerce and Shopify shops, DuckDB or PostgreSQL, the command)."""
 
 from __future__ import annotations
 
@@ -8,33 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from fastimport.print.reprint import clear_hooks
 from tests.conftest import ShopFactory
-from tests.invoice_print_support import Till, make_till, run, run_json
-from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, import_shop
+from tests.invoice_print_support import Till, edit_on_the_shop, make_till, run, run_json
+from tests.test_processing_support import import_shop
 
-
-@pytest.fixture(params=["woocommerce", "shopify"])
-def platform(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
-    clear_hooks()
+pytestmark = [
+    pytest.mark.usefixtures("signing_key"),
+    pytest.mark.parametrize("platform", ["woocommerce", "shopify"]),
+]
 
 
 def _refund_on_the_shop(till: Till, order: int, refund_id: int, amount: str, reason: str) -> None:
     """The shop refunds part of an order (a commercial gesture): its refunds list grows, it is modified."""
     store = till.shop.store
-    idx = store.find(order)
     refunds = [
-        *store.order(idx).get("refunds", []),
+        *store.order(store.find(order)).get("refunds", []),
         {"id": refund_id, "reason": reason, "total": f"-{amount}"},
     ]
-    store.overrides.setdefault(idx, {})["refunds"] = refunds
-    store.write_fields(idx, {})
+    edit_on_the_shop(till, order, "refunds", refunds)
 
 
 async def test_a_partial_refund_after_invoicing_proposes_a_credit_note_of_that_amount(

@@ -81,6 +81,17 @@ class Node:
         root.order = oid if type(oid) is int else "?"
         return root
 
+    @classmethod
+    def under(cls, payload: bytes, key: str, order: object) -> Node:
+        """The JSON in ``payload`` read as the value at ``key`` of order ``order``: what a connector
+        fetched apart (an order's refunds) and keeps in the order there, so a refusal names the order
+        and the path the stored order will have (``$.key[0].total``)."""
+        try:
+            value = _loads(payload)
+        except ParseError:
+            raise ParseError(f"order {order}: {key} is not valid JSON", path=f"$.{key}") from None
+        return cls({key: value}, order=order)[key]
+
     def error(self, code: int) -> ParseError:
         """The core's wording for ``code`` at this value: ``order 12: refunds[0].total: ...``."""
         where = sh.render_steps(self.steps, absolute=False)

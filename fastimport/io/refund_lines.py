@@ -115,7 +115,7 @@ def lay_refunds(
     orders: pa.Table,
     lines: pa.Table,
     fetched: dict[int, bytes],
-    line_refunds: Callable[[bytes], Iterable[LineRefund]],
+    line_refunds: Callable[[bytes, int], Iterable[LineRefund]],
 ) -> tuple[pa.Table, pa.Table]:
     """Orders of a parsed page with their fetched refunds (see the module); others are left as they are."""
     ids = orders.column("order_id").to_pylist()
@@ -130,7 +130,7 @@ def lay_refunds(
     for i in rows:
         raws[i] = append_fetched(raws[i], fetched[ids[i]])
         hashes[i] = content_hash(raws[i])
-        for part in line_refunds(fetched[ids[i]]):
+        for part in line_refunds(fetched[ids[i]], ids[i]):
             key = (i, part.line_id)
             was = gone.get(key)
             gone[key] = (

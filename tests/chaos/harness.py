@@ -23,6 +23,9 @@ from typing import Any
 
 import duckdb
 
+from tests.conftest import ShopFactory
+from tests.test_processing_support import W0, W1, import_shop, processing_config, write_toml
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,6 +51,22 @@ def seeded(name: str) -> random.Random:
     FIGURES.seeds.append(f"{name}: CHAOS_SEED={seed}")
     print(f"\n{name}: CHAOS_SEED={seed}", flush=True)
     return random.Random(seed)
+
+
+async def seeded_shop(
+    name: str, shop_factory: ShopFactory, orders: int, **options: Any
+) -> tuple[random.Random, Any, str]:
+    """The test's random source (:func:`seeded`: its seed printed) and a simulated shop of ``orders``
+    orders in [W0, W1) generated from it, so that ``CHAOS_SEED`` replays the shop too: (rng, shop, url)."""
+    rng = seeded(name)
+    shop, url = await shop_factory(orders=orders, start=W0, end=W1, seed=rng.randrange(2**31), **options)
+    return rng, shop, url
+
+
+async def imported_till(tmp_path: Path, url: str, chunk: int = 500) -> Path:
+    """The shop's orders imported into the test's till, and its ``fastimport.toml`` for the commands."""
+    await import_shop(processing_config(tmp_path, url, chunk=chunk))
+    return write_toml(tmp_path, url, chunk=chunk)
 
 
 def check(condition: bool, what: str) -> None:

@@ -40,8 +40,7 @@ async def test_full_disk_import_invoice_print_then_rerun(
     shop_factory: ShopFactory,
     loopback_printer: LoopbackPrinter,  # noqa: F811
 ) -> None:
-    rng = harness.seeded("disk")
-    shop, url = await shop_factory(orders=1000, start=W0, end=W1, seed=rng.randrange(2**31))
+    _rng, shop, url = await harness.seeded_shop("disk", shop_factory, 1000)
     toml = write_toml(tmp_path, url, chunk=20)
     add_printers(toml, network(loopback_printer.port))
     db = tmp_path / "till.duckdb"

@@ -15,7 +15,7 @@ from tests.conftest import ShopFactory, subprocess_env, write_config_file
 from tests.invoice_print_support import add_printers, network
 from tests.printer_fixture import LoopbackPrinter, loopback_printer  # noqa: F401  (fixture)
 from tests.test_print_queue import markers
-from tests.test_processing_support import SIGNING_KEY, W0, W1, env, import_shop, processing_config, write_toml
+from tests.test_processing_support import SIGNING_KEY, W0, W1, env
 
 pytestmark = pytest.mark.chaos
 SINCE, UNTIL = "2026-03-23", "2026-03-31"
@@ -25,8 +25,7 @@ SINCE, UNTIL = "2026-03-23", "2026-03-31"
 async def test_import_killed_n_times_then_exact(
     tmp_path: Path, shop_factory: ShopFactory, platform: str
 ) -> None:
-    rng = harness.seeded(f"import-{platform}")
-    shop, url = await shop_factory(orders=800, start=W0, end=W1, latency=0.01, seed=rng.randrange(2**31))
+    rng, shop, url = await harness.seeded_shop(f"import-{platform}", shop_factory, 800, latency=0.01)
     config = write_config_file(tmp_path, url, per_page=20, concurrency=2)
     argv = command(config, "import", "--since", SINCE, "--until", UNTIL)
     environ = {**subprocess_env(), "FASTIMPORT_BATCH_ORDERS": "50"}
@@ -45,10 +44,8 @@ async def test_invoice_print_killed_n_times_then_whole(
     shop_factory: ShopFactory,
     loopback_printer: LoopbackPrinter,  # noqa: F811
 ) -> None:
-    rng = harness.seeded("invoice-print")
-    _shop, url = await shop_factory(orders=300, start=W0, end=W1, seed=rng.randrange(2**31))
-    await import_shop(processing_config(tmp_path, url, chunk=10))
-    toml = write_toml(tmp_path, url, chunk=10)
+    rng, _shop, url = await harness.seeded_shop("invoice-print", shop_factory, 300)
+    toml = await harness.imported_till(tmp_path, url, chunk=10)
     add_printers(toml, network(loopback_printer.port))
     loopback_printer.read_delay = 0.005  # a ticket takes a moment: kills land mid-ticket too
     environ = env()
@@ -77,10 +74,8 @@ async def test_slips_killed_n_times_then_whole(
 ) -> None:
     """``slip --pending`` killed N times: an order is prepared if and only if its slip is queued, and the
     queue then prints every slip, a ticket received twice flagged."""
-    rng = harness.seeded("slip")
-    _shop, url = await shop_factory(orders=300, start=W0, end=W1, seed=rng.randrange(2**31))
-    await import_shop(processing_config(tmp_path, url))
-    toml = write_toml(tmp_path, url)
+    rng, _shop, url = await harness.seeded_shop("slip", shop_factory, 300)
+    toml = await harness.imported_till(tmp_path, url)
     add_printers(toml, network(loopback_printer.port))
     loopback_printer.read_delay = 0.005
     environ = env()

@@ -22,22 +22,16 @@ from tests.chaos import harness
 from tests.chaos.harness import check, command
 from tests.conftest import ShopFactory
 from tests.test_documents_mail import free_port, mail_table
-from tests.test_processing_support import W0, W1, env, import_shop, processing_config, write_toml
+from tests.test_processing_support import env
 
 pytestmark = pytest.mark.chaos
-
-
-async def _invoiced_till(tmp_path: Path, shop_factory: ShopFactory, rng: Any, orders: int) -> Path:
-    _shop, url = await shop_factory(orders=orders, start=W0, end=W1, seed=rng.randrange(2**31))
-    await import_shop(processing_config(tmp_path, url))
-    return write_toml(tmp_path, url)
 
 
 async def test_archive_export_killed_n_times_is_whole_or_absent(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
-    rng = harness.seeded("archive-export")
-    toml = await _invoiced_till(tmp_path, shop_factory, rng, 300)
+    rng, _shop, url = await harness.seeded_shop("archive-export", shop_factory, 300)
+    toml = await harness.imported_till(tmp_path, url)
     environ = env()
     code, _, err = await harness.run(command(toml, "invoice", "--pending"), environ)
     check(code == 0, err)
@@ -136,8 +130,8 @@ def check_mails(db: Path, issued: set[str], kills: int, received: list[str] | No
 async def test_invoice_email_killed_n_times_then_every_mail_once(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
-    rng = harness.seeded("invoice-email")
-    toml = await _invoiced_till(tmp_path, shop_factory, rng, 60)
+    rng, _shop, url = await harness.seeded_shop("invoice-email", shop_factory, 60)
+    toml = await harness.imported_till(tmp_path, url)
     port = free_port()
     with toml.open("a", encoding="utf-8") as f:
         f.write("\n[mail]\n" + "".join(

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import signal
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 from tests.chaos import harness
 from tests.chaos.harness import check, command
 from tests.conftest import ShopFactory
-from tests.test_processing_support import W0, W1, env, import_shop, processing_config, write_toml
+from tests.test_processing_support import W0, W1, env
 
 pytestmark = pytest.mark.chaos
 
@@ -74,10 +75,8 @@ def _tracking_notes(shop: Any) -> Counter[str]:
 async def test_ship_killed_n_times_then_every_push_told_once(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
-    rng = harness.seeded("ship")
-    shop, url = await shop_factory(orders=200, start=W0, end=W1, seed=rng.randrange(2**31))
-    await import_shop(processing_config(tmp_path, url))
-    toml = write_toml(tmp_path, url)
+    rng, shop, url = await harness.seeded_shop("ship", shop_factory, 200)
+    toml = await harness.imported_till(tmp_path, url)
     environ = env()
     code, out, err = await harness.run(command(toml, "invoice", "--pending", "--json"), environ)
     check(code == 0, err)
@@ -132,10 +131,8 @@ def _shop_levels(shop: Any) -> dict[tuple[int, int], int]:
 async def test_stock_push_killed_n_times_then_the_shop_shows_the_ledger(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
-    rng = harness.seeded("stock-push")
-    shop, url = await shop_factory(orders=200, start=W0, end=W1, seed=rng.randrange(2**31))
-    await import_shop(processing_config(tmp_path, url))
-    toml = write_toml(tmp_path, url)
+    rng, shop, url = await harness.seeded_shop("stock-push", shop_factory, 200)
+    toml = await harness.imported_till(tmp_path, url)
     environ = env()
     code, _, err = await harness.run(command(toml, "invoice", "--pending"), environ)
     check(code == 0, err)
@@ -172,6 +169,23 @@ async def test_stock_push_killed_n_times_then_the_shop_shows_the_ledger(
     check(code == 0, out + err)
 
 
+async def _kill_once_the_shop_got(
+    shop: Any, argv: list[str], environ: dict[str, str], got: Callable[[], bool]
+) -> None:
+    """Run ``argv`` against a slow shop (2 s a call) and SIGKILL it half a second after the shop ``got``
+    what the test waits for, while the next call waits on its answer; then the shop answers at once."""
+    shop.options = dataclasses.replace(shop.options, latency=2.0)
+    proc = await asyncio.create_subprocess_exec(*argv, cwd=harness.ROOT, env=environ)
+    for _ in range(300):
+        if got():
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    shop.options = dataclasses.replace(shop.options, latency=0.0)
+
+
 async def test_a_push_cut_off_mid_call_is_sent_again_flagged(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
@@ -179,23 +193,14 @@ async def test_a_push_cut_off_mid_call_is_sent_again_flagged(
     note but before its answer to the status change; the next run told the shop again, unflagged. Now the
     push is marked in flight before the call, and the second sending is flagged ``possibly_duplicated``."""
     shop, url = await shop_factory(orders=40, start=W0, end=W1)
-    await import_shop(processing_config(tmp_path, url))
-    toml = write_toml(tmp_path, url)
+    toml = await harness.imported_till(tmp_path, url)
     environ = env()
     code, out, err = await harness.run(command(toml, "invoice", "--pending", "--json"), environ)
     assert code == 0, err
     first, second = (i["order"] for i in json.loads(out)["invoices"][:2])
-    shop.options = dataclasses.replace(shop.options, latency=2.0)
     argv = command(toml, "ship", str(first), "--carrier", "Colissimo", "--tracking", "6A1")
-    proc = await asyncio.create_subprocess_exec(*argv, cwd=harness.ROOT, env=environ)
-    for _ in range(300):  # the note reached the shop; the status change that follows is on its way
-        if _tracking_notes(shop):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
-    await proc.wait()
-    shop.options = dataclasses.replace(shop.options, latency=0.0)
+    # killed once the note reached the shop, while the status change that follows is on its way
+    await _kill_once_the_shop_got(shop, argv, environ, lambda: bool(_tracking_notes(shop)))
     code, out, err = await harness.run(command(toml, "push", "retry"), environ)
     assert code == 0, err
     code, out, err = await harness.run(command(toml, "ship", str(second), "--carrier", "Colissimo"), environ)
@@ -216,8 +221,7 @@ async def test_a_stock_push_cut_off_mid_run_is_sent_again(tmp_path: Path, shop_f
     the killed run's level. Now each push is written as in flight before the call, and an article whose
     last push never got its answer is pushed again."""
     shop, url = await shop_factory(orders=20, start=W0, end=W1)
-    await import_shop(processing_config(tmp_path, url))
-    toml = write_toml(tmp_path, url)
+    toml = await harness.imported_till(tmp_path, url)
     environ = env()
     simple = next(p for p in shop.catalog.products.values() if p.type == "simple" and p.manage_stock)
     variable = next(p for p in shop.catalog.products.values() if p.type == "variable" and p.variations)
@@ -234,19 +238,14 @@ async def test_a_stock_push_cut_off_mid_run_is_sent_again(tmp_path: Path, shop_f
     recorded = simple.stock
     await adjust(simple.sku, "+1")
     await adjust(variable.variations[0].sku, "+1")
-    shop.options = dataclasses.replace(shop.options, latency=2.0)
     shop.received.clear()
-    proc = await asyncio.create_subprocess_exec(
-        *command(toml, "stock", "push"), cwd=harness.ROOT, env=environ
+    # killed once the simple products' batch reached the shop, while the variations' call waits
+    await _kill_once_the_shop_got(
+        shop,
+        command(toml, "stock", "push"),
+        environ,
+        lambda: any(path.endswith("/products/batch") for _, path, _ in shop.received),
     )
-    for _ in range(300):  # the simple products' batch reached the shop; the variations' call waits
-        if any(path.endswith("/products/batch") for _, path, _ in shop.received):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
-    await proc.wait()
-    shop.options = dataclasses.replace(shop.options, latency=0.0)
     assert simple.stock == recorded + 1  # the shop took the killed run's level; the till never heard
     await adjust(simple.sku, "-1")  # the shelf count: back to the level the till last recorded
     code, out, err = await harness.run(command(toml, "stock", "push", "--json"), environ)

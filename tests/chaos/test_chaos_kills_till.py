@@ -102,8 +102,7 @@ def check_stored_once(db: Path, shop: Any) -> None:
 
 
 async def test_till_page_import_killed_n_times_then_exact(tmp_path: Path, shop_factory: ShopFactory) -> None:
-    rng = harness.seeded("till-import")
-    shop, url = await shop_factory(orders=800, start=W0, end=W1, latency=0.01, seed=rng.randrange(2**31))
+    rng, shop, url = await harness.seeded_shop("till-import", shop_factory, 800, latency=0.01)
     config = write_config_file(tmp_path, url, per_page=20, concurrency=2)
     environ = {**subprocess_env(), "FASTIMPORT_BATCH_ORDERS": "50"}
     till = Till(config, environ)

@@ -22,8 +22,7 @@ SINCE, UNTIL = "2026-03-23", "2026-03-31"
 async def test_import_through_a_faulty_network(
     tmp_path: Path, shop_factory: ShopFactory, platform: str
 ) -> None:
-    rng = harness.seeded(f"network-{platform}")
-    shop, url = await shop_factory(orders=200, start=W0, end=W1, seed=rng.randrange(2**31))
+    rng, shop, url = await harness.seeded_shop(f"network-{platform}", shop_factory, 200)
     proxy = FaultyProxy(int(urlsplit(url).port or 80), rng, rate=0.3)
     proxied = await proxy.start()
     config = write_config_file(tmp_path, url, per_page=20, concurrency=2, timeout=1, retries=3)

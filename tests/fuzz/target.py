@@ -22,30 +22,14 @@ from typing import Any
 import pyarrow as pa
 
 from fastimport import core
-from fastimport.columns import FieldSpec, PageSpec
+from fastimport.columns import PageSpec
 from fastimport.errors import ParseError
 from fastimport.io.registry import platform
 from fastimport.salvage import salvage
+from tests.core_support import KINDS_SPEC
 
 NATIVE = core.load_core("native")
 PYTHON = core.load_core("python")
-
-F = FieldSpec
-# Every kind of field, nested paths and indexes: the core's converters on every value of a page.
-KINDS_SPEC = PageSpec(
-    orders_path=(),
-    order_fields=(
-        F("order_id", ("id",), "int", required=True),
-        F("i", ("i",), "int"),
-        F("s", ("s",), "str"),
-        F("m", ("m",), "money"),
-        F("d", ("d",), "datetime"),
-        F("b", ("b",), "bool"),
-        F("deep", ("a", "b", 1, "c"), "str"),
-    ),
-    lines_path=("items",),
-    line_fields=(F("q", ("q",), "int", required=True), F("p", ("p",), "money")),
-)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -180,7 +179,7 @@ def buyer(payload: bytes) -> Buyer:
         value = address[key].text()
         return value.strip() or None if value is not None else None
 
-    beyond = sum(cents(s.get("total_shipping_tax_incl")) for s in _slips(order.value))
+    beyond = sum(_cents(s["total_shipping_tax_incl"]) for s in order[FETCHED_REFUNDS_KEY].objects())
     incl, excl = order["total_shipping_tax_incl"].money(), order["total_shipping_tax_excl"].money()
     tax = str((incl - excl).quantize(_CENT, ROUND_HALF_UP)) if incl is not None and excl is not None else None
     vat = text("vat_number")
@@ -207,41 +206,37 @@ def siren_of(dni: str | None) -> str | None:
     return digits[:9] if digits.isdigit() and len(digits) in (9, 14) else None
 
 
-def _slips(order: dict[str, object]) -> list[dict[str, object]]:
-    found = order.get(FETCHED_REFUNDS_KEY)
-    return [s for s in found if isinstance(s, dict)] if isinstance(found, list) else []
-
-
-def _slip_lines(slip: dict[str, object]) -> list[LineRefund]:
+def _slip_lines(slip: Node) -> list[LineRefund]:
     """A slip's ``order_slip_details``: the order detail (row) id, the quantity, its amounts."""
-    links = slip.get("associations")
-    details = links.get("order_slip_details") if isinstance(links, dict) else None
     out = []
-    for d in details if isinstance(details, list) else ():
-        if isinstance(d, dict) and str(d.get("id_order_detail") or "").isdigit():
-            net = cents(d.get("amount_tax_excl"))
-            out.append(LineRefund(int(str(d["id_order_detail"])), int(str(d.get("product_quantity") or 0)), net,
-                                  cents(d.get("amount_tax_incl")) - net))  # fmt: skip
+    for d in slip["associations"]["order_slip_details"].objects():
+        line = d["id_order_detail"].integer()
+        if line is not None:
+            net = _cents(d["amount_tax_excl"])
+            out.append(LineRefund(line, d["product_quantity"].integer() or 0, net,
+                                  _cents(d["amount_tax_incl"]) - net))  # fmt: skip
     return out
 
 
-def line_refunds(fetched: bytes) -> list[LineRefund]:
-    """Every line part of the order slips fetched for one order (a JSON list of ``order_slip`` rows)."""
-    found = orjson.loads(fetched)
-    return (
-        [part for s in found if isinstance(s, dict) for part in _slip_lines(s)]
-        if isinstance(found, list)
-        else []
-    )
+def _cents(node: Node) -> int:
+    return cents(node.money() or 0)
+
+
+def line_refunds(fetched: bytes, order: int) -> list[LineRefund]:
+    """Every line part of the order slips fetched for ``order`` (a JSON list of ``order_slip`` rows),
+    read as the stored order will hold them: a bad value is a ParseError with its path."""
+    return [
+        part for s in Node.under(fetched, FETCHED_REFUNDS_KEY, order).objects() for part in _slip_lines(s)
+    ]
 
 
 def refunds(payload: bytes) -> tuple[Refund, ...]:
     """The order's slips (credit slips: PrestaShop's refunds), each its lines plus the shipping refunded."""
     out = []
-    for slip in _slips(Node.load(payload).value):
+    for slip in Node.load(payload)[FETCHED_REFUNDS_KEY].objects():
         parts = _slip_lines(slip)
-        amount = sum(p.net + p.tax for p in parts) + cents(slip.get("total_shipping_tax_incl"))
+        amount = sum(p.net + p.tax for p in parts) + _cents(slip["total_shipping_tax_incl"])
         if amount > 0:
             lines = tuple(RefundLine(p.line_id, p.quantity, money(p.net + p.tax)) for p in parts)
-            out.append(Refund(int(str(slip.get("id") or 0)), money(amount), None, lines))
+            out.append(Refund(slip["id"].integer() or 0, money(amount), None, lines))
     return tuple(out)

@@ -6,9 +6,6 @@ The connector owns this mapping; the parsing core only follows it.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
-
-import orjson
 
 from fastimport.columns import FieldSpec, PageSpec
 from fastimport.io.connector import Buyer, Fee, Refund, RefundLine
@@ -147,26 +144,15 @@ def _refunds(order: Node) -> tuple[Refund, ...]:
             full = fetched.get(refund_id)
             lines = tuple(
                 RefundLine(part.line_id, part.quantity, money(part.net + part.tax))
-                for part in (_node_parts(full) if full is not None else ())
+                for part in (_line_parts(full) if full is not None else ())
             )
             out.append(Refund(refund_id, f"{amount:.2f}", r["reason"].text(), lines))
     return tuple(out)
 
 
-def _line_parts(refund: dict[str, Any]) -> list[LineRefund]:
-    """A refund's ``line_items`` (negative quantities and amounts; the order line in ``_refunded_item_id``)."""
-    out = []
-    for item in refund.get("line_items") or ():
-        meta = {str(m.get("key")): m.get("value") for m in item.get("meta_data") or () if isinstance(m, dict)}
-        line = str(meta.get("_refunded_item_id") or "")
-        if line.isdigit():
-            out.append(LineRefund(int(line), -int(item.get("quantity") or 0), -cents(item.get("total")),
-                                  -cents(item.get("total_tax"))))  # fmt: skip
-    return out
-
-
-def _node_parts(refund: Node) -> list[LineRefund]:
-    """:func:`_line_parts` over a stored order's refund: a bad value is a ParseError naming its path."""
+def _line_parts(refund: Node) -> list[LineRefund]:
+    """A refund's ``line_items`` (negative quantities and amounts; the order line in
+    ``_refunded_item_id``): a bad value is a ParseError naming its path."""
     out = []
     for item in refund["line_items"].objects():
         meta = {m["key"].text(): m["value"] for m in item["meta_data"].objects()}
@@ -182,11 +168,9 @@ def _cents(node: Node) -> int:
     return cents(node.money() or 0)
 
 
-def line_refunds(fetched: bytes) -> list[LineRefund]:
-    """Every line part of the refunds fetched for one order (a JSON list, as /orders/<id>/refunds answers)."""
-    found = orjson.loads(fetched)
-    return (
-        [part for r in found if isinstance(r, dict) for part in _line_parts(r)]
-        if isinstance(found, list)
-        else []
-    )
+def line_refunds(fetched: bytes, order: int) -> list[LineRefund]:
+    """Every line part of the refunds fetched for ``order`` (a JSON list, as /orders/<id>/refunds
+    answers), read as the stored order will hold them: a bad value is a ParseError with its path."""
+    return [
+        part for r in Node.under(fetched, FETCHED_REFUNDS_KEY, order).objects() for part in _line_parts(r)
+    ]
