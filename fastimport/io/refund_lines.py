@@ -187,7 +187,7 @@ class FetchedRefunds:
         self.requested += 1
 
     def lay(
-        self, orders: pa.Table, lines: pa.Table, line_refunds: Callable[[bytes], Iterable[LineRefund]]
+        self, orders: pa.Table, lines: pa.Table, line_refunds: Callable[[bytes, int], Iterable[LineRefund]]
     ) -> tuple[pa.Table, pa.Table]:
         """:func:`lay_refunds` with this run's refunds, noting each laid version for :meth:`remembered`."""
         if not self.by_order:
