@@ -12,6 +12,7 @@ failure path comes here: the import's hot path is unchanged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -23,6 +24,15 @@ from fastimport.columns import RAW_COLUMN, PageSpec
 from fastimport.errors import ParseError
 
 SetAside = tuple[int | None, bytes, str]  # (shop order id if readable, the order's JSON, why)
+
+
+# The readers start a reason with "order N: " (N the position on the page, or the shop's id); the
+# set-aside list names each order itself, so that prefix would only say it twice (or wrongly: "order 0").
+_ORDER_PREFIX = re.compile(r"^order [^:\s]*: ")
+
+
+def _reason(message: str) -> str:
+    return _ORDER_PREFIX.sub("", message, count=1)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -119,7 +129,7 @@ def salvage(core: ModuleType, body: bytes, spec: PageSpec) -> tuple[Any, list[Se
         try:
             core.parse_page(page([order]), spec)
         except ParseError as exc:
-            bad.append((_order_id(order), order.encode("utf-8"), exc.message))
+            bad.append((_order_id(order), order.encode("utf-8"), _reason(exc.message)))
             continue
         good.append(order)
     if not bad:
@@ -143,7 +153,7 @@ def finish_each(
         try:
             finish(*take_orders(orders, lines, pa.array([i], pa.int64())))
         except ParseError as exc:
-            bad.append((oid, raws[i].as_py(), exc.message))
+            bad.append((oid, raws[i].as_py(), _reason(exc.message)))
             continue
         good.append(i)
     if not bad:
