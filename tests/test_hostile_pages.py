@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from fastimport._core_shared import render_steps
 from fastimport.columns import PageSpec
 from fastimport.errors import ParseError
+from fastimport.io.prestashop.connector import slip_key
 from tests.core_support import KINDS_SPEC
 from tests.fuzz.target import MAPPINGS, NATIVE, PYTHON, check, same
 
@@ -511,3 +512,30 @@ def test_one_hostile_order_is_set_aside_alone(platform: str, bad: bytes) -> None
             bad in raw and not why.startswith("order ") and ": " in why
         )  # the field and what is wrong with it
         assert oid == (None if b'"id"' in bad else orders[-1]["id"])
+
+
+@pytest.mark.parametrize(
+    "slip",
+    [
+        {"id": 3},  # no order
+        {"id": 3, "id_order": None},
+        {"id": 3, "id_order": "12a"},
+        {"id": 3, "id_order": 1.5},
+        {"id": 3, "id_order": True},
+        {"id": 3, "id_order": -4},
+        {"id": 3, "id_order": 2**64},
+        {"id": [], "id_order": 12},
+        "a slip",
+        None,
+    ],
+)
+def test_a_slip_that_names_no_order_is_refused_in_plain_words(slip: object) -> None:
+    with pytest.raises(ParseError) as caught:
+        slip_key(slip, "order_slips[4]")
+    assert caught.value.path == "$.order_slips[4]"
+    assert "order slips (refunds) could not be read: order_slips[4]" in caught.value.message
+
+
+def test_a_slip_is_read_whether_its_ids_are_numbers_or_digits() -> None:
+    assert slip_key({"id": "3", "id_order": "12"}, "x") == (12, 3)
+    assert slip_key({"id": 3, "id_order": 12}, "x") == (12, 3)

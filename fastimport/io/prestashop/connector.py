@@ -282,8 +282,9 @@ class PrestaShopConnector:
             found = await self.get(fetcher, "/order_slip", [("display", "[id,id_order]")])
             rows = found.get("order_slips", []) if isinstance(found, dict) else []
             self.slipped = {}
-            for r in rows:
-                self.slipped.setdefault(int(r["id_order"]), set()).add(int(r["id"]))
+            for i, r in enumerate(rows if isinstance(rows, list) else [rows]):
+                order_id, slip_id = slip_key(r, f"order_slips[{i}]")
+                self.slipped.setdefault(order_id, set()).add(slip_id)
 
     async def fetch_slips(self, fetcher: Fetcher, page: bytes) -> None:
         """The order slips of the page's orders that have some (see :meth:`_slip_index`): one request for
@@ -299,7 +300,8 @@ class PrestaShopConnector:
         except ParseError:  # an order the core cannot read: the import sets it aside; ask for the others
             found_page = orjson.loads(page)
             orders = found_page.get("orders", []) if isinstance(found_page, dict) else []
-            listed = {int(o["id"]): None for o in orders}
+            ids = (_shop_id(o.get("id")) if isinstance(o, dict) else None for o in orders)
+            listed = {oid: None for oid in ids if oid is not None}  # no id: no slips to ask for
         wanted = sorted(
             oid for oid in listed.keys() & self.slipped.keys() if not self._reuse(oid, listed[oid])
         )
@@ -310,11 +312,13 @@ class PrestaShopConnector:
             "/order_slip",
             [("display", "full"), ("filter[id_order]", f"[{'|'.join(map(str, wanted))}]")],
         )
-        by_order: dict[int, list[Any]] = {}
-        for slip in found.get("order_slips", []) if isinstance(found, dict) else []:
-            by_order.setdefault(int(slip["id_order"]), []).append(slip)
+        by_order: dict[int, list[tuple[int, Any]]] = {}
+        rows = found.get("order_slips", []) if isinstance(found, dict) else []
+        for i, slip in enumerate(rows if isinstance(rows, list) else [rows]):
+            order_id, slip_id = slip_key(slip, f"order_slips[{i}]")
+            by_order.setdefault(order_id, []).append((slip_id, slip))
         for oid, slips in by_order.items():
-            self.refunds.fetched(oid, orjson.dumps(sorted(slips, key=lambda s: int(s["id"]))))
+            self.refunds.fetched(oid, orjson.dumps([slip for _, slip in sorted(slips, key=lambda s: s[0])]))
 
     def _reuse(self, order_id: int, listing_hash: int | None) -> bool:
         known = self.refunds.recalled.get(order_id)
@@ -472,3 +476,24 @@ def _ps_message(response: Response) -> str:
                 .replace("]]>", "")
             )
     return "no details"
+
+
+def _shop_id(value: object) -> int | None:
+    """A PrestaShop id (a number, or its digits as text, as the webservice sends either); None otherwise."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        value = int(value)
+    return value if type(value) is int and 0 <= value < 2**63 else None
+
+
+def slip_key(slip: object, where: str) -> tuple[int, int]:
+    """(order id, slip id) of one order slip the shop listed; a slip that names no order cannot be laid
+    on any, so it stops the import in plain words rather than being dropped (a refund would be lost)."""
+    order_id = _shop_id(slip.get("id_order")) if isinstance(slip, dict) else None
+    slip_id = _shop_id(slip.get("id")) if isinstance(slip, dict) else None
+    if order_id is None or slip_id is None:
+        raise ParseError(
+            f"the shop's list of order slips (refunds) could not be read: {where} has no readable "
+            f"order and slip number ({str(slip)[:80]})",
+            path=f"$.{where}",
+        )
+    return order_id, slip_id
