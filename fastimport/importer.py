@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
@@ -24,7 +23,7 @@ import aiohttp
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fastimport.batch_columns import last_version_only, line_counts, take_orders
+from fastimport.batch_columns import arrow_memory_pool, last_version_only, line_counts, take_orders
 from fastimport.columns import CHANGED, HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
 from fastimport.errors import ParseError, explain
@@ -466,27 +465,6 @@ async def run_imports(
             )
         )
     return reports
-
-
-@contextmanager
-def arrow_memory_pool() -> Iterator[None]:
-    """Arrow's buffers from jemalloc while the import runs, where pyarrow has it (Linux wheels).
-
-    The parse thread allocates a page's columns and the store thread frees them: Arrow's default
-    pool (mimalloc) keeps such memory for the thread that allocated it, so the peak grew with the run
-    (300,000 orders: 520 MB; with jemalloc, the smaller batch and DuckDB's smaller pool: 345 MB, same
-    speed).  Buffers remember their pool, so putting the default back afterwards is safe."""
-    try:
-        pool = pa.jemalloc_memory_pool()
-    except NotImplementedError:
-        yield
-        return
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pool)
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
 
 
 async def _run_all(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from fastimport.importer import DEFAULT_BATCH_ORDERS, arrow_memory_pool
+from fastimport.batch_columns import arrow_memory_pool
+from fastimport.importer import DEFAULT_BATCH_ORDERS
 from fastimport.store.db import INGEST_MEMORY_BASE_MB, Connection, connect, ingest_memory_mb, ingest_settings
 
 
