@@ -224,3 +224,54 @@ def test_batch_output_is_byte_for_byte_as_before(
 ) -> None:
     monkeypatch.setenv(KEY_ENV, "golden-signing-key")
     assert invoice_golden(tmp_path, chunk) == GOLDEN[chunk]
+
+
+_BUYERS = [
+    {
+        "id": 1,
+        "billing": {"first_name": "Hélène", "postcode": 69003, "company": True, "city": 1.5, "email": ""},
+    },
+    {"id": 2, "billing": [], "shipping": [], "meta_data": [], "fee_lines": [], "refunds": None},
+    {"id": 3, "billing": None, "shipping": {"first_name": "Zoé"}, "shipping_tax": "1.15"},
+    {
+        "id": 4,
+        "billing": {"vat_number": " fr 12 34 ", "siren": ""},
+        "meta_data": [None, [], {"key": "siren"}],
+    },
+    {"id": 5, "meta_data": [{"key": "_billing_vat_number", "value": 0}, {"key": None, "value": "x"}]},
+    {"id": 6, "meta_data": [{"key": "vat_number", "value": "de 1"}], "billing": {"vat_number": "FR 9"}},
+    {"id": 7, "shipping_tax": 1.15, "fastimport_refunds": []},
+    {"id": 8, "billing": {"first_name": ["a"]}},  # a list for a name: refused, with its path
+    {"id": 9, "billing": "Lyon"},
+    {"id": 10, "shipping": {"first_name": {"x": 1}}},
+    {"id": 11, "meta_data": {"key": "siren"}},
+    {"id": 12, "meta_data": ["siren"]},
+    {"id": 13, "fee_lines": [{"name": "Frais", "total": "1.00", "total_tax": "0.20"}]},
+    {"id": 14, "refunds": [{"id": 1, "total": "-2.00"}]},
+    {"id": 15, "fastimport_refunds": [{"id": "x"}]},
+    b'{"id": 16, "billing": {"city": 123456789012345678901234567890}}',
+    [],
+    "order",
+]
+
+
+@pytest.mark.parametrize("order", _BUYERS, ids=range(len(_BUYERS)))
+def test_plain_buyer_reads_as_the_node_reader(order: Any) -> None:
+    """The fast WooCommerce buyer reader gives the Node reader's Buyer, or its very refusal."""
+    from fastimport.io.payload import Node
+    from fastimport.io.woocommerce import spec
+
+    payload = order if isinstance(order, bytes) else orjson.dumps(order)
+
+    def outcome(read: Any) -> Any:
+        try:
+            return read()
+        except Exception as exc:
+            return (type(exc), str(exc))
+
+    expected = outcome(lambda: spec._node_buyer(Node.load(payload)))
+    assert outcome(lambda: spec.buyer(payload)) == expected
+    if isinstance(order, dict) and order["id"] <= 7:  # these take the plain path (no fallback to Node)
+        assert spec._plain_buyer(order) == expected
+    for bad in (b'{"id": 1, "billing": {"city": "\\ud800"}}', b'{"id": 2, "shipping_tax": 1e400}'):
+        assert outcome(lambda: spec.buyer(bad)) == outcome(lambda: spec._node_buyer(Node.load(bad)))  # noqa: B023
