@@ -139,12 +139,12 @@ def _plain_buyer(order: dict[str, Any]) -> Buyer:
                 raise _NotPlain
             meta[str(m.get("key"))] = m.get("value")
 
-    def first(keys: tuple[str, ...]) -> str | None:  # as in _business_ids
-        for key in keys:
-            value = meta.get(key)
+    def first(keys: tuple[tuple[str, str], ...]) -> str | None:  # as in _business_ids
+        for key, billing_key in keys:
+            value = meta.get(key) if meta else None
             if not value:
-                value = billing.get(key.lstrip("_").removeprefix("billing_"))
-            if isinstance(value, str) and value.strip():
+                value = billing.get(billing_key)
+            if type(value) is str and value.strip():
                 return value.strip().replace(" ", "").upper()
         return None
 
@@ -158,8 +158,8 @@ def _plain_buyer(order: dict[str, Any]) -> Buyer:
         city=_text(billing.get("city")),
         country=_text(billing.get("country")),
         email=_text(billing.get("email")),
-        vat_number=first(_VAT_KEYS),
-        siren=first(_SIREN_KEYS),
+        vat_number=first(_VAT_PAIRS),
+        siren=first(_SIREN_PAIRS),
         shipping_tax=_text(order.get("shipping_tax")),
         ship_first_name=_text(_object(order.get("shipping")).get("first_name")),
         refunds_in_total=True,
@@ -201,6 +201,9 @@ _VAT_KEYS = (
     "_billing_eu_vat_number",
 )
 _SIREN_KEYS = ("_billing_siren", "billing_siren", "siren")
+# Each key with the billing field read when the meta is missing or empty (``_business_ids``' lookup).
+_VAT_PAIRS = tuple((k, k.lstrip("_").removeprefix("billing_")) for k in _VAT_KEYS)
+_SIREN_PAIRS = tuple((k, k.lstrip("_").removeprefix("billing_")) for k in _SIREN_KEYS)
 
 
 def _business_ids(order: Node) -> dict[str, str | None]:
