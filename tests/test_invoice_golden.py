@@ -42,6 +42,7 @@ TABLES = {
     "WHERE series <> 'journal' ORDER BY series",
     "journal": "SELECT seq, kind, actor, subject, detail FROM journal ORDER BY seq",
 }
+FIRST_NAMES = ["Marie", None, "Luc"]  # the orders' own columns, the payload may differ
 # Computed by the invoicing code before issue #12's speed-ups (the journal counts per chunk, hence two).
 GOLDEN = {
     7: {
@@ -153,7 +154,7 @@ def generate(path: Path) -> None:
                        state, "EUR", dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=n), paid,
                        total / 100, (tax + ship_tax + fee_tax) / 100, ship / 100, rng.choice([None, "Colissimo"]),
                        "stripe", "Carte", rng.choice(["", f"pi_{oid}"]), len(items), rng.choice([None, "Dupont"]),
-                       rng.choice([None, "3 place Bellecour"]), "69002", "Lyon", "FR", first_names[n % 3],
+                       rng.choice([None, "3 place Bellecour"]), "69002", "Lyon", "FR", FIRST_NAMES[n % 3],
                        "Durand", None if n % 9 else "ACME", "x@example.fr"))  # fmt: skip
         lines += items
     chunk, size, offsets, lengths = raw.pack(pa.array(payloads, pa.binary()))
@@ -170,9 +171,6 @@ def generate(path: Path) -> None:
         )
     con.executemany("INSERT INTO order_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", lines)
     con.close()
-
-
-first_names = ["Marie", None, "Luc"]
 
 
 def _config(path: Path, chunk: int) -> Any:
