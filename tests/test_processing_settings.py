@@ -38,7 +38,7 @@ def test_defaults_and_readme_example() -> None:
         "FA-{year}-{store}",
         "AV-{year}-{store}",
         "BL-{year}",
-        2000,
+        5000,
     )
     assert s.tax_classes == DEFAULT_TAX_CLASSES and s.carriers == {"flat_rate": "Colissimo"}
     assert s.secret_env == "KEY" and s.payment_label("stripe", None) == "CB Stripe"

@@ -1,6 +1,6 @@
 """Invoices and credit notes: gapless numbers, frozen content, HMAC chain, one transaction per chunk.
 
-A chunk of orders (``ProcessingSettings.chunk``, 2000 by default) becomes, in
+A chunk of orders (``ProcessingSettings.chunk``, 5000 by default) becomes, in
 one DuckDB transaction: its invoices (numbered from the series head), their
 lines and VAT breakdown (bulk inserts from Arrow), the stock movements, the
 payments, the order state change and order events, the new series heads and

@@ -66,15 +66,27 @@ WOOCOMMERCE_PAGE = PageSpec(
 
 def buyer(payload: bytes) -> Buyer:
     """The billing address, shipping tax and fee lines of a WooCommerce order."""
-    order = Node.load(payload)
+    try:
+        order = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        order = None
+    if type(order) is dict:
+        try:
+            return _plain_buyer(order)
+        except _NotPlain:
+            pass
+    return _node_buyer(Node.load(payload))
+
+
+def _node_buyer(order: Node) -> Buyer:
+    """:func:`buyer` through :class:`Node`: any order, every refusal worded with its field's path."""
     billing = order["billing"]
 
     def amount(value: Decimal | None) -> str:
         return "0" if value is None else str(value)
 
     return Buyer(
-        **{k: billing[k].text() for k in ("first_name", "last_name", "company", "address_1", "address_2",
-                                          "postcode", "city", "country", "email")},
+        **{k: billing[k].text() for k in _BILLING},
         **_business_ids(order),
         shipping_tax=order["shipping_tax"].text(),
         ship_first_name=order["shipping"]["first_name"].text(),
@@ -87,6 +99,96 @@ def buyer(payload: bytes) -> Buyer:
     )  # fmt: skip
 
 
+_BILLING = (
+    "first_name",
+    "last_name",
+    "company",
+    "address_1",
+    "address_2",
+    "postcode",
+    "city",
+    "country",
+    "email",
+)
+
+
+class _NotPlain(Exception):
+    """A value the plain reader leaves to :func:`_node_buyer` (which reads it or words its refusal)."""
+
+
+def _plain_buyer(order: dict[str, Any]) -> Buyer:
+    """:func:`_node_buyer` for the common order, read straight from orjson's dict: an invoice batch reads
+    every order's buyer, and one :class:`Node` per field was a seventh of its time.  It gives the same
+    Buyer; anything else (fee lines, refunds, a value of an unexpected type) raises :class:`_NotPlain`."""
+    if not (_nothing(order.get("fee_lines")) and _nothing(order.get("refunds"))
+            and _nothing(order.get(FETCHED_REFUNDS_KEY))):  # fmt: skip
+        raise _NotPlain
+    billing = _object(order.get("billing"))
+    meta: dict[str, Any] = {}
+    found = order.get("meta_data")
+    if found is not None:
+        if type(found) is not list:
+            raise _NotPlain
+        for m in found:
+            if _nothing(m):
+                continue
+            if type(m) is not dict:
+                raise _NotPlain
+            meta[str(m.get("key"))] = m.get("value")
+
+    def first(keys: tuple[tuple[str, str], ...]) -> str | None:  # as in _business_ids
+        for key, billing_key in keys:
+            value = meta.get(key) if meta else None
+            if not value:
+                value = billing.get(billing_key)
+            if type(value) is str and value.strip():
+                return value.strip().replace(" ", "").upper()
+        return None
+
+    return Buyer(
+        first_name=_text(billing.get("first_name")),
+        last_name=_text(billing.get("last_name")),
+        company=_text(billing.get("company")),
+        address_1=_text(billing.get("address_1")),
+        address_2=_text(billing.get("address_2")),
+        postcode=_text(billing.get("postcode")),
+        city=_text(billing.get("city")),
+        country=_text(billing.get("country")),
+        email=_text(billing.get("email")),
+        vat_number=first(_VAT_PAIRS),
+        siren=first(_SIREN_PAIRS),
+        shipping_tax=_text(order.get("shipping_tax")),
+        ship_first_name=_text(_object(order.get("shipping")).get("first_name")),
+        refunds_in_total=True,
+    )
+
+
+def _nothing(value: Any) -> bool:
+    """Null, missing or PHP's empty array (:meth:`Node.absent`)."""
+    return value is None or (type(value) is list and not value)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if type(value) is dict:
+        return value
+    if _nothing(value):
+        return {}
+    raise _NotPlain
+
+
+def _text(value: Any) -> str | None:
+    """:meth:`Node.text` of a value orjson read (its strings are valid UTF-8: orjson refuses a lone surrogate)."""
+    if type(value) is str:
+        return value or None
+    if _nothing(value):
+        return None
+    if type(value) is bool:
+        return "true" if value else "false"
+    if type(value) is int or type(value) is float:
+        return str(value)
+    raise _NotPlain
+
+
 # Order meta keys the common EU VAT plug-ins write, and the SIREN some French shops add at checkout.
 _VAT_KEYS = (
     "_billing_vat_number",
@@ -96,6 +198,9 @@ _VAT_KEYS = (
     "_billing_eu_vat_number",
 )
 _SIREN_KEYS = ("_billing_siren", "billing_siren", "siren")
+# Each key with the billing field read when the meta is missing or empty (``_business_ids``' lookup).
+_VAT_PAIRS = tuple((k, k.lstrip("_").removeprefix("billing_")) for k in _VAT_KEYS)
+_SIREN_PAIRS = tuple((k, k.lstrip("_").removeprefix("billing_")) for k in _SIREN_KEYS)
 
 
 def _business_ids(order: Node) -> dict[str, str | None]:
