@@ -73,7 +73,8 @@ def pdf_rate(tmp: Path, count: int, business: bool, rounds: int = ROUNDS) -> dic
 
     * ``before``: as fastimport rendered before the batch path (consumer invoices only): one thread,
       WeasyPrint looking the fonts up again for every document;
-    * ``single``: one thread, fonts, style sheet and images kept between documents;
+    * ``single``: one thread, fonts, style sheets and images kept between documents, the
+      user-agent sheet cut to the template's tags;
     * ``pool``: the batch path of ``invoice --pdf DIR``: the records read here, rendered by a pool of
       ``os.cpu_count()`` processes (the pool's start-up included).
 
@@ -132,7 +133,8 @@ def _render_all(
 
 def _as_before(docs: list[records.StoredFiscal]) -> tuple[int, int]:
     """The consumer PDFs rendered as fastimport did before the batch path (same HTML, same style
-    sheet, parsed once): WeasyPrint's default of looking the fonts up again for every document."""
+    sheet, parsed once): WeasyPrint's default of looking the fonts up again for every document,
+    and its full user-agent style sheet (``pdf.render`` uses ``templates/ua.css``)."""
     import weasyprint
 
     css = weasyprint.CSS(filename=str(pdf.TEMPLATES / "style.css"))

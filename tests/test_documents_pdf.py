@@ -231,3 +231,57 @@ def test_delivery_note_pdf(tmp_path: Path) -> None:
     assert "Total articles" in text and "5" in text  # 3 + 2 articles shipped
     assert "non valable comme facture" in text
     con.close()
+
+
+def _docs_of_every_kind(tmp_path: Path) -> tuple[list[records.StoredDocument], Path]:
+    """A consumer invoice, its DUPLICATA 1, a business invoice, its credit note and a delivery note."""
+    from fastimport.processing import lifecycle, shipping
+
+    config = documents_config(tmp_path)
+    con, s, numbers = store_with_invoices(tmp_path, config)
+    note = credit.credit_note(con, s, numbers[1], "retour")
+    shipped = shipping.ship(
+        con, config, s, lifecycle.find_order(con, "W2", None), "Colissimo", "6A1", push=False
+    )
+    docs = [records.load_document(con, s, numbers[0]), records.load_document(con, s, numbers[0], 1)]
+    docs += [records.load_document(con, s, n) for n in (numbers[1], note.number, shipped.number)]
+    con.close()
+    from PIL import Image
+
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(tmp_path / "logo.png")
+    return docs, tmp_path / "logo.png"
+
+
+def test_our_user_agent_sheet_draws_the_same_pdf_as_weasyprints(tmp_path: Path) -> None:
+    """``templates/ua.css`` (WeasyPrint's default sheet cut to the template's tags) changes nothing:
+    the same bytes as with WeasyPrint's full sheet, for every kind of document, logo and DUPLICATA
+    included.  A tag added to the template without its rules in ua.css fails here."""
+    import weasyprint
+
+    docs, logo = _docs_of_every_kind(tmp_path)
+    settings = DocumentsSettings()
+    for doc in docs:
+        business = isinstance(doc, records.StoredFiscal) and doc.business
+        text = pdf.html(doc, settings, logo, facturx=business)
+        ours = pdf._page_class()(string=text, base_url=str(pdf.TEMPLATES)).write_pdf(**pdf._reused())
+        full = weasyprint.HTML(string=text, base_url=str(pdf.TEMPLATES)).write_pdf(**pdf._reused())
+        assert ours == full, doc.number
+    assert "DUPLICATA 1" in _text(pdf.render(docs[1], settings).pdf)
+
+
+def test_style_sheets_and_logo_are_kept_and_a_new_logo_path_is_read(tmp_path: Path) -> None:
+    from PIL import Image
+
+    docs, red = _docs_of_every_kind(tmp_path)
+    Image.new("RGB", (60, 60), (30, 30, 200)).save(tmp_path / "blue.png")
+    settings = DocumentsSettings()
+    pdf.render(docs[0], settings, red)
+    sheets, page = pdf._stylesheet.cache_info().hits, pdf._page_class()
+    first = pdf.render(docs[0], settings, red).pdf
+    assert pdf._stylesheet.cache_info().hits > sheets and pdf._page_class() is page  # parsed once
+    assert red.as_uri() in pdf._IMAGES  # decoded once, kept for the next document
+    (image,) = PdfReader(io.BytesIO(first)).pages[0].images
+    assert image.image is not None and image.image.size == (120, 40)
+    # Another logo file (the documents table changed): that one is drawn, not the kept one.
+    (image,) = PdfReader(io.BytesIO(pdf.render(docs[0], settings, tmp_path / "blue.png").pdf)).pages[0].images
+    assert image.image is not None and image.image.size == (60, 60)

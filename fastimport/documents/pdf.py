@@ -65,14 +65,31 @@ def _stylesheet() -> Any:
     return weasyprint.CSS(filename=str(TEMPLATES / "style.css"), font_config=_fonts())
 
 
+@functools.cache
+def _page_class() -> Any:
+    """``weasyprint.HTML`` with our user-agent style sheet (``templates/ua.css``) for WeasyPrint's.
+
+    ``_ua_stylesheets`` is the hook WeasyPrint's own tests override to the same end."""
+    import weasyprint
+
+    ua = weasyprint.CSS(filename=str(TEMPLATES / "ua.css"))
+
+    class Page(weasyprint.HTML):  # type: ignore[misc]  # WeasyPrint has no type hints
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [ua]
+
+    return Page
+
+
 _IMAGES: dict[str, Any] = {}
 # What is kept is shared: one document at a time per process (WeasyPrint holds the GIL anyway).
 _RENDERING = threading.Lock()
 
 
 def warm() -> None:
-    """Load what every document reuses (fonts, style sheet, template) before the first one."""
+    """Load what every document reuses (fonts, style sheets, template) before the first one."""
     _stylesheet()
+    _page_class()
     _environment().get_template("document.html")
 
 
@@ -145,11 +162,9 @@ def _reused() -> dict[str, Any]:
 
 def render(doc: StoredDocument, settings: DocumentsSettings, logo: Path | None = None) -> Rendered:
     """The A4 PDF of ``doc``; a business buyer's invoice or credit note becomes Factur-X (PDF/A-3)."""
-    import weasyprint
-
     make_facturx = isinstance(doc, StoredFiscal) and doc.business and settings.facturx
     text = html(doc, settings, logo, make_facturx)
-    page = weasyprint.HTML(string=text, base_url=str(TEMPLATES))
+    page = _page_class()(string=text, base_url=str(TEMPLATES))
     if make_facturx:
         assert isinstance(doc, StoredFiscal)
         from fastimport.documents import facturx
