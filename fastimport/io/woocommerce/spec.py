@@ -6,6 +6,9 @@ The connector owns this mapping; the parsing core only follows it.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+import orjson
 
 from fastimport.columns import FieldSpec, PageSpec
 from fastimport.io.connector import Buyer, Fee, Refund, RefundLine
