@@ -105,25 +105,25 @@ def transaction(con: Connection) -> Iterator[Connection]:
         try:
             con.execute("ROLLBACK")
         except (duckdb.Error, StoreError):
-            # A full disk invalidates the database, a lost server takes its transaction with it:
-            # nothing can roll back, and nothing was committed.
-            if disk_full(exc) is None and not isinstance(exc, StoreError):
+            # A full disk or an internal error invalidates the database, a lost server takes its
+            # transaction with it: nothing can roll back, and nothing was committed.
+            if store_failure(exc) is None and not isinstance(exc, StoreError):
                 raise
         for hook in AFTER_TRANSACTION:
             hook(con, False)
-        full = disk_full(exc)
-        if full is not None and not isinstance(exc, StoreError):
-            raise full from exc
+        failure = store_failure(exc)
+        if failure is not None and not isinstance(exc, StoreError):
+            raise failure from exc
         raise
     try:
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        full = disk_full(exc)
-        if full is None:
+        failure = store_failure(exc)
+        if failure is None:
             raise
         for hook in AFTER_TRANSACTION:
             hook(con, False)
-        raise full from exc
+        raise failure from exc
     for hook in AFTER_TRANSACTION:
         hook(con, True)
 
@@ -194,6 +194,22 @@ def _apply(con: Connection, current: int, postgres: bool) -> int:
 # What a full filesystem, a quota or a file-size limit looks like from DuckDB and from Python.
 _DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 _DISK_FULL_SIGNS = ("no space left on device", "file too large", "disk quota exceeded")
+
+
+def store_failure(exc: BaseException) -> StoreError | None:
+    """The plain-words :class:`StoreError` for a failure after which the database refuses everything
+    until it is opened again: a full disk (:func:`disk_full`), or DuckDB's invalidation after an
+    internal error (a ``FatalException``, e.g. a checkpoint that found no memory); else None."""
+    full = disk_full(exc)
+    if full is not None or not isinstance(exc, duckdb.FatalException):
+        return full
+    lines = str(exc).strip().splitlines()
+    cause = next((line for line in lines if line.startswith("Original error")), lines[0] if lines else "")
+    cause = cause.removeprefix('Original error: "').rstrip('"')
+    return StoreError(
+        f"the database stopped after an internal error ({cause}); what was committed before is kept. "
+        "Run the command again (it opens the database anew)"
+    )
 
 
 def disk_full(exc: BaseException) -> StoreError | None:

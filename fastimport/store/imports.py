@@ -8,6 +8,7 @@ stored as DECIMAL(18,2); instants arrive as UTC microseconds.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -269,9 +270,16 @@ def write_batch(
     except duckdb.Error as exc:
         raise StoreError(f"could not store a batch of {orders.num_rows} orders: {exc}") from exc
     finally:
-        for name in registered:
-            con.unregister(name)
-        con.execute("DROP TABLE IF EXISTS locked_now")
+        stopped = sys.exc_info()[1]  # the error stopping the batch, if any
+        try:
+            for name in registered:
+                con.unregister(name)
+            con.execute("DROP TABLE IF EXISTS locked_now")
+        except duckdb.Error:
+            # After a fatal error the database refuses everything, this clean-up too: the error that
+            # stopped the batch is the one to tell.
+            if stopped is None:
+                raise
     return BatchResult(orders.num_rows, new, updated, news, flags[0], flags[1])
 
 
