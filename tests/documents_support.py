@@ -12,7 +12,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 import pyarrow as pa
 
@@ -20,6 +19,7 @@ from fastimport.config import Config, parse_config
 from fastimport.processing import invoicing
 from fastimport.processing.settings import ProcessingSettings, load_settings
 from fastimport.store import connect, raw
+from fastimport.store.db import Connection
 from tests.test_processing_property import RATES
 from tests.test_processing_support import raw_config
 
@@ -34,7 +34,7 @@ def documents_config(tmp_path: Path, **tables: Any) -> Config:
     return parse_config(raw_cfg)
 
 
-def setup_store(con: duckdb.DuckDBPyConnection) -> None:
+def setup_store(con: Connection) -> None:
     con.execute(
         "INSERT INTO stores (store_id, name, platform, url, timezone) VALUES "
         "(1, 'eshop', 'woocommerce', 'http://x', 'Europe/Paris')"
@@ -47,7 +47,7 @@ def setup_store(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def add_order(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     oid: int,
     lines: list[Line],
     *,
@@ -96,16 +96,14 @@ def add_order(
     )  # fmt: skip
 
 
-def invoice_all(con: duckdb.DuckDBPyConnection, config: Config, **kw: Any) -> list[str]:
+def invoice_all(con: Connection, config: Config, **kw: Any) -> list[str]:
     settings = load_settings(config)
     report = invoicing.invoice_orders(con, settings, invoicing.pending_keys(con, config), **kw)
     assert not report.refused, report.refused
     return [i.number for i in report.issued]
 
 
-def store_with_invoices(
-    tmp_path: Path, config: Config
-) -> tuple[duckdb.DuckDBPyConnection, ProcessingSettings, list[str]]:
+def store_with_invoices(tmp_path: Path, config: Config) -> tuple[Connection, ProcessingSettings, list[str]]:
     """A database file with two invoices: a consumer's (2 rates, shipping, a rounding cent), a business's."""
     con = connect(config.target)
     setup_store(con)

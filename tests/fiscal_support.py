@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
-
 from fastimport.config import Config
 from fastimport.processing import invoicing
 from fastimport.processing.settings import load_settings
 from fastimport.store import connect
+from fastimport.store.db import Connection
 from tests.conftest import ShopFactory
 from tests.test_processing_support import W0, W1, import_shop, processing_config
 
@@ -23,9 +22,7 @@ FISCAL_TABLES = (
 )  # fmt: skip
 
 
-async def till(
-    tmp_path: Path, shop_factory: ShopFactory, orders: int = 40
-) -> tuple[Config, duckdb.DuckDBPyConnection]:
+async def till(tmp_path: Path, shop_factory: ShopFactory, orders: int = 40) -> tuple[Config, Connection]:
     """Orders imported from the simulated shop; the paid ones invoiced, half on DAY1, half on DAY2."""
     _shop, url = await shop_factory(orders=orders, start=W0, end=W1)
     config = processing_config(tmp_path, url)
@@ -40,7 +37,7 @@ async def till(
     return config, con
 
 
-def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def counts(con: Connection) -> dict[str, int]:
     out = {}
     for table in FISCAL_TABLES:
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 
 import fastimport.api.fiscal as fiscal
 from fastimport.cli import main as cli
 from fastimport.store import connect
+from fastimport.store.db import Connection
 from tests.conftest import ShopFactory
 from tests.fiscal_support import DAY3, till
 from tests.test_processing_support import SIGNING_ENV, SIGNING_KEY, write_toml
 
-Con = duckdb.DuckDBPyConnection
+Con = Connection
 
 
 @pytest.fixture(autouse=True)
