@@ -89,27 +89,12 @@ class Fetcher:
             try:
                 async with self.semaphore:
                     response = await self._send(request, attempt)
-                if response.status in RETRY_STATUSES:
-                    raise TransientFetchError(
-                        f"{self.shop} answered HTTP {response.status}{_describe_body(response)}",
-                        status=response.status,
-                        retry_after=_retry_after(response.headers),
-                    )
+                self._refuse_retryable(response)
                 if validate is not None:
                     validate(response)
                 return response
             except TransientFetchError as exc:
-                if attempt > self.retries:
-                    raise FetchError(
-                        f"{self.shop} kept failing after {attempt} attempts: {exc.message}",
-                        url=request.url,
-                        attempts=attempt,
-                    ) from exc
-                delay = self._backoff(attempt, getattr(exc, "retry_after", None))
-                self.stats.retries += 1
-                self.stats.retry_reasons.append(exc.message)
-                self.stats.seconds_waiting += delay
-                await asyncio.sleep(delay)
+                await self._retry_or_give_up(exc, request, attempt)
 
     async def fetch_many(
         self, requests: Iterable[Request], validate: Validator | None = None
@@ -193,12 +178,7 @@ class Fetcher:
                         timeout=timeout,
                     ) as resp:
                         head = Response(request, resp.status, resp.headers, b"", attempt)
-                        if resp.status in RETRY_STATUSES:
-                            raise TransientFetchError(
-                                f"{self.shop} answered HTTP {resp.status}{_describe_body(head)}",
-                                status=resp.status,
-                                retry_after=_retry_after(resp.headers),
-                            )
+                        self._refuse_retryable(head)
                         if validate is not None:
                             validate(head)
                         skip = _skip(received, resp.status, resp.headers.get("Content-Range"), request.url)
@@ -216,17 +196,30 @@ class Fetcher:
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     raise self._transient(exc, request) from exc
             except TransientFetchError as exc:
-                if attempt > self.retries:
-                    raise FetchError(
-                        f"{self.shop} kept failing after {attempt} attempts: {exc.message}",
-                        url=request.url,
-                        attempts=attempt,
-                    ) from exc
-                delay = self._backoff(max(attempt, 1), getattr(exc, "retry_after", None))
-                self.stats.retries += 1
-                self.stats.retry_reasons.append(exc.message)
-                self.stats.seconds_waiting += delay
-                await asyncio.sleep(delay)
+                await self._retry_or_give_up(exc, request, max(attempt, 1))
+
+    def _refuse_retryable(self, response: Response) -> None:
+        """A status a retry may cure (overload, a failing host) as a :class:`TransientFetchError`."""
+        if response.status in RETRY_STATUSES:
+            raise TransientFetchError(
+                f"{self.shop} answered HTTP {response.status}{_describe_body(response)}",
+                status=response.status,
+                retry_after=_retry_after(response.headers),
+            )
+
+    async def _retry_or_give_up(self, exc: TransientFetchError, request: Request, attempt: int) -> None:
+        """Wait before the next attempt (counted in the stats), or raise :class:`FetchError` after the last."""
+        if attempt > self.retries:
+            raise FetchError(
+                f"{self.shop} kept failing after {attempt} attempts: {exc.message}",
+                url=request.url,
+                attempts=attempt,
+            ) from exc
+        delay = self._backoff(attempt, getattr(exc, "retry_after", None))
+        self.stats.retries += 1
+        self.stats.retry_reasons.append(exc.message)
+        self.stats.seconds_waiting += delay
+        await asyncio.sleep(delay)
 
     def _transient(self, exc: BaseException, request: Request) -> TransientFetchError:
         """A network failure in the shopkeeper's words, marked for a retry."""
