@@ -53,6 +53,10 @@ class SimOptions:
     webhook_secret: str = ""
     webhook_retries: int = 5
     webhook_backoff: float = 1.0
+    # WooCommerce 9.0's ``GET /wp-json/wc/v3/refunds`` (refunds across orders, by id): False plays an older shop
+    # (404 ``rest_no_route``); ``woo_refunds_ignore_include`` one whose plugins drop ``include`` (lists them all).
+    woo_refunds_listing: bool = True
+    woo_refunds_ignore_include: bool = False
 
     def window(self) -> tuple[datetime, datetime]:
         """The [start, end) creation window of the generated orders, both UTC aware."""

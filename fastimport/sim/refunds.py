@@ -34,6 +34,8 @@ from fastimport.sim.shopify_orders import cents
 from fastimport.sim.store import OrderStore
 
 FIRST_REFUND_ID = 800_000_001
+GENERATED_REFUND_BASE = 900_000_000  # a generated order's refund: this plus the order id (sim.orders)
+WOO_API = "/wp-json/wc/v3"
 _CENT = Decimal("0.01")
 
 
@@ -70,6 +72,7 @@ class RefundBook:
         self.store = store
         self.made: dict[int, list[SimRefund]] = {}
         self.next_id = FIRST_REFUND_ID
+        self.made_for: dict[int, int] = {}  # refund id -> order id, of the refunds made here
 
     def refund(
         self, order_id: int, lines: list[tuple[int, int]], extra: int = 0, reason: str = ""
@@ -104,6 +107,7 @@ class RefundBook:
             done[line_id] = before + qty
         self.next_id += 1
         self.made.setdefault(order_id, []).append(made)
+        self.made_for[made.refund_id] = order_id
         summary = [
             *w.get("refunds", []),
             {"id": made.refund_id, "reason": reason, "total": money(-made.total)},
@@ -182,6 +186,15 @@ class RefundBook:
 
     # -- HTTP -------------------------------------------------------------------------------------
 
+    def order_of(self, refund_id: int) -> int | None:
+        """The order a refund belongs to (a refund made here, or one generated with its order), if any."""
+        made = self.made_for.get(refund_id)
+        oid = made if made is not None else refund_id - GENERATED_REFUND_BASE
+        idx = self.store.find(oid)
+        if idx < 0 or not any(int(r["id"]) == refund_id for r in self.store.order(idx).get("refunds") or []):
+            return None
+        return oid
+
     async def woo_handler(self, request: web.Request) -> web.Response:
         from fastimport.sim.orders_api import invalid_id
         from fastimport.sim.wphttp import json_response
@@ -189,7 +202,57 @@ class RefundBook:
         oid = int(request.match_info["oid"])
         if self.store.find(oid) < 0:
             raise invalid_id()
-        return json_response(orjson.dumps(self.woo_refunds(oid)))
+        api = f"{request.url.origin()}{WOO_API}"
+        return json_response(
+            orjson.dumps([{**r, "_links": _woo_links(api, r["id"], oid)} for r in self.woo_refunds(oid)])
+        )
+
+    async def woo_listing_handler(self, request: web.Request, honour_include: bool = True) -> web.Response:
+        """``GET /refunds`` (WooCommerce 9.0+, WC_REST_Refunds_Controller): refunds across orders, filtered by
+        ``include`` (refund ids; ``parent`` is ignored, as the real one unsets it), each as ``/orders/<id>/refunds``
+        gives it plus ``parent_id`` after ``id`` and a ``refunded_by`` link; paginated, newest first by default.
+        ``honour_include=False`` plays a shop whose plugins drop ``include``: every refund it has."""
+        from fastimport.sim.wphttp import enum_param, int_param, json_response, list_param, paginate
+
+        per_page = int_param(request, "per_page", 10, 1, 100)
+        page = int_param(request, "page", 1, 1)
+        order = enum_param(request, "order", "desc", ("asc", "desc"))
+        orderby = enum_param(
+            request, "orderby", "date", ("date", "id", "include", "title", "slug", "modified")
+        )
+        include = [int(v) for v in list_param(request, "include") if v.isdigit()] if honour_include else []
+        if include:
+            owners = {rid: oid for rid in dict.fromkeys(include) if (oid := self.order_of(rid)) is not None}
+        else:  # every refund of the shop (slow on a big shop: each order with refunds is rendered)
+            owners = {
+                int(r["id"]): int(oid)
+                for i, oid in enumerate(self.store.ids)
+                for r in self.store.order(i).get("refunds") or []
+            }
+        api = f"{request.url.origin()}{WOO_API}"
+        found: list[dict[str, Any]] = []
+        for oid in dict.fromkeys(owners.values()):
+            for r in self.woo_refunds(oid):
+                if owners.get(int(r["id"])) == oid:
+                    links = {
+                        **_woo_links(api, r["id"], oid),
+                        "refunded_by": [
+                            {
+                                "embeddable": True,
+                                "href": f"{request.url.origin()}/wp-json/wp/v2/users/{r['refunded_by']}",
+                            }
+                        ],
+                    }
+                    found.append({"id": r["id"], "parent_id": oid, **r, "_links": links})
+        if orderby == "include" and include:
+            found.sort(key=lambda x: include.index(x["id"]))
+        else:  # date (and ID for ties, as WC_REST_CRUD_Controller adds), or id
+            found.sort(
+                key=lambda x: (x["id"],) if orderby == "id" else (x["date_created_gmt"], x["id"]),
+                reverse=order == "desc",
+            )
+        chunk = found[(page - 1) * per_page : page * per_page]
+        return json_response(orjson.dumps(chunk), headers=paginate(request, len(found), page, per_page))
 
     async def slip_handler(self, request: web.Request) -> web.Response:
         from fastimport.sim.prestashop_api import PSError, ps_json
@@ -220,6 +283,16 @@ class RefundBook:
         except (ValueError, TypeError) as err:
             return json_response(orjson.dumps({"error": str(err)}), 400)
         return json_response(orjson.dumps({"id": made.refund_id, "amount": money(made.total)}), 201)
+
+
+def _woo_links(api: str, refund_id: int, order_id: int) -> dict[str, list[dict[str, str]]]:
+    """A refund's ``_links`` as WC_REST_Order_Refunds_V2_Controller::prepare_links makes them."""
+    base = f"{api}/orders/{order_id}/refunds"
+    return {
+        "self": [{"href": f"{base}/{refund_id}"}],
+        "collection": [{"href": base}],
+        "up": [{"href": f"{api}/orders/{order_id}"}],
+    }
 
 
 def _ids(text: str | None) -> set[int] | None:

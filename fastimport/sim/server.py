@@ -148,6 +148,7 @@ class SimShop:
         app.router.add_delete(ORDERS + "/{oid:\\d+}", o.delete)
         app.router.add_get(ORDERS + "/{oid:\\d+}/notes", o.list_notes)
         app.router.add_get(ORDERS + "/{oid:\\d+}/refunds", self.refunds.woo_handler)
+        app.router.add_get(API + "/refunds", self._refunds_listing)
         app.router.add_post(ORDERS + "/{oid:\\d+}/notes", o.add_note)
         app.router.add_get(API + "/products", c.list_products)
         app.router.add_post(API + "/products/batch", c.batch_products)
@@ -354,6 +355,11 @@ class SimShop:
         except ValueError as err:
             return json_response(orjson.dumps({"error": str(err)}), 400)
         return json_response(b'{"ok":true}')
+
+    async def _refunds_listing(self, request: web.Request) -> web.Response:
+        if not self.options.woo_refunds_listing:  # WooCommerce before 9.0: no such route
+            raise WPError(404, "rest_no_route", "No route was found matching the URL and request method.")
+        return await self.refunds.woo_listing_handler(request, not self.options.woo_refunds_ignore_include)
 
     async def _refund(self, request: web.Request) -> web.Response:
         response = await self.refunds.admin_handler(request)
