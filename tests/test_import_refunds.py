@@ -6,7 +6,7 @@ test's store (DuckDB file or PostgreSQL)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiohttp
 import pyarrow as pa
@@ -48,17 +48,42 @@ def _refundable(shop: Any, count: int) -> list[tuple[int, int]]:
 
 def _refunds_asked(shop: Any, platform: str) -> set[int]:
     """The orders whose refunds the import asked the shop for (the slip index is not a request for refunds)."""
+    if platform == "woocommerce":
+        listed, one_by_one, _ = woo_refund_requests(shop)
+        return {oid for ids in listed for oid in ids} | set(one_by_one)
     asked: set[int] = set()
     for method, path, _status in shop.requests_log:
         where = path.split("?")[0]
         if method != "GET":
             continue
-        if platform == "woocommerce" and where.endswith("/refunds"):
-            asked.add(int(where.split("/")[-2]))
-        elif platform == "prestashop" and where == "/api/order_slip" and "filter" in path:
+        if platform == "prestashop" and where == "/api/order_slip" and "filter" in path:
             wanted = unquote(path).split("filter[id_order]=[")[1].split("]")[0]
             asked.update(int(v) for v in wanted.split("|"))
     return asked
+
+
+def woo_refund_requests(shop: Any) -> tuple[list[list[int]], list[int], int]:
+    """WooCommerce refunds asked of the simulated shop: the orders of each /refunds listing answered (named by
+    their refunds' ids in ``include``), the orders asked one by one (/orders/<id>/refunds), and how many
+    /refunds requests were answered 404."""
+    listed: list[list[int]] = []
+    one_by_one: list[int] = []
+    missing = 0
+    for method, path, status in shop.requests_log:
+        where = path.split("?")[0]
+        if method != "GET" or not where.endswith("/refunds"):
+            continue
+        if where.endswith("/wc/v3/refunds"):
+            if status == 404:
+                missing += 1
+                continue
+            ids = parse_qs(urlsplit(path).query)["include"][0].split(",")
+            owners = [shop.refunds.order_of(int(rid)) for rid in ids]
+            assert None not in owners, ids  # only refunds the shop has are asked for
+            listed.append(list(dict.fromkeys(o for o in owners if o is not None)))
+        else:
+            one_by_one.append(int(where.split("/")[-2]))
+    return listed, one_by_one, missing
 
 
 async def _import(config: Config, **kwargs: Any) -> Any:

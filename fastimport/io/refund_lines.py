@@ -27,12 +27,15 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 import pyarrow as pa
 
 from fastimport._core_shared import content_hash
 from fastimport.columns import HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN
 from fastimport.io.connector import Page
+
+T = TypeVar("T")
 
 FETCHED_REFUNDS_KEY = "fastimport_refunds"
 _CENT = Decimal("0.01")
@@ -79,6 +82,64 @@ async def with_fetched(
                 first, task = waiting.popleft()
                 await task
                 yield first
+        while waiting:
+            first, task = waiting.popleft()
+            await task
+            yield first
+    finally:
+        for _, task in waiting:
+            task.cancel()
+        if waiting:
+            await asyncio.gather(*(t for _, t in waiting), return_exceptions=True)
+
+
+async def with_batched(
+    pages: AsyncIterator[Page],
+    wanted: Callable[[bytes], list[T]],
+    fetch: Callable[[list[T]], Awaitable[None]],
+    ahead: int,
+    batch: int,
+    weight: Callable[[T], int] = lambda _: 1,
+) -> AsyncIterator[Page]:
+    """``pages`` in order, each once what ``wanted(page body)`` names (its refunds) is fetched.
+
+    What several pages want goes into one ``fetch`` (one request where the shop answers for many orders at
+    once): a group is sent once it spans ``ahead // 2`` pages or weighs ``batch``, so one group fills while
+    the one before is on its way; at most ``ahead`` pages are held.
+    """
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    done.set_result(None)  # a page with nothing to fetch, and nothing before it waiting
+    waiting: deque[tuple[Page, asyncio.Future[None]]] = deque()
+    group: list[Page] = []  # pages whose wants are gathered but not yet asked for
+    items: list[T] = []
+    load = 0
+    span = max(1, ahead // 2)
+
+    def send() -> None:
+        nonlocal load
+        task = asyncio.ensure_future(fetch(list(items)))
+        waiting.extend((page, task) for page in group)
+        group.clear()
+        items.clear()
+        load = 0
+
+    try:
+        async for page in pages:
+            more = wanted(page.body)
+            if more or group:  # a page after the group's first one waits for the group anyway
+                group.append(page)
+                items.extend(more)
+                load += sum(weight(item) for item in more)
+            else:
+                waiting.append((page, done))
+            if group and (load >= batch or len(group) >= span):
+                send()
+            while waiting and (waiting[0][1].done() or len(waiting) + len(group) > ahead):
+                first, task = waiting.popleft()
+                await task
+                yield first
+        if group:
+            send()
         while waiting:
             first, task = waiting.popleft()
             await task

@@ -11,37 +11,26 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import re
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
-from fastimport import core
-from fastimport.columns import HASH_COLUMN, FieldSpec, PageSpec
-from fastimport.errors import AuthError, FetchError, ParseError, TransientFetchError
+from fastimport.errors import AuthError, FetchError, TransientFetchError
 from fastimport.io.connector import CatalogItem, Customer, Page
 from fastimport.io.fetcher import Fetcher, Request, Response
-from fastimport.io.refund_lines import FetchedRefunds, with_fetched
+from fastimport.io.refund_lines import FetchedRefunds, with_batched
 from fastimport.io.woocommerce import oauth1
 from fastimport.io.woocommerce.config import WooCommerceStore
+from fastimport.io.woocommerce.refunds import MAX_IDS, Wanted, batches, per_order_form, read_listing, scan
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE, line_refunds
 from fastimport.ranges import ImportRange
 
 API_PATH = "/wp-json/wc/v3"
-# What fetch_refunds needs of a page: which orders list refunds, and their status.
-_REFUND_SCAN = PageSpec(
-    orders_path=(),
-    order_fields=(
-        FieldSpec("order_id", ("id",), "int", required=True),
-        FieldSpec("status", ("status",), "str"),
-        FieldSpec("refund", ("refunds", 0, "id"), "int"),
-    ),
-    lines_path=("line_items",),
-    line_fields=(FieldSpec("line_id", ("id",), "int"),),
-)
-_HAS_REFUNDS = re.compile(rb'"refunds"\s*:\s*\[\s*\{')
+# Pages held while their orders' refunds are gathered into /refunds requests: a request every 32 pages at most
+# (fewer once 100 refunds are named), so the refunds take few of the shop's request slots from the listing.
+REFUND_LOOKAHEAD_PAGES = 64
 MAX_PASSES = 3
 
 
@@ -58,6 +47,9 @@ class WooCommerceConnector:
         self.key, self.secret = store.credentials()
         self.api = store.url + API_PATH
         self.refunds = FetchedRefunds()  # fetched by fetch_refunds, or recalled from the store
+        # WooCommerce 9.0+ serves refunds by id across orders (GET /refunds?include=...); False once the shop
+        # showed it cannot (older: 404 rest_no_route) or ignores ``include``, for the rest of the run.
+        self.refunds_listing = True
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -151,10 +143,13 @@ class WooCommerceConnector:
     # -- pagination -------------------------------------------------------------------------------
 
     def pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
-        return with_fetched(
+        return with_batched(
             self._listing_pages(fetcher, rng),
-            lambda body: self.fetch_refunds(fetcher, body),
-            ahead=2 * self.store.concurrency,
+            self.refunds_wanted,
+            lambda wanted: self.fetch_refunds(fetcher, wanted),
+            ahead=REFUND_LOOKAHEAD_PAGES,
+            batch=MAX_IDS,
+            weight=lambda w: len(w.refund_ids),
         )
 
     async def _listing_pages(self, fetcher: Fetcher, rng: ImportRange) -> AsyncIterator[Page]:
@@ -172,32 +167,47 @@ class WooCommerceConnector:
             if not drifted:
                 return
 
-    async def fetch_refunds(self, fetcher: Fetcher, page: bytes) -> None:
-        """The refunds of the page's orders that have some (and are not refunded in full), whose lines only
-        /orders/<id>/refunds gives: a page without refunds costs no request, nor an order listed exactly as
-        when its refunds were fetched last (:class:`FetchedRefunds`).  :meth:`adjust` lays them onto their orders."""
-        if not _HAS_REFUNDS.search(page):
-            return
-        # A fully refunded order has nothing left to invoice or to credit line by line: its lines are not read.
-        try:  # the core scans the page (parsing it whole with orjson would hold the event loop)
-            scan = core.parse_page(page, _REFUND_SCAN).orders
-            columns = ("order_id", "status", "refund", HASH_COLUMN)
-            found = zip(*(scan.column(c).to_pylist() for c in columns), strict=True)
-            ids = [
-                int(oid)
-                for oid, status, refund, listed in found
-                if refund is not None and status != "refunded" and not self.refunds.reuse(int(oid), listed)
-            ]
-        except ParseError:  # an order the core cannot read: the import sets it aside; read the others
-            orders = orjson.loads(page)
-            ids = [
-                int(o["id"])
-                for o in orders
-                if isinstance(o, dict) and o.get("refunds") and o.get("status") != "refunded"
-            ]
-        requests = (self.request(f"/orders/{oid}/refunds", [("per_page", "100")], tag=oid) for oid in ids)
+    def refunds_wanted(self, page: bytes) -> list[Wanted]:
+        """The orders of the page whose refund objects are to be read (:func:`refunds.scan`), less those
+        listed exactly as when their refunds were fetched last, laid their remembered ones instead
+        (:class:`FetchedRefunds`): a page without refunds costs no request."""
+        return [w for w, listed in scan(page) if listed is None or not self.refunds.reuse(w.order_id, listed)]
+
+    async def fetch_refunds(self, fetcher: Fetcher, wanted: list[Wanted]) -> None:
+        """The refund objects of these orders: by refund id, up to 100 a request, while the shop has the
+        /refunds listing (WooCommerce 9.0+) and honours ``include``; else, and for an order the listing did
+        not answer whole, one ``/orders/<id>/refunds`` request per order.  :meth:`adjust` lays them on."""
+        wanted = list({w.order_id: w for w in wanted}.values())  # a page read twice (drift) names it twice
+        groups, one_by_one = batches(wanted) if self.refunds_listing else ([], wanted)
+        alone = [w.order_id for w in one_by_one]
+        requests = (self._refunds_listing(group) for group in groups)
+        async for response in fetcher.fetch_many(requests, self._check_listing):
+            group = response.request.tag
+            if response.status == 404:  # before WooCommerce 9.0: no /refunds route
+                self.refunds_listing = False
+                alone += [w.order_id for w in group]
+                continue
+            answer = read_listing(response.body, group, _int_header(response, "X-WP-TotalPages"))
+            if answer.ignores_include:  # it would page through every refund of the shop: not again this run
+                self.refunds_listing = False
+            for oid, refunds in answer.laid.items():
+                self.refunds.fetched(oid, refunds)
+            alone += answer.one_by_one
+        requests = (self.request(f"/orders/{oid}/refunds", [("per_page", "100")], tag=oid) for oid in alone)
         async for response in fetcher.fetch_many(requests, self.check):
-            self.refunds.fetched(int(response.request.tag), response.body.strip())
+            self.refunds.fetched(int(response.request.tag), per_order_form(response.body.strip()))
+
+    def _refunds_listing(self, group: list[Wanted]) -> Request:
+        # newest first, as /orders/<id>/refunds gives them (both default to it: said here so it stays so)
+        ids = ",".join(str(rid) for w in group for rid in w.refund_ids)
+        params = [("include", ids), ("orderby", "date"), ("order", "desc"), ("per_page", str(MAX_IDS))]
+        return self.request("/refunds", params, tag=group)
+
+    def _check_listing(self, response: Response) -> None:
+        """:meth:`check`, but a shop without the /refunds route (404 ``rest_no_route``) is an answer."""
+        if response.status == 404 and _wc_code(response) == "rest_no_route":
+            return
+        self.check(response)
 
     def adjust(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
         return self.refunds.lay(orders, lines, line_refunds)
@@ -265,6 +275,14 @@ def _int_header(response: Response, name: str) -> int:
         return int(value)
     except ValueError as exc:
         raise FetchError(f"the shop sent an unreadable {name} header: {value!r}") from exc
+
+
+def _wc_code(response: Response) -> str:
+    try:
+        body = orjson.loads(response.body)
+    except orjson.JSONDecodeError:
+        return ""
+    return str(body.get("code") or "") if isinstance(body, dict) else ""
 
 
 def _wc_message(response: Response) -> str:
