@@ -78,6 +78,7 @@ BOTH_BACKENDS = {
     "test_shopkeeper_echo",
     "test_shopkeeper_refund_lines",
     "test_import_refunds",
+    "test_refunds_listing",
     "test_shopkeeper_set_aside",
     "test_documents_buyers",
     "test_invoice_print",
