@@ -28,8 +28,9 @@ from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE, line_refunds
 from fastimport.ranges import ImportRange
 
 API_PATH = "/wp-json/wc/v3"
-# Pages held while their orders' refunds are gathered into /refunds requests: a request every 32 pages at most
-# (fewer once 100 refunds are named), so the refunds take few of the shop's request slots from the listing.
+# Pages held while their orders' refunds are gathered into /refunds requests: 8 per request slot, so a request
+# spans 4 rounds of the slots (32 pages at 8 slots, fewer once 100 refunds are named) and takes few of them
+# from the listing, and the listing runs no further ahead of the import than that; at most this many.
 REFUND_LOOKAHEAD_PAGES = 64
 MAX_PASSES = 3
 
@@ -147,7 +148,7 @@ class WooCommerceConnector:
             self._listing_pages(fetcher, rng),
             self.refunds_wanted,
             lambda wanted: self.fetch_refunds(fetcher, wanted),
-            ahead=REFUND_LOOKAHEAD_PAGES,
+            ahead=min(REFUND_LOOKAHEAD_PAGES, 8 * self.store.concurrency),
             batch=MAX_IDS,
             weight=lambda w: len(w.refund_ids),
         )
