@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +30,7 @@ import pyarrow as pa
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
 from fastimport.io.connector import Buyer, Fee
-from fastimport.io.registry import buyer_of
+from fastimport.io.registry import buyer_reader
 from fastimport.processing import chain, money, numbering, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.records import FiscalRecord, write_documents
@@ -179,24 +181,27 @@ SELECT k.pos, o.store_id, o.order_id, o.number, o.state, o.shop_status, coalesce
 FROM chunk_keys k JOIN orders o ON o.store_id = k.store_id AND o.order_id = k.order_id
 ORDER BY k.pos
 """
+# Keyed by the order's place in the chunk (k.pos), as the headers: grouping needs no (store, order) tuple.
 _LINES_SQL = """
-SELECT l.store_id, l.order_id, l.line_no, coalesce(l.product_id, 0), coalesce(l.variation_id, 0), l.sku,
+SELECT k.pos, l.line_no, coalesce(l.product_id, 0), coalesce(l.variation_id, 0), l.sku,
        l.name, l.quantity, CAST(l.total * 100 AS BIGINT), CAST(l.total_tax * 100 AS BIGINT), l.tax_class
 FROM chunk_keys k JOIN order_lines l ON l.store_id = k.store_id AND l.order_id = k.order_id
-ORDER BY l.store_id, l.order_id, l.line_no
+ORDER BY k.pos, l.line_no
 """
 
 
 def _with_payload_fields(con: Connection, headers: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Billing address, shipping tax and fee lines, which the order's platform reads from its stored JSON."""
     payloads = raw.payloads(con, [(int(h[1]), int(h[2])) for h in headers])
-    platforms = {
-        int(r[0]): str(r[1]) for r in con.execute("SELECT store_id, platform FROM stores").fetchall()
+    readers = {
+        int(r[0]): buyer_reader(str(r[1]))
+        for r in con.execute("SELECT store_id, platform FROM stores").fetchall()
     }
     out = []
+    no_buyer = Buyer()
     for h in headers:
-        blob = payloads.get((int(h[1]), int(h[2])))
-        b = buyer_of(platforms[int(h[1])], blob) if blob else Buyer()
+        blob = payloads.get((h[1], h[2]))
+        b = readers[h[1]](blob) if blob else no_buyer
         fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
                   b.email, b.shipping_tax, b.vat_number, b.siren, b.refunded, b.refunds_in_total]  # fmt: skip
         out.append((*h[:20], fields, b.fees, *h[22:]))  # the Fee objects as read, no JSON round trip
@@ -231,9 +236,9 @@ def _invoice_chunk(
             issued_at = now or dt.datetime.now(dt.UTC)
             issued_us = chain.epoch_us(issued_at)
             headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
-            lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-            for row in con.execute(_LINES_SQL).fetchall():
-                lines_by_order.setdefault((row[0], row[1]), []).append(row)
+            lines_by_pos = {
+                pos: list(rows) for pos, rows in groupby(con.execute(_LINES_SQL).fetchall(), itemgetter(0))
+            }
             found = {(int(h[1]), int(h[2])) for h in headers}
             for sid, oid in chunk:
                 if (sid, oid) not in found:
@@ -248,7 +253,7 @@ def _invoice_chunk(
                     try:
                         doc = _build_invoice(
                             h,
-                            lines_by_order.get((h[1], h[2]), []),
+                            lines_by_pos.get(h[0], []),
                             class_rates,
                             store_name,
                             seller_json,
@@ -333,12 +338,27 @@ def _build_invoice(
     lines: list[list[Any]] = []
     vat: dict[int, list[int]] = {}
     total_ht = total_vat = item_tax = 0
-    for ol in order_lines:
-        qty, ht, tax = int(ol[7]), int(ol[8]), int(ol[9] or 0)
-        rate = money.vat_rate(ht, ol[9], class_rates.get(ol[10] or ""))
-        unit = money.div_round(ht * 100, qty) if qty else ht * 100
+    vat_rate, div_round, class_rate = money.vat_rate, money.div_round, class_rates.get
+    for _, line_no, product_id, variation_id, sku, name, qty, ht, shop_tax, tax_class in order_lines:
+        tax = shop_tax or 0
+        rate = vat_rate(ht, shop_tax, class_rate(tax_class or ""))
+        unit = div_round(ht * 100, qty) if qty else ht * 100
         lines.append(
-            [len(lines) + 1, "item", ol[2], ol[3], ol[4], ol[5], ol[6], qty, unit, rate, ht, tax, ht + tax]
+            [
+                len(lines) + 1,
+                "item",
+                line_no,
+                product_id,
+                variation_id,
+                sku,
+                name,
+                qty,
+                unit,
+                rate,
+                ht,
+                tax,
+                ht + tax,
+            ]
         )
         item_tax += tax
     j = h[20] or [None] * 14
