@@ -177,7 +177,7 @@ SELECT k.pos, o.store_id, o.order_id, o.number, o.state, o.shop_status, coalesce
        o.transaction_id, epoch_us(o.paid_at), o.shipping_method_title,
        o.ship_name, o.ship_address, o.ship_postcode, o.ship_city, o.ship_country,
        NULL AS j, NULL AS fees,  -- filled by _with_payload_fields
-       o.first_name, o.last_name, o.company, o.email
+       o.first_name, o.last_name, o.company, o.email, o.raw_chunk, o.raw_offset, o.raw_length
 FROM chunk_keys k JOIN orders o ON o.store_id = k.store_id AND o.order_id = k.order_id
 ORDER BY k.pos
 """
@@ -192,15 +192,14 @@ ORDER BY k.pos, l.line_no
 
 def _with_payload_fields(con: Connection, headers: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Billing address, shipping tax and fee lines, which the order's platform reads from its stored JSON."""
-    payloads = raw.payloads(con, [(int(h[1]), int(h[2])) for h in headers])
+    payloads = raw.payloads_at(con, [h[26:29] for h in headers])
     readers = {
         int(r[0]): buyer_reader(str(r[1]))
         for r in con.execute("SELECT store_id, platform FROM stores").fetchall()
     }
     out = []
     no_buyer = Buyer()
-    for h in headers:
-        blob = payloads.get((h[1], h[2]))
+    for h, blob in zip(headers, payloads, strict=True):
         b = readers[h[1]](blob) if blob else no_buyer
         fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
                   b.email, b.shipping_tax, b.vat_number, b.siren, b.refunded, b.refunds_in_total]  # fmt: skip
@@ -343,23 +342,7 @@ def _build_invoice(
         tax = shop_tax or 0
         rate = vat_rate(ht, shop_tax, class_rate(tax_class or ""))
         unit = div_round(ht * 100, qty) if qty else ht * 100
-        lines.append(
-            [
-                len(lines) + 1,
-                "item",
-                line_no,
-                product_id,
-                variation_id,
-                sku,
-                name,
-                qty,
-                unit,
-                rate,
-                ht,
-                tax,
-                ht + tax,
-            ]
-        )
+        lines.append([len(lines) + 1, "item", line_no, product_id, variation_id, sku, name, qty, unit, rate, ht, tax, ht + tax])  # fmt: skip
         item_tax += tax
     j = h[20] or [None] * 14
     fees: tuple[Fee, ...] = h[21] or ()
