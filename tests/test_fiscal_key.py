@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import shutil
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import fastimport.api.fiscal as fiscal
 from fastimport.api import processing as api
 from fastimport.cli import main as cli
 from fastimport.fiscal import anchors
-from fastimport.processing import invoicing
+from fastimport.processing import chain, invoicing
 from fastimport.processing.chain import KeyMismatchError
 from fastimport.processing.settings import load_settings
 from fastimport.store import connect
@@ -26,6 +28,17 @@ WRONG = "not-the-right-key-at-all"
 @pytest.fixture(autouse=True)
 def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SIGNING_ENV, SIGNING_KEY)
+
+
+def test_a_signature_is_the_hmac_of_the_previous_one_and_the_canonical_form_under_each_key() -> None:
+    """``chain.sign`` keeps one keyed HMAC state per key and copies it per record: with two keys
+    interleaved (a rotation seals with the new key what the old one signed) each signature must still
+    be exactly HMAC-SHA256(key, prev_signature + canonical), as the module says and ``verify`` checks."""
+    canonical = chain.canonical({"seq": 1, "lines": [[1, "item", 250]], "buyer": "Émile"})
+    for key, prev in [(b"old key", ""), (b"new key", "a" * 64), (b"old key", "b" * 64), (b"new key", "")]:
+        expected = hmac.new(key, prev.encode() + canonical, hashlib.sha256).hexdigest()
+        assert chain.sign(key, prev, canonical) == expected
+    assert chain.sign(b"old key", "", canonical) != chain.sign(b"new key", "", canonical)
 
 
 async def test_a_wrong_key_is_refused_before_anything_is_written(

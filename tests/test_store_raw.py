@@ -40,3 +40,11 @@ def test_payloads_reads_orders_back_from_the_database(tmp_path: Path) -> None:
     got = raw.payloads(con, [(1, 3), (1, 1), (1, 2), (1, 99)])
     assert got == {(1, 1): pages[0][0], (1, 2): pages[0][1], (1, 3): pages[1][0]}
     assert raw.payload(con, 1, 99) is None
+    # By place, in the order asked, chunks interleaved (invoicing reads the places with its order rows).
+    places = con.execute(
+        "SELECT raw_chunk, raw_offset, raw_length FROM orders WHERE order_id IN (2, 3, 1) ORDER BY order_id DESC"
+    ).fetchall()
+    assert raw.payloads_at(con, [places[1], places[0], places[2], places[1]]) == [
+        pages[0][1], pages[1][0], pages[0][0], pages[0][1],
+    ]  # fmt: skip
+    assert raw.payloads_at(con, []) == []

