@@ -27,9 +27,10 @@ from fastimport.batch_columns import arrow_memory_pool, last_version_only, line_
 from fastimport.columns import CHANGED, HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
 from fastimport.errors import ParseError, explain
-from fastimport.io.connector import Connector, Page, Remembering, adjuster, fetcher_for, rehasher
+from fastimport.io.connector import Connector, Page, Remembering, adjuster, rehasher
 from fastimport.io.fetcher import Fetcher
 from fastimport.io.registry import connector_for, platform
+from fastimport.pipeline import run_store
 from fastimport.ranges import ImportRange
 from fastimport.rescan import Rescan
 from fastimport.salvage import Finish, SetAside, finish_each, salvage
@@ -220,6 +221,17 @@ class _StoreImport:
         self.stages["store"] += time.perf_counter() - t2
         return self.held >= self.batch_orders
 
+    def feed_pages(self, pages: list[Page]) -> tuple[list[Page], list[tuple[int, int]]]:
+        """Feed pages in order (worker thread) until a batch is ready: the pages left for after it, and
+        the (pages, orders seen) counts after each page fed, for the progress callback."""
+        counts = []
+        for fed, page in enumerate(pages, 1):
+            ready = self.feed(page)
+            counts.append((self.pages, self.seen))
+            if ready:
+                return pages[fed:], counts
+        return [], counts
+
     def _finish_or_set_aside(self, orders: pa.Table, lines: pa.Table) -> tuple[pa.Table, pa.Table]:
         """The connector's finishing step; an order it refuses (a bad value in the refunds fetched for
         it) is set aside and the rest of the page goes on, as for an order the core refuses."""
@@ -355,52 +367,6 @@ def _micros(moment: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-async def _run_store(
-    session: aiohttp.ClientSession,
-    con: Connection,
-    job: _StoreImport,
-    parse_pool: ThreadPoolExecutor,
-    pack_pool: ThreadPoolExecutor,
-    store_pool: ThreadPoolExecutor,
-    progress: ProgressCallback | None,
-) -> None:
-    loop = asyncio.get_running_loop()
-    cfg = job.cfg
-    fetcher = fetcher_for(cfg, session)
-    job.fetcher = fetcher
-    # The last batch handed over (packing, then writing) and the one before it (writing).
-    writing: asyncio.Future[None] | None = None
-    waiting: asyncio.Future[None] | None = None
-    pages = job.connector.pages(fetcher, job.rng)
-    try:
-        while True:
-            # "fetch" is the time the pipeline waited for the shop (requests run ahead meanwhile).
-            t = time.perf_counter()
-            try:
-                page = await anext(pages)
-            except StopAsyncIteration:
-                break
-            job.stages["fetch"] += time.perf_counter() - t
-            ready = await loop.run_in_executor(parse_pool, job.feed, page)
-            if progress:
-                progress(cfg.name, job.pages, job.seen)
-            if ready:
-                if waiting is not None:
-                    await waiting  # back-pressure: one batch packing while the one before is written
-                waiting, writing = (
-                    writing,
-                    asyncio.ensure_future(
-                        job.pack_and_write(con, job.take_batch(), pack_pool, store_pool, writing)
-                    ),
-                )
-    finally:
-        await pages.aclose()  # type: ignore[attr-defined]
-        # Whatever happened, the batches parsed so far are stored: nothing fetched is lost.
-        if writing is not None:
-            await asyncio.shield(writing)
-        await job.pack_and_write(con, job.take_batch(), pack_pool, store_pool, None)
-
-
 async def run_imports(
     con: Connection,
     jobs: Sequence[tuple[StoreConfig, ImportRange]],
@@ -488,7 +454,7 @@ async def _run_all(
                 async with gate:
                     job.started = dt.datetime.now(dt.UTC)
                     try:
-                        await _run_store(session, con, job, parse_pool, pack_pool, store_pool, progress)
+                        await run_store(session, con, job, parse_pool, pack_pool, store_pool, progress)
                     finally:
                         job.finished = dt.datetime.now(dt.UTC)
 
