@@ -153,7 +153,7 @@ class _StoreImport:
         """Parse, dedup and pack one page (worker thread); True when a batch is ready to store."""
         t0 = time.perf_counter()
         if self.rescan is not None and self.rescan.ready:
-            done = self.rescan.settle(page.body, self.dedup)
+            done = self.rescan.settle(page.body, self.dedup, page.scan)
             if done is not None:
                 self.pages, self.pages_unflushed = self.pages + 1, self.pages_unflushed + 1
                 self.seen += done.orders

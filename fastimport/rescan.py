@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fastimport.columns import PageSpec
+from fastimport.columns import HASH_COLUMN, RAW_COLUMN, PageSpec
 from fastimport.errors import ParseError
 
 ID, MODIFIED = "order_id", "modified_at"
@@ -48,6 +48,7 @@ class Rescan:
         hi_us: int,
     ) -> None:
         wanted = {ID, MODIFIED, range_column}
+        self.needs = wanted | {HASH_COLUMN, RAW_COLUMN}  # what a connector's scan must hold to be used
         self.spec = dataclasses.replace(
             spec, order_fields=tuple(f for f in spec.order_fields if f.name in wanted), line_fields=()
         )
@@ -55,13 +56,18 @@ class Rescan:
         self.lo_us, self.hi_us = lo_us, hi_us
         self.ready = True  # the last page settled: scan the next one first
 
-    def settle(self, body: bytes, dedup: Any) -> Settled | None:
-        """The page's counts when it is all stored as it is (marked seen), else None and nothing changed."""
-        try:
-            orders = self.core.parse_page(body, self.spec).orders
-        except ParseError:
-            self.ready = False
-            return None
+    def settle(self, body: bytes, dedup: Any, scan: pa.Table | None = None) -> Settled | None:
+        """The page's counts when it is all stored as it is (marked seen), else None and nothing changed.
+
+        ``scan`` is the page's order columns if the connector already scanned them (``Page.scan``)."""
+        if scan is not None and self.needs.issubset(scan.column_names):
+            orders = scan
+        else:
+            try:
+                orders = self.core.parse_page(body, self.spec).orders
+            except ParseError:
+                self.ready = False
+                return None
         if orders.num_rows == 0:
             return None
         bounds = pc.min_max(orders.column(self.range_column)).as_py()

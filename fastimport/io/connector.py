@@ -43,6 +43,10 @@ class Page:
     body: bytes
     number: int
     pass_no: int
+    # The order columns the connector already scanned (ids, dates, raw bytes and their content hashes, read
+    # with its page spec's fields), or None: a re-import settles the page on them instead of scanning the
+    # bytes a second time (see rescan).
+    scan: pa.Table | None = None
 
 
 @dataclass(frozen=True, slots=True)

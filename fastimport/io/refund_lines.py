@@ -95,13 +95,14 @@ async def with_fetched(
 
 async def with_batched(
     pages: AsyncIterator[Page],
-    wanted: Callable[[bytes], list[T]],
+    wanted: Callable[[Page], Awaitable[tuple[Page, list[T]]]],
     fetch: Callable[[list[T]], Awaitable[None]],
     ahead: int,
     batch: int,
     weight: Callable[[T], int] = lambda _: 1,
 ) -> AsyncIterator[Page]:
-    """``pages`` in order, each once what ``wanted(page body)`` names (its refunds) is fetched.
+    """``pages`` in order, each once what ``wanted(page)`` names (its refunds) is fetched; each page as
+    ``wanted`` hands it back (with what it scanned of it).
 
     What several pages want goes into one ``fetch`` (one request where the shop answers for many orders at
     once): a group is sent once it spans ``ahead // 2`` pages or weighs ``batch``, so one group fills while
@@ -124,8 +125,8 @@ async def with_batched(
         load = 0
 
     try:
-        async for page in pages:
-            more = wanted(page.body)
+        async for listed in pages:
+            page, more = await wanted(listed)
             if more or group:  # a page after the group's first one waits for the group anyway
                 group.append(page)
                 items.extend(more)

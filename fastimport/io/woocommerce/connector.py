@@ -9,7 +9,9 @@ again: the dedup set turns the second reading into "already seen".
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -168,11 +170,17 @@ class WooCommerceConnector:
             if not drifted:
                 return
 
-    def refunds_wanted(self, page: bytes) -> list[Wanted]:
+    async def refunds_wanted(self, page: Page) -> tuple[Page, list[Wanted]]:
         """The orders of the page whose refund objects are to be read (:func:`refunds.scan`), less those
         listed exactly as when their refunds were fetched last, laid their remembered ones instead
-        (:class:`FetchedRefunds`): a page without refunds costs no request."""
-        return [w for w, listed in scan(page) if listed is None or not self.refunds.reuse(w.order_id, listed)]
+        (:class:`FetchedRefunds`): a page without refunds costs no request.  The page comes back with the
+        order columns scanned (``Page.scan``): a re-import settles it on them instead of scanning it again."""
+        # In a worker thread: the event loop keeps reading the next pages meanwhile.
+        scanned = await asyncio.to_thread(scan, page.body)
+        wanted = [
+            w for w, listed in scanned.wanted if listed is None or not self.refunds.reuse(w.order_id, listed)
+        ]
+        return (page if scanned.orders is None else dataclasses.replace(page, scan=scanned.orders)), wanted
 
     async def fetch_refunds(self, fetcher: Fetcher, wanted: list[Wanted]) -> None:
         """The refund objects of these orders: by refund id, up to 100 a request, while the shop has the

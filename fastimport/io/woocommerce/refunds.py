@@ -21,18 +21,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fastimport import core
 from fastimport.columns import HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, FieldSpec, PageSpec
 from fastimport.errors import ParseError
+from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
 
 # A /refunds request names at most this many refund ids (and asks for as many a page: one page an answer).
 MAX_IDS = 100
-# What is read of a page of orders: which list refunds, their status, and the ids of their refunds.
+# What is read of a page of orders: which list refunds, their status, and the ids of their refunds; and the
+# dates a re-import settles an unchanged page on (rescan), read as the page spec reads them, so one scan of
+# the page serves both (its ids, dates, raw bytes and hashes are the whole parse's).
+_SETTLE_FIELDS = ("order_id", "created_at", "modified_at")
 _ORDERS_SCAN = PageSpec(
-    orders_path=(),
+    orders_path=WOOCOMMERCE_PAGE.orders_path,
     order_fields=(
-        FieldSpec("order_id", ("id",), "int", required=True),
+        *(f for f in WOOCOMMERCE_PAGE.order_fields if f.name in _SETTLE_FIELDS),
         FieldSpec("status", ("status",), "str"),
     ),
     lines_path=("refunds",),
@@ -50,6 +56,7 @@ _REFUNDS_SPLIT = PageSpec(
     line_fields=(FieldSpec("line_id", ("id",), "int"),),
 )
 _HAS_REFUNDS = re.compile(rb'"refunds"\s*:\s*\[\s*\{')
+_LISTED_REFUND = b'"refunds":[{'  # how WooCommerce writes it (the pattern above allows any spacing)
 _ORDER_URL = re.compile(r"/orders/(\d+)/?$")
 # JSON tokens that matter to find a member: strings (keys and values), brackets, commas and colons.
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
@@ -65,29 +72,47 @@ class Wanted:
     refund_ids: tuple[int, ...]
 
 
-def scan(page: bytes) -> list[tuple[Wanted, int | None]]:
-    """The orders of a page of orders whose refunds are to be read, each with its content hash as listed (to
-    recall remembered refunds; None when the core could not read the page): those listing refunds and not
-    refunded in full (nothing is left to invoice or credit line by line)."""
-    if not _HAS_REFUNDS.search(page):
-        return []
-    try:  # the core scans the page (parsing it whole with orjson would hold the event loop)
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """What :func:`scan` read of a page: its order columns (None when not scanned), for a re-import to settle
+    the page on, and the orders whose refunds are to be read, each with its content hash as listed (to recall
+    remembered refunds; None when the core could not read the page)."""
+
+    orders: pa.Table | None
+    wanted: list[tuple[Wanted, int | None]]
+
+
+def scan(page: bytes) -> Scanned:
+    """Which orders of a page of orders have refunds to read: those listing refunds and not refunded in full
+    (nothing is left to invoice or credit line by line).  Pure and thread-safe: the connector runs it off
+    the event loop."""
+    if _LISTED_REFUND not in page and not _HAS_REFUNDS.search(page):  # a bytes search is 5x the regex's speed
+        return Scanned(None, [])
+    try:  # the core scans the page (parsing it whole with orjson would be slower)
         parsed = core.parse_page(page, _ORDERS_SCAN)
     except ParseError:  # an order the core cannot read: the import sets it aside; read the others
-        return [(w, None) for w in _scan_loosely(page)]
+        return Scanned(None, [(w, None) for w in _scan_loosely(page)])
     orders, refunds = parsed.orders, parsed.lines
+    listed = refunds.filter(pc.is_valid(refunds.column("refund_id")))
     ids: dict[int, list[int]] = {}
     for at, rid in zip(
-        *(refunds.column(c).to_pylist() for c in (ORDER_INDEX_COLUMN, "refund_id")), strict=True
+        *(listed.column(c).to_pylist() for c in (ORDER_INDEX_COLUMN, "refund_id")), strict=True
     ):
-        if rid is not None:
-            ids.setdefault(int(at), []).append(int(rid))
-    columns = (orders.column(c).to_pylist() for c in ("order_id", "status", HASH_COLUMN))
-    return [
-        (Wanted(int(oid), tuple(ids[at])), int(listed))
-        for at, (oid, status, listed) in enumerate(zip(*columns, strict=True))
-        if at in ids and status != "refunded"
-    ]
+        ids.setdefault(int(at), []).append(int(rid))
+    rows = pa.array(list(ids), pa.int64())  # the orders listing refunds, in page order: one take
+    found = zip(
+        rows.to_pylist(),
+        *(orders.column(c).take(rows).to_pylist() for c in ("order_id", "status", HASH_COLUMN)),
+        strict=True,
+    )
+    return Scanned(
+        orders,
+        [
+            (Wanted(int(oid), tuple(ids[at])), int(listed_hash))
+            for at, oid, status, listed_hash in found
+            if status != "refunded"
+        ],
+    )
 
 
 def _scan_loosely(page: bytes) -> Iterator[Wanted]:
