@@ -16,6 +16,7 @@ from fastimport.columns import HASH_COLUMN
 from fastimport.core import load_core
 from fastimport.importer import run_imports
 from fastimport.io.refund_lines import lay_refunds, rehash
+from fastimport.io.woocommerce import refunds as woocommerce_refunds
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE, line_refunds
 from fastimport.rescan import Rescan
 from fastimport.sim.platforms import platform_status
@@ -44,12 +45,39 @@ def test_the_scan_reads_the_same_ids_dates_and_hashes_as_the_whole_parse(name: s
     assert scan.spec.line_fields == ()
     for seed in range(3):
         body = _page(seed)
-        whole, scanned = (
+        whole, scanned, refund_scan = (
             core.parse_page(body, WOOCOMMERCE_PAGE).orders,
             core.parse_page(body, scan.spec).orders,
+            core.parse_page(body, woocommerce_refunds._ORDERS_SCAN).orders,  # a page settles on it too
         )
         for column in ("order_id", "created_at", "modified_at", HASH_COLUMN, "raw"):
             assert scanned.column(column).equals(whole.column(column)), column
+            assert refund_scan.column(column).equals(whole.column(column)), column
+
+
+def test_the_refund_scan_hands_over_the_columns_a_reimport_settles_on() -> None:
+    orders = [make_order(random.Random(3), 1000 + i) for i in range(10)]
+    orders[2]["refunds"] = [
+        {"id": 71, "reason": "", "total": "-1.00"},
+        {"id": 70, "reason": "", "total": "-2.00"},
+    ]
+    orders[5]["refunds"] = [{"id": 72, "reason": "", "total": "-3.00"}]
+    orders[5]["status"] = "refunded"  # refunded in full: nothing to read
+    body = orjson.dumps(orders)
+    scanned = woocommerce_refunds.scan(body)
+    assert [(w.order_id, w.refund_ids) for w, _ in scanned.wanted] == [(1002, (71, 70))]
+    whole = load_core("native").parse_page(body, WOOCOMMERCE_PAGE).orders
+    assert [listed for _, listed in scanned.wanted] == [whole.column(HASH_COLUMN)[2].as_py()]
+    assert scanned.orders is not None
+    rescan = Rescan(
+        load_core("native"), WOOCOMMERCE_PAGE, lambda t: t.column(HASH_COLUMN), "modified_at", 0, 2**62
+    )
+    assert rescan.needs.issubset(scanned.orders.column_names)
+    for column in rescan.needs:
+        assert scanned.orders.column(column).equals(whole.column(column)), column
+    # a page without refunds is not scanned (the re-import scans it itself), nor costs the regex
+    plain = orjson.dumps(orders[:2])
+    assert woocommerce_refunds.scan(plain) == woocommerce_refunds.Scanned(None, [])
 
 
 def test_rehash_gives_the_hashes_lay_refunds_gives() -> None:
@@ -81,7 +109,7 @@ class _Counting(types.ModuleType):
 
 
 async def test_a_reimport_scans_unchanged_pages_and_parses_the_changed_one(
-    tmp_path: Path, shop_factory: ShopFactory, platform: str
+    tmp_path: Path, shop_factory: ShopFactory, platform: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop, url = await shop_factory(orders=400, start=WEEK_START, end=WEEK_END)
     config = config_for(tmp_path, url, per_page=50)
@@ -96,6 +124,7 @@ async def test_a_reimport_scans_unchanged_pages_and_parses_the_changed_one(
         target = next(o["id"] for o in shop.truth() if o["status"] == platform_status(platform, "processing"))
         shop.modify_order(target, status="cancelled")
         core = _Counting(load_core("native"), spec)
+        monkeypatch.setattr(woocommerce_refunds, "core", core)  # its refund scan counts too
         again = (await run_imports(con, [(config.stores[0], whole_window())], core=core))[0]
         assert again.ok, again.error
         assert (again.new, again.updated, again.unchanged) == (0, 1, 399)
@@ -107,3 +136,5 @@ async def test_a_reimport_scans_unchanged_pages_and_parses_the_changed_one(
         assert core.scans == 0
     else:  # the changed page and the one after it are parsed whole; the others only scanned
         assert core.whole <= 3 and core.scans >= again.pages - 3, (core.whole, core.scans, again.pages)
+        # A page is read once: the scan that looks for its refunds is the one it is settled on.
+        assert core.whole + core.scans <= again.pages + 3, (core.whole, core.scans, again.pages)
