@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
@@ -38,6 +38,8 @@ from fastimport.io.connector import Page
 T = TypeVar("T")
 
 FETCHED_REFUNDS_KEY = "fastimport_refunds"
+# Pages whose wants (with_batched) are worked out at once: 2 cores, and a scan is short.
+WANTED_AHEAD = 4
 _CENT = Decimal("0.01")
 # The columns of remembered refunds, as the store reads and writes them (order_id, listing_hash, refunds).
 REMEMBERED_SCHEMA = pa.schema(
@@ -124,9 +126,9 @@ async def with_batched(
         items.clear()
         load = 0
 
+    scanned = _wanted_ahead(pages, wanted)
     try:
-        async for listed in pages:
-            page, more = await wanted(listed)
+        async for page, more in scanned:
             if more or group:  # a page after the group's first one waits for the group anyway
                 group.append(page)
                 items.extend(more)
@@ -146,10 +148,31 @@ async def with_batched(
             await task
             yield first
     finally:
+        await scanned.aclose()  # its scans under way end with us, not when it is collected
         for _, task in waiting:
             task.cancel()
         if waiting:
             await asyncio.gather(*(t for _, t in waiting), return_exceptions=True)
+
+
+async def _wanted_ahead(
+    pages: AsyncIterator[Page], wanted: Callable[[Page], Awaitable[tuple[Page, list[T]]]]
+) -> AsyncGenerator[tuple[Page, list[T]], None]:
+    """``wanted(page)`` of each page, in order; that of the next pages is under way meanwhile (a connector
+    scans its pages in worker threads: a page arriving while the last one is scanned need not wait)."""
+    underway: deque[asyncio.Future[tuple[Page, list[T]]]] = deque()
+    try:
+        async for page in pages:
+            underway.append(asyncio.ensure_future(wanted(page)))
+            while underway and (underway[0].done() or len(underway) > WANTED_AHEAD):
+                yield await underway.popleft()
+        while underway:
+            yield await underway.popleft()
+    finally:
+        for task in underway:
+            task.cancel()
+        if underway:
+            await asyncio.gather(*underway, return_exceptions=True)
 
 
 def append_fetched(raw: bytes, fetched: bytes) -> bytes:
