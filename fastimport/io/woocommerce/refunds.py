@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fastimport import core
 from fastimport.columns import HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, FieldSpec, PageSpec
@@ -93,24 +92,20 @@ def scan(page: bytes) -> Scanned:
     except ParseError:  # an order the core cannot read: the import sets it aside; read the others
         return Scanned(None, [(w, None) for w in _scan_loosely(page)])
     orders, refunds = parsed.orders, parsed.lines
-    listed = refunds.filter(pc.is_valid(refunds.column("refund_id")))
     ids: dict[int, list[int]] = {}
     for at, rid in zip(
-        *(listed.column(c).to_pylist() for c in (ORDER_INDEX_COLUMN, "refund_id")), strict=True
+        *(refunds.column(c).to_pylist() for c in (ORDER_INDEX_COLUMN, "refund_id")), strict=True
     ):
-        ids.setdefault(int(at), []).append(int(rid))
-    rows = pa.array(list(ids), pa.int64())  # the orders listing refunds, in page order: one take
-    found = zip(
-        rows.to_pylist(),
-        *(orders.column(c).take(rows).to_pylist() for c in ("order_id", "status", HASH_COLUMN)),
-        strict=True,
-    )
+        if rid is not None:
+            ids.setdefault(int(at), []).append(int(rid))
+    # plain lists: for 100 orders, cheaper than pyarrow's filter and take (measured, about half the time)
+    columns = (orders.column(c).to_pylist() for c in ("order_id", "status", HASH_COLUMN))
     return Scanned(
         orders,
         [
-            (Wanted(int(oid), tuple(ids[at])), int(listed_hash))
-            for at, oid, status, listed_hash in found
-            if status != "refunded"
+            (Wanted(int(oid), tuple(ids[at])), int(listed))
+            for at, (oid, status, listed) in enumerate(zip(*columns, strict=True))
+            if at in ids and status != "refunded"
         ],
     )
 
