@@ -6,13 +6,18 @@ the same bytes: the simulated shop over loopback, two stores of the test's backe
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 
+from fastimport.io.connector import Page
+from fastimport.io.refund_lines import with_batched
 from fastimport.io.woocommerce import connector
 from tests.conftest import ShopFactory, config_for
 from tests.test_import import WEEK_END, WEEK_START
@@ -159,3 +164,26 @@ async def test_an_order_the_listing_does_not_answer_whole_is_asked_alone(
     remembered = {o: bytes(b) for o, _, b in _stored(config)[2]}
     assert sorted(remembered) == _wanted(shop)
     assert orjson.loads(remembered[made[-1]])[0]["id"] == hidden
+
+
+async def test_pages_come_in_order_with_what_was_scanned_though_later_scans_end_first() -> None:
+    """``with_batched`` works out several pages' wants at once (scans in worker threads): the pages still
+    come in the listing's order, each as ``wanted`` handed it back, and each once its wants are fetched."""
+    fetched: list[list[int]] = []
+
+    async def listing() -> AsyncIterator[Page]:
+        for n in range(1, 9):
+            yield Page(b"[]", n, 1)
+
+    async def wanted(page: Page) -> tuple[Page, list[int]]:
+        await asyncio.sleep(0.01 * (9 - page.number))  # the later pages' scans end first
+        scan = pa.table({"order_id": [page.number]})
+        return dataclasses.replace(page, scan=scan), [page.number] if page.number % 3 == 0 else []
+
+    async def fetch(items: list[int]) -> None:
+        fetched.append(items)
+
+    got = [p async for p in with_batched(listing(), wanted, fetch, ahead=4, batch=100)]
+    assert [p.number for p in got] == list(range(1, 9))
+    assert all(p.scan is not None and p.scan.column("order_id").to_pylist() == [p.number] for p in got)
+    assert sorted(i for items in fetched for i in items) == [3, 6]
