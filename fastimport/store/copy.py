@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from fastimport.errors import StoreError
+from fastimport.store import raw
 from fastimport.store.db import Connection, latest_version, migrate, schema_version, transaction
 from fastimport.store.postgres import PgConnection, first_line, shown
 
@@ -242,6 +243,10 @@ def _copy_table(
     for batch in reader:
         if not batch.num_rows:
             continue
+        if table == "raw_chunks":
+            batch = raw.inlined(
+                source, batch
+            )  # frames from the log beside the till: PostgreSQL keeps them inline
         target.register(STAGING, pa.Table.from_batches([batch]))
         target.execute(f'INSERT INTO "{table}" ({names}) SELECT {casts} FROM "{STAGING}"')
         done += batch.num_rows
