@@ -140,9 +140,12 @@ def _chunks(con: Connection, chunk_ids: list[int]) -> dict[int, StoredChunk]:
 
 def _data(con: Connection, chunk: StoredChunk, what: str) -> tuple[str, int, bytes]:
     """The chunk's compressed bytes (codec, size, bytes), read from the payload log when not inline."""
+    return _data_from(payload_log.of(con) if chunk.data is None else None, chunk, what)
+
+
+def _data_from(log: payload_log.PayloadLog | None, chunk: StoredChunk, what: str) -> tuple[str, int, bytes]:
     if chunk.data is not None:
         return chunk.codec, chunk.size, chunk.data
-    log = payload_log.of(con)
     if log is None or chunk.segment is None:
         raise StoreError(
             f"the saved copy of {what} from the shop is not in this database: "
@@ -165,9 +168,9 @@ def slice_of(con: Connection, chunk_id: int, offset: int, length: int) -> bytes 
     return _inflate(_data(con, chunks[chunk_id], f"payload chunk {chunk_id}"))[offset : offset + length]
 
 
-def inlined(source: Connection, batch: pa.RecordBatch) -> pa.RecordBatch:
-    """raw_chunks rows with every frame read back from the payload log into ``data`` (and no place in
-    the log): what a store moved to PostgreSQL holds, needing no folder."""
+def inlined(batch: pa.RecordBatch, log: payload_log.PayloadLog | None) -> pa.RecordBatch:
+    """raw_chunks rows with every frame read back from the source's payload log (``payload_log.of``)
+    into ``data``, and no place in the log: what a store moved to PostgreSQL holds, needing no folder."""
     if batch.column("log_segment").null_count == batch.num_rows:  # all inline already
         return batch
     rows = batch.to_pylist()
@@ -182,7 +185,7 @@ def inlined(source: Connection, batch: pa.RecordBatch) -> pa.RecordBatch:
                 row["log_length"],
                 row["log_checksum"],
             )
-            row["data"] = _data(source, chunk, f"payload chunk {row['chunk_id']}")[2]
+            row["data"] = _data_from(log, chunk, f"payload chunk {row['chunk_id']}")[2]
         for name in ("log_segment", "log_offset", "log_length", "log_checksum"):
             row[name] = None
     return pa.RecordBatch.from_pylist(rows, schema=batch.schema)
