@@ -90,6 +90,11 @@ class PayloadLog:
                 frame = file.read(length)
         except FileNotFoundError:
             frame = b""
+        except OSError as exc:
+            raise StoreError(
+                f"could not read the saved copy of {what} from the shop in {path}: {exc.strerror or exc}",
+                path=str(path),
+            ) from exc
         if len(frame) != length:
             raise StoreError(
                 f"the saved copy of {what} from the shop is missing from {self.folder}: "
