@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import itertools
 import os
 import signal
+import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -270,3 +272,45 @@ async def test_an_import_killed_between_its_log_write_and_its_commit(
 
 def _segment_sizes(config: Config) -> int:
     return sum(p.stat().st_size for p in _segments(config))
+
+
+@pytest.mark.duckdb_only("appends to the log beside the DuckDB file from several threads")
+def test_appends_from_several_threads_never_overlap(tmp_path: Path) -> None:
+    """Connections of one process (the till page's threads, an import) share one log and its lock."""
+    con = connect(tmp_path / "till.duckdb")
+    try:
+        cursors = [con.cursor() for _ in range(4)]
+        logs = {id(payload_log.of(c)) for c in cursors}
+        assert len(logs) == 1  # one log per database, whichever connection asks
+        placed: list[tuple[bytes, pa.Table]] = []
+
+        def append(cursor: Connection, n: int) -> None:
+            log = payload_log.of(cursor)
+            assert log is not None
+            for i in range(25):
+                frames = [f"thread {n} frame {i} ".encode() * (1 + i * 37 % 50), os.urandom(4096)]
+                placed.append((b"".join(frames), log.append(cursor, pa.array(frames))))
+
+        threads = [threading.Thread(target=append, args=(c, n)) for n, c in enumerate(cursors)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        log = payload_log.of(con)
+        assert log is not None
+        spans = []
+        for joined, table in placed:
+            got = b"".join(
+                log.read(s, o, n, c, "a test frame")
+                for s, o, n, c in zip(*(table.column(k).to_pylist() for k in table.column_names), strict=True)
+            )
+            assert got == joined
+            offsets, lengths = table.column("log_offset").to_pylist(), table.column("log_length").to_pylist()
+            spans += list(zip(offsets, lengths, strict=True))
+        spans.sort()
+        assert all(a + n <= b for (a, n), (b, _) in itertools.pairwise(spans))  # no two frames share a byte
+        assert (
+            spans[-1][0] + spans[-1][1] == (tmp_path / "till.duckdb.payloads" / "000001.seg").stat().st_size
+        )
+    finally:
+        con.close()
