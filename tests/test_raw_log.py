@@ -12,6 +12,7 @@ import contextlib
 import errno
 import itertools
 import os
+import shutil
 import signal
 import threading
 import weakref
@@ -312,5 +313,32 @@ def test_appends_from_several_threads_never_overlap(tmp_path: Path) -> None:
         assert (
             spans[-1][0] + spans[-1][1] == (tmp_path / "till.duckdb.payloads" / "000001.seg").stat().st_size
         )
+    finally:
+        con.close()
+
+
+@pytest.mark.duckdb_only("loses the folder beside the DuckDB file")
+async def test_a_lost_folder_is_named_and_new_frames_never_take_the_old_places(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop, url = await shop_factory(orders=80, start=WEEK_START, end=WEEK_END)
+    config = config_for(tmp_path, url, per_page=20)
+    assert (await run_import(config, whole_window())).ok
+    folder = Path(str(config.target) + payload_log.SUFFIX)
+    shutil.rmtree(folder)  # lost (or an older backup put back without it)
+    _new_process(monkeypatch)
+    changed = [o["id"] for o in shop.truth()[:5]]
+    for oid in changed:
+        shop.modify_order(oid, "completed")
+    report = await run_import(config, whole_window())
+    assert report.ok and report.updated == 5, report.error
+    assert [p.name for p in _segments(config)] == ["000002.seg"]  # past the segment the database refers to
+    con = connect(config.target)
+    try:
+        got = raw.payloads(con, [(1, oid) for oid in changed])  # the new versions read back
+        assert {orjson.loads(v)["status"] for v in got.values()} == {"completed"} and len(got) == 5
+        untouched = next(o["id"] for o in shop.truth() if o["id"] not in changed)
+        with pytest.raises(StoreError, match=f"order {untouched} from the shop is missing from {folder}"):
+            raw.payload(con, 1, untouched)
     finally:
         con.close()

@@ -52,6 +52,9 @@ class PayloadLog:
     folder: Path
     lock: threading.Lock = field(default_factory=threading.Lock)
     orphans_cut: bool = False  # the first append of this process cuts the crash orphans first
+    # The first segment new frames may go to: past the frames the database refers to when the folder
+    # lacks some (restored from an older backup, or lost), so a referenced place is never reused.
+    first_free_segment: int = 0
 
     def segment_path(self, segment: int) -> Path:
         return self.folder / f"{segment:0{_SEGMENT_DIGITS}d}.seg"
@@ -120,6 +123,8 @@ class PayloadLog:
     def _tail(self, adding: int) -> tuple[int, int]:
         """The segment to append to and its end: the last one, or a new one when it is full."""
         segment = self._last_segment()
+        if segment < self.first_free_segment:
+            return self.first_free_segment, 0
         end = self.segment_path(segment).stat().st_size if segment else 0
         if not segment or (end and end + adding > SEGMENT_BYTES):
             return segment + 1, 0
@@ -128,17 +133,18 @@ class PayloadLog:
     def _cut_orphans(self, con: Connection) -> None:
         """Cut the last segment after its last committed frame (what a killed writer left)."""
         segment = self._last_segment()
-        if not segment:
-            return
         # fetchall: an unfinished result would refuse the registration of the batch that follows.
         rows = con.execute(
-            "SELECT coalesce(max(log_offset + log_length), 0) FROM raw_chunks WHERE log_segment = ?",
+            "SELECT coalesce(max(log_segment), 0), coalesce(max(log_offset + log_length) FILTER "
+            "(WHERE log_segment = ?), 0) FROM raw_chunks",
             [segment],
         ).fetchall()
-        committed = int(rows[0][0])
-        path = self.segment_path(segment)
-        if path.stat().st_size > committed:
-            with open(path, "r+b") as file:
+        referenced, committed = int(rows[0][0]), int(rows[0][1])
+        size = self.segment_path(segment).stat().st_size if segment else 0
+        if referenced > segment or size < committed:  # the folder lacks frames the database refers to
+            self.first_free_segment = max(referenced, segment) + 1
+        elif size > committed:
+            with open(self.segment_path(segment), "r+b") as file:
                 file.truncate(committed)
                 os.fsync(file.fileno())
 
