@@ -61,7 +61,10 @@ def setup(path: Path, orders: int) -> None:
     )
     # Every order points at the same stored payload: what invoicing reads from it (billing, fees).
     chunk, size, _, lengths = raw.pack(pa.array([_PAYLOAD], pa.binary()))
-    con.execute("INSERT INTO raw_chunks VALUES (1, 1, ?, ?, ?)", [raw.CODEC, size, chunk])
+    con.execute(
+        "INSERT INTO raw_chunks (chunk_id, store_id, codec, size, data) VALUES (1, 1, ?, ?, ?)",
+        [raw.CODEC, size, chunk],
+    )
     con.execute(_ORDERS, [lengths[0].as_py(), orders])
     con.execute(_LINES, [orders])
     # The shop's totals: the lines plus 5.75 + 1.15 of shipping, and one cent off on every 50th order.

@@ -43,6 +43,7 @@ DATABASE_URL_ENV = "FASTIMPORT_DATABASE_URL"
 BACKENDS = ("duckdb", "postgres")
 # Test modules whose every test runs on both store backends.
 BOTH_BACKENDS = {
+    "test_raw_log",
     "test_import",
     "test_import_faults",
     "test_processing_invoicing",

@@ -83,7 +83,10 @@ def add_order(
             {"key": "_billing_siren", "value": BUSINESS["siren"]},
         ]
     chunk, size, _, lengths = raw.pack(pa.array([orjson.dumps(payload)], pa.binary()))
-    con.execute("INSERT INTO raw_chunks VALUES (?, 1, ?, ?, ?)", [oid, raw.CODEC, size, chunk])
+    con.execute(
+        "INSERT INTO raw_chunks (chunk_id, store_id, codec, size, data) VALUES (?, 1, ?, ?, ?)",
+        [oid, raw.CODEC, size, chunk],
+    )
     con.execute(
         "INSERT INTO orders (store_id, order_id, number, shop_status, state, currency, created_at, modified_at, "
         "paid_at, total, total_tax, shipping_total, prices_include_tax, customer_id, first_name, last_name, "

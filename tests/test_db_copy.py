@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from fastimport.fiscal import anchors
 from fastimport.print.queue import enqueue
 from fastimport.processing import invoicing
 from fastimport.processing.settings import load_settings
-from fastimport.store import connect
+from fastimport.store import connect, payload_log, raw
 from fastimport.store.copy import held_rows
 from fastimport.store.db import Connection, transaction
 from tests.conftest import DATABASE_URL_ENV, ShopFactory
@@ -175,7 +176,21 @@ async def test_a_till_moves_up_with_every_row_and_its_chains_hold(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
                 [table],
             ).fetchall()]  # fmt: skip
+            if table == "raw_chunks":  # the till's log frames arrive inline: compared as payloads below
+                columns = [c for c in columns if c != "data" and not c.startswith("log_")]
             assert _rows(target, table, columns) == _rows(source, table, columns), table
+        # The payloads the till kept in the folder beside it are in PostgreSQL itself, the same bytes.
+        assert source.execute("SELECT count(*) FROM raw_chunks WHERE data IS NOT NULL").fetchone() == (0,)
+        assert target.execute(
+            "SELECT count(*) FROM raw_chunks WHERE data IS NULL OR log_segment IS NOT NULL"
+        ).fetchone() == (0,)
+        keys = [
+            (int(r[0]), int(r[1])) for r in source.execute("SELECT store_id, order_id FROM orders").fetchall()
+        ]
+        from_till = raw.payloads(source, keys)
+        assert len(from_till) == len(keys) > 0
+        shutil.rmtree(Path(str(duck.database) + payload_log.SUFFIX))  # a moved store needs no folder
+        assert raw.payloads(target, keys) == from_till
         copied = {t.table: t.rows for t in report.tables}
         for table in (
             "orders",

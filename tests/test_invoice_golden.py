@@ -158,7 +158,10 @@ def generate(path: Path) -> None:
                        "Durand", None if n % 9 else "ACME", "x@example.fr"))  # fmt: skip
         lines += items
     chunk, size, offsets, lengths = raw.pack(pa.array(payloads, pa.binary()))
-    con.execute("INSERT INTO raw_chunks VALUES (1, 1, ?, ?, ?)", [raw.CODEC, size, chunk])
+    con.execute(
+        "INSERT INTO raw_chunks (chunk_id, store_id, codec, size, data) VALUES (1, 1, ?, ?, ?)",
+        [raw.CODEC, size, chunk],
+    )
     for i, o in enumerate(orders):
         con.execute(
             "INSERT INTO orders (store_id, order_id, number, shop_status, state, currency, created_at, "

@@ -89,7 +89,10 @@ def _load(con, orders):  # type: ignore[no-untyped-def]
 def _store_payload(con: duckdb.DuckDBPyConnection, chunk_id: int, payload: bytes) -> int:
     """Keep an order's raw JSON as the importer does (a compressed chunk); returns its length."""
     chunk, size, _, lengths = raw.pack(pa.array([payload], pa.binary()))
-    con.execute("INSERT INTO raw_chunks VALUES (?, 1, ?, ?, ?)", [chunk_id, raw.CODEC, size, chunk])
+    con.execute(
+        "INSERT INTO raw_chunks (chunk_id, store_id, codec, size, data) VALUES (?, 1, ?, ?, ?)",
+        [chunk_id, raw.CODEC, size, chunk],
+    )
     return int(lengths[0].as_py())
 
 

@@ -28,7 +28,10 @@ def test_payloads_reads_orders_back_from_the_database(tmp_path: Path) -> None:
     pages = [[b'{"id":1,"n":"\\u00e9t\\u00e9"}', '{"id":2,"n":"Bœuf"}'.encode()], [b'{"id":3}']]
     for chunk_id, page in enumerate(pages, start=1):
         chunk, size, offsets, lengths = raw.pack(pa.array(page, pa.binary()))
-        con.execute("INSERT INTO raw_chunks VALUES (?, 1, ?, ?, ?)", [chunk_id, raw.CODEC, size, chunk])
+        con.execute(
+            "INSERT INTO raw_chunks (chunk_id, store_id, codec, size, data) VALUES (?, 1, ?, ?, ?)",
+            [chunk_id, raw.CODEC, size, chunk],
+        )
         for i, payload in enumerate(page):
             order_id = int(payload.split(b":")[1].split(b",")[0].rstrip(b"}"))
             con.execute(

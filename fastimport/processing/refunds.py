@@ -29,11 +29,7 @@ def _event_payload(con: Connection, store_id: int, order_id: int) -> bytes | Non
     ).fetchone()
     if row is None:
         return None
-    chunks = raw._chunks(con, [int(row[0])])  # the store room's reader of kept payloads
-    if int(row[0]) not in chunks:
-        return None
-    data = raw._inflate(chunks[int(row[0])])
-    return data[int(row[1]) : int(row[1]) + int(row[2])]
+    return raw.slice_of(con, int(row[0]), int(row[1]), int(row[2]))
 
 
 def refund_tag(refund: Refund) -> str:

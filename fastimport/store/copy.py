@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from fastimport.errors import StoreError
+from fastimport.store import payload_log, raw
 from fastimport.store.db import Connection, latest_version, migrate, schema_version, transaction
 from fastimport.store.postgres import PgConnection, first_line, shown
 
@@ -233,6 +234,7 @@ def _copy_table(
     # fetchall: an unfinished result would keep the DuckDB connection busy for the reader below.
     total = int(source.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0])
     blobs = any(kind == "bytea" for _, kind in columns)
+    log = payload_log.of(source)  # before the reader: it keeps the connection busy
     reader = source.sql(f'SELECT {names} FROM "{table}"').to_arrow_reader(
         BLOB_BATCH_ROWS if blobs else BATCH_ROWS
     )
@@ -242,6 +244,8 @@ def _copy_table(
     for batch in reader:
         if not batch.num_rows:
             continue
+        if table == "raw_chunks":  # frames from the log beside the till: PostgreSQL keeps them inline
+            batch = raw.inlined(batch, log)
         target.register(STAGING, pa.Table.from_batches([batch]))
         target.execute(f'INSERT INTO "{table}" ({names}) SELECT {casts} FROM "{STAGING}"')
         done += batch.num_rows

@@ -135,8 +135,8 @@ def schema_version(con: Connection) -> int:
     ).fetchone()
     if not exists or not exists[0]:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-    return int(row[0]) if row else 0
+    # fetchall: an unfinished result would refuse a table registered next (connect's last query).
+    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
 
 
 def latest_version() -> int:

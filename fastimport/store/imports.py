@@ -204,8 +204,7 @@ def write_batch(
     con.register("batch_orders", orders)
     con.register("batch_changed", changed)
     con.register("batch_lines", lines)
-    con.register("batch_chunks", chunks)
-    registered = ["batch_orders", "batch_changed", "batch_lines", "batch_chunks"]
+    registered = ["batch_orders", "batch_changed", "batch_lines"]
     if refunds is not None and refunds.num_rows:
         con.register("batch_refunds", _typed(refunds, (), ("modified_at",)))
         registered.append("batch_refunds")
@@ -215,12 +214,9 @@ def write_batch(
             # is free inside this transaction.
             _serialize_writers(con)
             n_changed = changed.num_rows + _taken_meanwhile(con, store_id)
-            row = con.execute("SELECT coalesce(max(chunk_id), 0) + 1 FROM raw_chunks").fetchone()
-            base = int(row[0]) if row else 1
-            con.execute(
-                "INSERT INTO raw_chunks SELECT chunk_local + ?, ?, ?, size, data FROM batch_chunks",
-                [base, store_id, raw.CODEC],
-            )
+            # fetchall: an unfinished result would refuse the chunks' registration that follows.
+            base = int(con.execute("SELECT coalesce(max(chunk_id), 0) + 1 FROM raw_chunks").fetchall()[0][0])
+            raw.insert_chunks(con, chunks, base, store_id)
             insert = (
                 f"INSERT INTO orders (store_id, order_id, {ORDER_COLUMNS}, raw_chunk, first_run, last_run, imported_at, "
                 f"updated_at) SELECT ?, order_id, {ORDER_COLUMNS}, raw_chunk_local + ?, ?, ?, now(), now() "

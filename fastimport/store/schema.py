@@ -225,4 +225,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         ),
     ),
+    Migration(
+        10,
+        "import: raw payloads of a DuckDB file in a log beside it (segment, offset, length, checksum)",
+        # A DuckDB file store appends the compressed chunks to <database>.payloads/ (fastimport.store.
+        # payload_log) and keeps only their place here: data is NULL for those rows.  PostgreSQL and
+        # rows written before keep data inline; readers take both.
+        (
+            "ALTER TABLE raw_chunks ADD COLUMN log_segment INTEGER",
+            "ALTER TABLE raw_chunks ADD COLUMN log_offset BIGINT",
+            "ALTER TABLE raw_chunks ADD COLUMN log_length INTEGER",
+            "ALTER TABLE raw_chunks ADD COLUMN log_checksum BIGINT",
+            "ALTER TABLE raw_chunks ALTER COLUMN data DROP NOT NULL",
+        ),
+    ),
 )
