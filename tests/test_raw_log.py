@@ -55,6 +55,16 @@ def _new_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(payload_log, "_OF", weakref.WeakKeyDictionary())
 
 
+async def _imported(
+    tmp_path: Path, shop_factory: ShopFactory, orders: int, per_page: int
+) -> tuple[Any, Config]:
+    """A shop of ``orders`` orders imported whole into a DuckDB file under ``tmp_path``."""
+    shop, url = await shop_factory(orders=orders, start=WEEK_START, end=WEEK_END)
+    config = config_for(tmp_path, url, per_page=per_page)
+    assert (await run_import(config, whole_window())).ok
+    return shop, config
+
+
 async def _inline_copy(config: Config) -> dict[tuple[int, int], bytes]:
     """The same shop imported into an in-memory DuckDB, where the chunks stay inline (the path of before)."""
     con = connect(":memory:")
@@ -101,9 +111,7 @@ async def test_payloads_read_back_byte_for_byte(
 async def test_a_damaged_or_missing_frame_is_told_in_plain_words(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
-    _, url = await shop_factory(orders=60, start=WEEK_START, end=WEEK_END)
-    config = config_for(tmp_path, url, per_page=20)
-    assert (await run_import(config, whole_window())).ok
+    _, config = await _imported(tmp_path, shop_factory, 60, 20)
     con = connect(config.target)
     try:
         chunk, offset = con.execute(
@@ -135,9 +143,7 @@ async def test_a_damaged_or_missing_frame_is_told_in_plain_words(
 async def test_orphans_are_ignored_and_cut_by_the_next_process(
     tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shop, url = await shop_factory(orders=120, start=WEEK_START, end=WEEK_END)
-    config = config_for(tmp_path, url, per_page=30)
-    assert (await run_import(config, whole_window())).ok
+    shop, config = await _imported(tmp_path, shop_factory, 120, 30)
     segment = _segments(config)[-1]
     con = connect(config.target)
     try:
@@ -321,9 +327,7 @@ def test_appends_from_several_threads_never_overlap(tmp_path: Path) -> None:
 async def test_a_lost_folder_is_named_and_new_frames_never_take_the_old_places(
     tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shop, url = await shop_factory(orders=80, start=WEEK_START, end=WEEK_END)
-    config = config_for(tmp_path, url, per_page=20)
-    assert (await run_import(config, whole_window())).ok
+    shop, config = await _imported(tmp_path, shop_factory, 80, 20)
     folder = Path(str(config.target) + payload_log.SUFFIX)
     shutil.rmtree(folder)  # lost (or an older backup put back without it)
     _new_process(monkeypatch)

@@ -89,10 +89,7 @@ async def with_fetched(
             await task
             yield first
     finally:
-        for _, task in waiting:
-            task.cancel()
-        if waiting:
-            await asyncio.gather(*(t for _, t in waiting), return_exceptions=True)
+        await _cancelled([t for _, t in waiting])
 
 
 async def with_batched(
@@ -149,10 +146,7 @@ async def with_batched(
             yield first
     finally:
         await scanned.aclose()  # its scans under way end with us, not when it is collected
-        for _, task in waiting:
-            task.cancel()
-        if waiting:
-            await asyncio.gather(*(t for _, t in waiting), return_exceptions=True)
+        await _cancelled([t for _, t in waiting])
 
 
 async def _wanted_ahead(
@@ -169,10 +163,16 @@ async def _wanted_ahead(
         while underway:
             yield await underway.popleft()
     finally:
-        for task in underway:
-            task.cancel()
-        if underway:
-            await asyncio.gather(*underway, return_exceptions=True)
+        await _cancelled(list(underway))
+
+
+async def _cancelled(tasks: list[asyncio.Future[T]]) -> None:
+    """Stop the requests or scans still under way and wait until they have ended (their errors come
+    second to whatever stopped the pages)."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def append_fetched(raw: bytes, fetched: bytes) -> bytes:
