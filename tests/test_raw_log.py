@@ -229,9 +229,9 @@ async def test_an_import_killed_between_its_log_write_and_its_commit(
     config_file = write_config_file(tmp_path, url, per_page=20)
     config = config_for(tmp_path, url, per_page=20)
     argv = command(config_file, "import", "--since", SINCE, "--until", UNTIL)
-    environ = {**subprocess_env(), "FASTIMPORT_BATCH_ORDERS": "50", payload_log.PAUSE_ENV: "60"}
+    environ = {**subprocess_env(), "FASTIMPORT_BATCH_ORDERS": "50"}
     proc = await asyncio.create_subprocess_exec(
-        *argv,
+        *_pausing_after_log_write(argv),
         cwd=harness.ROOT,
         env=environ,
         stdout=asyncio.subprocess.DEVNULL,
@@ -265,7 +265,6 @@ async def test_an_import_killed_between_its_log_write_and_its_commit(
     finally:
         con.close()
 
-    environ.pop(payload_log.PAUSE_ENV)
     code, _, err = await harness.run(argv, environ)
     assert code == 0, err
     harness.check_orders(tmp_path / "till.duckdb", shop, WEEK_START, WEEK_END)  # every order exactly once
@@ -275,6 +274,18 @@ async def test_an_import_killed_between_its_log_write_and_its_commit(
         assert raw.payloads(con, _keys(con)) == await _inline_copy(config)
     finally:
         con.close()
+
+
+def _pausing_after_log_write(argv: list[str]) -> list[str]:
+    """``argv`` (``python -m fastimport ...``) in a process that sleeps once a batch's frames are on disk,
+    before its commit: the kill lands there."""
+    python, _, _, *args = argv
+    hook = (
+        "import sys, time; from fastimport.store import payload_log; "
+        "payload_log.AFTER_APPEND.append(lambda: time.sleep(60)); "
+        "from fastimport.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    return [python, "-c", hook, *args]
 
 
 def _segment_sizes(config: Config) -> int:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +34,9 @@ from fastimport.store.postgres import PgConnection
 
 SUFFIX = ".payloads"  # the folder beside the database file: <till.duckdb>.payloads/
 SEGMENT_BYTES = 256 * 1024 * 1024  # a segment is rolled past this size (a few hundred thousand orders)
-# Tests only: seconds to sleep after the frames are on disk and before the batch commits (a kill lands there).
-PAUSE_ENV = "FASTIMPORT_TEST_PAUSE_AFTER_RAW_LOG"
+# Called once a batch's frames are durable and before the commit that names them (no argument): a test
+# process pauses there to be killed between the two.  Empty in use.
+AFTER_APPEND: list[Callable[[], None]] = []
 _SEGMENT_DIGITS = 6
 
 
@@ -71,9 +72,8 @@ class PayloadLog:
                 self.orphans_cut = True
             segment, end = self._tail(len(body))
             self._write(segment, end, body)
-        pause = os.environ.get(PAUSE_ENV)
-        if pause:
-            time.sleep(float(pause))
+        for hook in AFTER_APPEND:
+            hook()
         n = len(starts)
         return pa.table(
             {
