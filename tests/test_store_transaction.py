@@ -6,10 +6,11 @@ import errno
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from fastimport.errors import StoreError
-from fastimport.store.db import connect, disk_full, transaction
+from fastimport.store.db import connect, disk_full, first_row, transaction
 
 
 def _con() -> duckdb.DuckDBPyConnection:
@@ -95,3 +96,16 @@ def test_a_new_connection_never_inherits_a_closed_ones_till(tmp_path: Path) -> N
         second = connect(tmp_path / "till.duckdb")
         assert till_of(second) is None
         second.close()
+
+
+def test_first_row_reads_the_result_to_its_end() -> None:
+    """A one-row answer read through first_row leaves the connection free to register a table (DuckDB
+    refuses while a result is half-read, as fetchone leaves it)."""
+    con = _con()
+    con.execute("INSERT INTO t VALUES (1), (2)")
+    assert first_row(con.execute("SELECT count(*), max(x) FROM t")) == (2, 2)
+    con.register("batch", pa.table({"x": [3]}))
+    con.execute("INSERT INTO t SELECT x FROM batch")
+    assert first_row(con.execute("SELECT x FROM t WHERE x > 2")) == (3,)
+    con.unregister("batch")
+    assert first_row(con.execute("SELECT x FROM t WHERE x > 5")) is None

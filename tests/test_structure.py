@@ -51,3 +51,20 @@ def test_imports_follow_the_flow(path: Path) -> None:
     forbidden = FORBIDDEN[_room(path)]
     wrong = [m for m in _imports(path) if m.startswith(forbidden)]
     assert not wrong, f"{path.relative_to(PACKAGE)} imports {wrong} against the flow"
+
+
+# Where ``fetchone`` is psycopg's own (no DuckDB connection behind it).
+PSYCOPG_ONLY = ("store/postgres.py", "store/locks.py")
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in SOURCES if p.suffix == ".py"], ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_no_result_is_left_half_read(path: Path) -> None:
+    """DuckDB refuses to register or unregister a table while the last result is half-read (``fetchone``):
+    one-row answers are read through ``store.db.first_row``."""
+    if str(path.relative_to(PACKAGE)) in PSYCOPG_ONLY:
+        return
+    assert ".fetchone()" not in path.read_text(encoding="utf-8"), (
+        f"{path.relative_to(PACKAGE)}: use first_row"
+    )

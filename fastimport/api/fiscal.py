@@ -19,7 +19,7 @@ from msgspec import UNSET, UnsetType
 from fastimport.config import Config
 from fastimport.errors import ConfigError, ProcessingError
 from fastimport.processing.settings import load_settings
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, first_row
 from fastimport.typed import convert
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def closing_ticket(config: Config, con: Connection, number: str) -> Any:
 def _default_day(con: Connection, store: str, kind: str, now: dt.datetime) -> dt.date:
     from zoneinfo import ZoneInfo
 
-    row = con.execute("SELECT timezone FROM stores WHERE name = ?", [store]).fetchone()
+    row = first_row(con.execute("SELECT timezone FROM stores WHERE name = ?", [store]))
     today = now.astimezone(ZoneInfo(str(row[0]) if row else "UTC")).date()
     if kind == "month":
         return today.replace(day=1) - dt.timedelta(days=1)

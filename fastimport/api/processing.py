@@ -18,7 +18,7 @@ from fastimport.errors import ProcessingError
 from fastimport.processing import lifecycle
 from fastimport.processing.lifecycle import OrderRef
 from fastimport.processing.settings import load_settings
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, first_row
 
 if TYPE_CHECKING:
     from fastimport.print.config import PrinterConfig
@@ -214,9 +214,9 @@ def invoice(
     if pending:
         keys = invoicing.pending_keys(con, config)
         if store:
-            row = con.execute(
-                "SELECT store_id FROM stores WHERE name = ?", [config.store(store).name]
-            ).fetchone()
+            row = first_row(
+                con.execute("SELECT store_id FROM stores WHERE name = ?", [config.store(store).name])
+            )
             keys = [k for k in keys if row and k[0] == row[0]]
     else:
         keys = [(r.store_id, r.order_id) for r in _find_all(con, orders, store)]

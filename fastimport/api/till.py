@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastimport.config import Config
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, first_row
 
 
 def import_journal(con: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
@@ -36,7 +36,7 @@ def ticket_png(con: Connection, job: int) -> bytes | None:
     from fastimport.print.render import render_png
     from fastimport.print.ticket import Paper, Text, Ticket
 
-    row = con.execute("SELECT kind, document_ref, preview FROM print_jobs WHERE job_id = ?", [job]).fetchone()
+    row = first_row(con.execute("SELECT kind, document_ref, preview FROM print_jobs WHERE job_id = ?", [job]))
     if row is None:
         return None
     lines = str(row[2]).rstrip("\n").split("\n")

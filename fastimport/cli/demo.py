@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from fastimport.cli.common import Session
+from fastimport.store.db import first_row
 
 
 def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,7 +78,7 @@ def run_demo(orders: int = 3000, database: str = "demo.duckdb") -> int:
                     title=f"Pending orders: the oldest 15 of {len(pending)}",
                     empty="Nothing pending.",
                 )
-        stored = con.execute("SELECT count(*), count(DISTINCT order_id) FROM orders").fetchone()
+        stored = first_row(con.execute("SELECT count(*), count(DISTINCT order_id) FROM orders"))
         assert stored is not None
         console.print(f"{stored[0]} orders stored, {stored[1]} distinct: nothing doubled.")
         con.close()

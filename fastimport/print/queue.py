@@ -27,7 +27,7 @@ from fastimport.print.content import TicketContent
 from fastimport.print.layout import layout
 from fastimport.print.render import render_escpos, render_text
 from fastimport.print.transport import PrinterUnavailable, Transport, transport_for
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, first_row
 
 STATUSES = ("queued", "sending", "printed", "failed")
 MAY_HAVE_PRINTED_TWICE = "may have printed twice"
@@ -74,12 +74,25 @@ def enqueue(
     from fastimport.store.db import till_of
 
     when = now or utcnow()
-    row = con.execute(
-        """INSERT INTO print_jobs (created_at, kind, document_ref, printer, payload, preview,
+    row = first_row(
+        con.execute(
+            """INSERT INTO print_jobs (created_at, kind, document_ref, printer, payload, preview,
                                    status, next_attempt_at, copy_number, reprint_of, till)
            VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING job_id""",
-        [when, kind, document_ref, printer, payload, preview, when, copy_number, reprint_of, till_of(con)],
-    ).fetchone()
+            [
+                when,
+                kind,
+                document_ref,
+                printer,
+                payload,
+                preview,
+                when,
+                copy_number,
+                reprint_of,
+                till_of(con),
+            ],
+        )
+    )
     assert row is not None
     return int(row[0])
 
@@ -156,7 +169,7 @@ def list_jobs(con: Connection, *, include_printed: bool = False) -> list[JobInfo
 
 
 def get_job(con: Connection, job_id: int) -> JobInfo | None:
-    row = con.execute(f"SELECT {_JOB_COLUMNS} FROM print_jobs WHERE job_id = ?", [job_id]).fetchone()
+    row = first_row(con.execute(f"SELECT {_JOB_COLUMNS} FROM print_jobs WHERE job_id = ?", [job_id]))
     return JobInfo(*row) if row else None
 
 
@@ -321,11 +334,13 @@ class PrintWorker:
 
     def _send(self, job_id: int, printer: PrinterConfig, attempts: int) -> bool:
         con = self.con
-        row = con.execute(
-            """UPDATE print_jobs SET status = 'sending', attempts = attempts + 1, sent_at = ?
+        row = first_row(
+            con.execute(
+                """UPDATE print_jobs SET status = 'sending', attempts = attempts + 1, sent_at = ?
                WHERE job_id = ? AND status = 'queued' RETURNING payload""",
-            [utcnow(), job_id],
-        ).fetchone()
+                [utcnow(), job_id],
+            )
+        )
         # The claim: a job moves from queued to sending once (on PostgreSQL a second worker's UPDATE
         # waits for the row, then finds it no longer queued), so no two workers send one job.
         if row is None:  # someone else changed it (retry command, another worker)

@@ -18,7 +18,7 @@ from fastimport.errors import PrintError
 from fastimport.print.config import PrinterConfig
 from fastimport.print.content import DOCUMENT_KINDS, TicketContent
 from fastimport.print.queue import enqueue_document, utcnow
-from fastimport.store.db import Connection, transaction
+from fastimport.store.db import Connection, first_row, transaction
 
 DocumentSource = Callable[[Connection, str], TicketContent | None]
 
@@ -108,10 +108,12 @@ def reprint(
     document = find_document(con, ref)
     by_name = {p.name: p for p in printers}
     if printer is None:
-        last = con.execute(
-            "SELECT printer FROM print_jobs WHERE document_ref = ? AND kind = ? ORDER BY job_id DESC LIMIT 1",
-            [ref, document.kind],
-        ).fetchone()
+        last = first_row(
+            con.execute(
+                "SELECT printer FROM print_jobs WHERE document_ref = ? AND kind = ? ORDER BY job_id DESC LIMIT 1",
+                [ref, document.kind],
+            )
+        )
         target = by_name.get(str(last[0])) if last else None
         target = target or printers[0]
     else:
@@ -121,11 +123,13 @@ def reprint(
             )
         target = by_name[printer]
     with transaction(con):
-        row = con.execute(
-            """SELECT coalesce(max(copy_number), 0), max(job_id) FILTER (WHERE copy_number = 0)
+        row = first_row(
+            con.execute(
+                """SELECT coalesce(max(copy_number), 0), max(job_id) FILTER (WHERE copy_number = 0)
                FROM print_jobs WHERE document_ref = ? AND kind = ?""",
-            [ref, document.kind],
-        ).fetchone()
+                [ref, document.kind],
+            )
+        )
         previous = max(int(row[0]) if row else 0, document.copy_number)
         original_job = int(row[1]) if row and row[1] is not None else None
         copy = previous + 1

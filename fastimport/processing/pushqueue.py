@@ -25,7 +25,7 @@ import orjson
 from fastimport.config import Config
 from fastimport.errors import ConfigError, FastImportError
 from fastimport.processing.invoicing import DocumentsHook
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, first_row
 
 BACKOFF_BASE = 30.0  # seconds before the first retry; doubles after each failure
 BACKOFF_MAX = 3600.0
@@ -43,11 +43,13 @@ def enqueue(
     **details: Any,
 ) -> int:  # fmt: skip
     """Queue one push (call it inside the transaction of the document that causes it)."""
-    row = con.execute(
-        "INSERT INTO push_jobs (store_id, order_id, step, document, details, created_at, next_attempt_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING push_id",
-        [store_id, order_id, step, document, orjson.dumps(details).decode(), _now(), _now()],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "INSERT INTO push_jobs (store_id, order_id, step, document, details, created_at, next_attempt_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING push_id",
+            [store_id, order_id, step, document, orjson.dumps(details).decode(), _now(), _now()],
+        )
+    )
     assert row is not None
     return int(row[0])
 
@@ -161,11 +163,13 @@ def send_pushes(
         report.errors.append("not sent from inside a running event loop: queued for the next command")
     elif jobs:
         asyncio.run(_send(con, config, jobs, report, time.monotonic() + seconds))
-    row = con.execute(
-        "SELECT count(*) FROM push_jobs WHERE state <> 'sent'"
-        + (f" AND push_id IN ({', '.join('?' for _ in ids)})" if ids else ""),
-        list(ids or []),
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "SELECT count(*) FROM push_jobs WHERE state <> 'sent'"
+            + (f" AND push_id IN ({', '.join('?' for _ in ids)})" if ids else ""),
+            list(ids or []),
+        )
+    )
     report.waiting = int(row[0]) if row else 0
     return report
 
@@ -204,11 +208,13 @@ async def _send(
         ) in jobs:
             if time.monotonic() > deadline:
                 break
-            earlier = con.execute(  # an earlier push of this order still waits: this one waits behind it
-                "SELECT count(*) FROM push_jobs WHERE store_id = ? AND order_id = ? AND state <> 'sent' "
-                "AND push_id < ?",
-                [store_id, order_id, push_id],
-            ).fetchone()
+            earlier = first_row(
+                con.execute(  # an earlier push of this order still waits: this one waits behind it
+                    "SELECT count(*) FROM push_jobs WHERE store_id = ? AND order_id = ? AND state <> 'sent' "
+                    "AND push_id < ?",
+                    [store_id, order_id, push_id],
+                )
+            )
             if earlier and earlier[0]:
                 continue
             details = _in_flight(con, int(push_id), orjson.loads(details_text))

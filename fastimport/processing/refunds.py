@@ -18,15 +18,17 @@ from typing import Any
 from fastimport.io.connector import Refund
 from fastimport.io.registry import refunds_of
 from fastimport.store import raw
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, first_row
 
 
 def _event_payload(con: Connection, store_id: int, order_id: int) -> bytes | None:
-    row = con.execute(
-        "SELECT raw_chunk, raw_offset, raw_length FROM order_events WHERE store_id = ? AND order_id = ? AND "
-        "raw_chunk IS NOT NULL ORDER BY happened_at DESC, event_id DESC LIMIT 1",
-        [store_id, order_id],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "SELECT raw_chunk, raw_offset, raw_length FROM order_events WHERE store_id = ? AND order_id = ? AND "
+            "raw_chunk IS NOT NULL ORDER BY happened_at DESC, event_id DESC LIMIT 1",
+            [store_id, order_id],
+        )
+    )
     if row is None:
         return None
     return raw.slice_of(con, int(row[0]), int(row[1]), int(row[2]))
@@ -47,10 +49,12 @@ def refund_proposals(con: Connection) -> list[dict[str, Any]]:
     ).fetchall()
     out = []
     for store_id, store, platform, order_id, number in rows:
-        left = con.execute(
-            "SELECT sum(total_ttc) FROM invoices WHERE number = ? OR (kind = 'credit_note' AND refers_to = ?)",
-            [number, number],
-        ).fetchone()
+        left = first_row(
+            con.execute(
+                "SELECT sum(total_ttc) FROM invoices WHERE number = ? OR (kind = 'credit_note' AND refers_to = ?)",
+                [number, number],
+            )
+        )
         if left is None or left[0] is None or left[0] <= 0:
             continue  # fully credited already (a refund the till's own credit note caused, for one)
         later = _event_payload(con, int(store_id), int(order_id))

@@ -17,7 +17,7 @@ import polars as pl
 from fastimport.errors import ConfigError, ProcessingError
 from fastimport.processing import chain, stock
 from fastimport.processing.settings import ProcessingSettings
-from fastimport.store.db import Connection, transaction
+from fastimport.store.db import Connection, first_row, transaction
 
 _CHANGE = re.compile(r"^([+\-=])(\d{1,9})$")
 
@@ -71,11 +71,13 @@ def _article(con: Connection, sku: str, store: str | None) -> tuple[int, str, in
 
 
 def _level(con: Connection, store_id: int, product_id: int, variation_id: int) -> int:
-    row = con.execute(
-        "SELECT coalesce(sum(quantity), 0) FROM stock_movements WHERE store_id = ? AND product_id = ? "
-        "AND variation_id = ?",
-        [store_id, product_id, variation_id],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "SELECT coalesce(sum(quantity), 0) FROM stock_movements WHERE store_id = ? AND product_id = ? "
+            "AND variation_id = ?",
+            [store_id, product_id, variation_id],
+        )
+    )
     return int(row[0]) if row else 0
 
 
@@ -130,13 +132,15 @@ def negative_reasons(con: Connection, frame: pl.DataFrame) -> dict[tuple[int, in
                 "count it with fastimport stock adjust SKU =N, or run fastimport catalog sync"
             )
             continue
-        row = con.execute(
-            "SELECT count(*) FROM stock_movements m WHERE m.store_id = ? AND m.product_id = ? AND "
-            "m.variation_id = ? AND m.kind = 'invoice' AND m.happened_at < (SELECT min(happened_at) FROM "
-            "stock_movements i WHERE i.kind = 'initial' AND i.store_id = m.store_id AND i.product_id = "
-            "m.product_id AND i.variation_id = m.variation_id)",
-            list(key),
-        ).fetchone()
+        row = first_row(
+            con.execute(
+                "SELECT count(*) FROM stock_movements m WHERE m.store_id = ? AND m.product_id = ? AND "
+                "m.variation_id = ? AND m.kind = 'invoice' AND m.happened_at < (SELECT min(happened_at) FROM "
+                "stock_movements i WHERE i.kind = 'initial' AND i.store_id = m.store_id AND i.product_id = "
+                "m.product_id AND i.variation_id = m.variation_id)",
+                list(key),
+            )
+        )
         if row and row[0]:
             out[key] = (
                 f"{row[0]} sale(s) were invoiced before the first catalogue sync, which did not count them: "

@@ -20,7 +20,7 @@ import duckdb
 
 from fastimport.errors import StoreError
 from fastimport.store import payload_log, raw
-from fastimport.store.db import Connection, latest_version, migrate, schema_version, transaction
+from fastimport.store.db import Connection, first_row, latest_version, migrate, schema_version, transaction
 from fastimport.store.postgres import PgConnection, first_line, shown
 
 # Rows per Arrow batch read from DuckDB and written by COPY; raw payload chunks are large blobs.
@@ -175,7 +175,7 @@ def held_rows(con: Connection, tables: list[str]) -> dict[str, int]:
     for table in tables:
         if table == "schema_version":
             continue
-        row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        row = first_row(con.execute(f'SELECT count(*) FROM "{table}"'))
         if row and int(row[0]):
             out[table] = int(row[0])
     return out
@@ -271,7 +271,7 @@ def _set_sequences(source: duckdb.DuckDBPyConnection, target: Connection) -> dic
         found = _NEXTVAL.search(str(default))
         if not found:
             continue
-        row = target.execute(f'SELECT coalesce(max("{column}"), 0) FROM "{table}"').fetchone()
+        row = first_row(target.execute(f'SELECT coalesce(max("{column}"), 0) FROM "{table}"'))
         name = found.group(1)
         last[name] = max(last.get(name, 0), int(row[0]) if row else 0)
     sequences = {

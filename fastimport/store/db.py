@@ -12,6 +12,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -41,6 +42,16 @@ AFTER_TRANSACTION: list[Callable[[Connection, bool], None]] = []
 # connection (DuckDB's connections take no attributes), weakly: keyed by id() alone, a new connection
 # could inherit a closed one's till when Python reuses the id.
 _TILLS: weakref.WeakKeyDictionary[Connection, str | None] = weakref.WeakKeyDictionary()
+
+
+def first_row(result: Connection) -> tuple[Any, ...] | None:
+    """The first row of a statement's result (None when it has none), read to its end.
+
+    DuckDB refuses to register or unregister a table on a connection whose last result is half-read (as
+    ``fetchone`` leaves it, even on a one-row result): the store reads its one-row answers through this.
+    """
+    rows = result.fetchall()
+    return tuple(rows[0]) if rows else None
 
 
 def set_till(con: Connection, name: str | None) -> None:
@@ -129,10 +140,12 @@ def transaction(con: Connection) -> Iterator[Connection]:
 
 
 def schema_version(con: Connection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
-        "AND table_schema = current_schema()"
-    ).fetchone()
+    exists = first_row(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
+            "AND table_schema = current_schema()"
+        )
+    )
     if not exists or not exists[0]:
         return 0
     # fetchall: an unfinished result would refuse a table registered next (connect's last query).

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from fastimport.columns import CHANGED, CLOSED_STATUSES, NEW
 from fastimport.errors import StoreError
 from fastimport.store import raw
-from fastimport.store.db import Connection, transaction
+from fastimport.store.db import Connection, first_row, transaction
 
 # The platform's judge of the till's own writes coming back: (last version seen, new one, statuses the
 # till set) -> True when the new version is only those writes (fastimport.io.echo).
@@ -107,14 +107,14 @@ def _serialize_writers(con: Connection) -> None:
 
 
 def _ensure_store(con: Connection, name: str, platform: str, url: str, timezone: str) -> int:
-    row = con.execute("SELECT store_id FROM stores WHERE name = ?", [name]).fetchone()
+    row = first_row(con.execute("SELECT store_id FROM stores WHERE name = ?", [name]))
     if row:
         con.execute(
             "UPDATE stores SET platform = ?, url = ?, timezone = ? WHERE store_id = ?",
             [platform, url, timezone, row[0]],
         )
         return int(row[0])
-    next_id = con.execute("SELECT coalesce(max(store_id), 0) + 1 FROM stores").fetchone()
+    next_id = first_row(con.execute("SELECT coalesce(max(store_id), 0) + 1 FROM stores"))
     store_id = int(next_id[0]) if next_id else 1
     con.execute(
         "INSERT INTO stores (store_id, name, platform, url, timezone) VALUES (?, ?, ?, ?, ?)",
@@ -148,14 +148,14 @@ def fetched_refunds(
 
 
 def catalog_synced(con: Connection, store_id: int) -> bool:
-    row = con.execute(
-        "SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id]
-    ).fetchone()
+    row = first_row(
+        con.execute("SELECT catalog_synced_at IS NOT NULL FROM stores WHERE store_id = ?", [store_id])
+    )
     return bool(row and row[0])
 
 
 def watermark(con: Connection, store_id: int) -> dt.datetime | None:
-    row = con.execute("SELECT watermark FROM stores WHERE store_id = ?", [store_id]).fetchone()
+    row = first_row(con.execute("SELECT watermark FROM stores WHERE store_id = ?", [store_id]))
     return row[0] if row and row[0] is not None else None
 
 
@@ -166,11 +166,13 @@ def begin_run(
     start: dt.datetime | None,
     end: dt.datetime | None,
 ) -> int:
-    row = con.execute(
-        "INSERT INTO import_runs (run_id, store_id, mode, range_start, range_end, started_at, status) "
-        "VALUES (nextval('import_run_seq'), ?, ?, ?, ?, now(), 'running') RETURNING run_id",
-        [store_id, mode, start, end],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "INSERT INTO import_runs (run_id, store_id, mode, range_start, range_end, started_at, status) "
+            "VALUES (nextval('import_run_seq'), ?, ?, ?, ?, now(), 'running') RETURNING run_id",
+            [store_id, mode, start, end],
+        )
+    )
     assert row is not None
     return int(row[0])
 
@@ -286,11 +288,13 @@ def _taken_meanwhile(con: Connection, store_id: int) -> int:
     """
     if getattr(con, "backend", "duckdb") != "postgres":
         return 0
-    row = con.execute(
-        f"UPDATE batch_orders b SET verdict = {CHANGED} WHERE verdict = {NEW} AND EXISTS "
-        "(SELECT 1 FROM orders o WHERE o.store_id = ? AND o.order_id = b.order_id)",
-        [store_id],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            f"UPDATE batch_orders b SET verdict = {CHANGED} WHERE verdict = {NEW} AND EXISTS "
+            "(SELECT 1 FROM orders o WHERE o.store_id = ? AND o.order_id = b.order_id)",
+            [store_id],
+        )
+    )
     moved = int(row[0]) if row else 0
     if moved:
         con.execute(
@@ -339,7 +343,7 @@ def _record_locked_changes(
         "AND e.remote_hash = k.content_hash)",
         [store_id, store_id],
     )
-    row = con.execute("SELECT count(*), count(*) FILTER (WHERE NOT echo) FROM locked_now").fetchone()
+    row = first_row(con.execute("SELECT count(*), count(*) FILTER (WHERE NOT echo) FROM locked_now"))
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
@@ -376,16 +380,18 @@ def _unknown_counts(con: Connection, store_id: int, skip_locked: str) -> tuple[i
     """
     if not catalog_synced(con, store_id):
         return 0, 0
-    counts = con.execute(
-        "SELECT (SELECT count(*) FROM batch_lines l WHERE "
-        "NOT EXISTS (SELECT 1 FROM products p WHERE p.store_id = ? AND p.product_id = l.product_id "
-        "AND p.variation_id = l.variation_id AND l.product_id <> 0) "
-        "AND NOT EXISTS (SELECT 1 FROM products p WHERE p.store_id = ? AND p.sku = l.sku AND l.sku <> '')"
-        + skip_locked.replace("WHERE", "AND")
-        + "), (SELECT count(*) FROM batch_orders b WHERE b.customer_id > 0 "
-        "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.store_id = ? AND c.customer_id = b.customer_id))",
-        [store_id, store_id, store_id],
-    ).fetchone()
+    counts = first_row(
+        con.execute(
+            "SELECT (SELECT count(*) FROM batch_lines l WHERE "
+            "NOT EXISTS (SELECT 1 FROM products p WHERE p.store_id = ? AND p.product_id = l.product_id "
+            "AND p.variation_id = l.variation_id AND l.product_id <> 0) "
+            "AND NOT EXISTS (SELECT 1 FROM products p WHERE p.store_id = ? AND p.sku = l.sku AND l.sku <> '')"
+            + skip_locked.replace("WHERE", "AND")
+            + "), (SELECT count(*) FROM batch_orders b WHERE b.customer_id > 0 "
+            "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.store_id = ? AND c.customer_id = b.customer_id))",
+            [store_id, store_id, store_id],
+        )
+    )
     assert counts is not None
     return int(counts[0]), int(counts[1])
 
@@ -414,11 +420,13 @@ def finish_run(
 
 
 def run_totals(con: Connection, run_id: int) -> dict[str, int]:
-    row = con.execute(
-        "SELECT new_orders, updated_orders, unchanged_orders, locked_changes, unknown_articles, "
-        "unknown_customers, pages FROM import_runs WHERE run_id = ?",
-        [run_id],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "SELECT new_orders, updated_orders, unchanged_orders, locked_changes, unknown_articles, "
+            "unknown_customers, pages FROM import_runs WHERE run_id = ?",
+            [run_id],
+        )
+    )
     assert row is not None
     keys = ("new", "updated", "unchanged", "locked", "unknown_articles", "unknown_customers", "pages")
     return dict(zip(keys, (int(v) for v in row), strict=True))

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastimport.columns import CLOSED_STATUSES
-from fastimport.store.db import Connection, transaction
+from fastimport.store.db import Connection, first_row, transaction
 
 # Two steps, so a page costs a sort of keys and not the warnings of every order: the page's keys
 # (filtered, ordered, cut), then its rows with their warnings, computed for those keys only.  At a
@@ -172,9 +172,9 @@ def count_orders(
 ) -> int:
     """How many orders :func:`list_orders` would list with the same filters."""
     where, params = _filters(stores, since, until, pending_statuses)
-    row = con.execute(
-        f"SELECT count(*) FROM orders o JOIN stores s USING (store_id) WHERE {where}", params
-    ).fetchone()
+    row = first_row(
+        con.execute(f"SELECT count(*) FROM orders o JOIN stores s USING (store_id) WHERE {where}", params)
+    )
     return int(row[0]) if row else 0
 
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from fastimport.errors import StoreError
 from fastimport.store import payload_log
-from fastimport.store.db import Connection
+from fastimport.store.db import Connection, first_row
 
 CODEC = "zstd"
 
@@ -212,11 +212,13 @@ def inlined(batch: pa.RecordBatch, log: payload_log.PayloadLog | None) -> pa.Rec
 def latest_version(con: Connection, store_id: int, order_id: int) -> bytes | None:
     """The last version of an order the till has seen: the newest one kept with an event (an invoiced
     order's later versions), else the stored one."""
-    row = con.execute(
-        "SELECT raw_chunk, raw_offset, raw_length FROM order_events WHERE store_id = ? AND order_id = ? AND "
-        "raw_chunk IS NOT NULL ORDER BY happened_at DESC, event_id DESC LIMIT 1",
-        [store_id, order_id],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "SELECT raw_chunk, raw_offset, raw_length FROM order_events WHERE store_id = ? AND order_id = ? AND "
+            "raw_chunk IS NOT NULL ORDER BY happened_at DESC, event_id DESC LIMIT 1",
+            [store_id, order_id],
+        )
+    )
     if row is not None:
         found = slice_of(con, int(row[0]), int(row[1]), int(row[2]))
         if found is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from fastimport.store.db import Connection, transaction
+from fastimport.store.db import Connection, first_row, transaction
 
 # Retries of one delivery repeat its id (Shopify retries for up to 48 hours): ids older than
 # this are not looked at again, which keeps the check a scan of recent rows.
@@ -103,7 +103,7 @@ def unprocessed(con: Connection, limit: int) -> list[Stored]:
 
 
 def count_unprocessed(con: Connection) -> int:
-    row = con.execute("SELECT count(*) FROM webhook_deliveries WHERE processed_at IS NULL").fetchone()
+    row = first_row(con.execute("SELECT count(*) FROM webhook_deliveries WHERE processed_at IS NULL"))
     return int(row[0]) if row else 0
 
 
