@@ -47,7 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook-backoff", type=float, default=1.0, help="seconds before the first retry, doubling"
     )
     p.add_argument("--dump-truth", metavar="FILE", help="write the ground truth (JSON) to FILE at start")
+    p.add_argument(
+        "--woo-refunds",
+        choices=tuple(WOO_REFUNDS),
+        default="listing",
+        help="WooCommerce refunds across orders (GET /refunds): 'listing' as 9.0+ serves it (default), "
+        "'per-order' a shop without the route (404 rest_no_route), 'ignores-include' one whose plugins "
+        "drop include and list every refund",
+    )
     return p
+
+
+# --woo-refunds -> (SimOptions.woo_refunds_listing, SimOptions.woo_refunds_ignore_include)
+WOO_REFUNDS = {"listing": (True, False), "per-order": (False, False), "ignores-include": (True, True)}
 
 
 async def _serve(options: SimOptions, host: str, port: int, dump: str | None) -> None:
@@ -85,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             webhook_secret=args.webhook_secret,
             webhook_retries=args.webhook_retries,
             webhook_backoff=args.webhook_backoff,
+            woo_refunds_listing=WOO_REFUNDS[args.woo_refunds][0],
+            woo_refunds_ignore_include=WOO_REFUNDS[args.woo_refunds][1],
         )
         asyncio.run(_serve(options, args.host, args.port, args.dump_truth))
     except (ValueError, OSError, KeyError) as err:  # KeyError: unknown time zone
