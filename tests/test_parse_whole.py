@@ -5,6 +5,9 @@ thread parses it.  Both must give the same columns and the same orders, with eit
 from __future__ import annotations
 
 import copy
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -12,9 +15,14 @@ import orjson
 import pytest
 
 from fastimport import _core_py, core
+from fastimport.io.woocommerce import connector as woocommerce_connector
 from fastimport.io.woocommerce.refunds import Wanted, parse_whole, scan
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
 from fastimport.sim import SimOptions, SimShop
+from tests.conftest import ShopFactory, config_for
+from tests.test_import import WEEK_END, WEEK_START
+from tests.test_import_refunds import _import, woo_refund_requests
+from tests.test_refunds_listing import _make_refunds
 
 CORES = [pytest.param(core, id="native"), pytest.param(_core_py, id="python")]
 
@@ -93,3 +101,38 @@ def test_a_page_the_core_cannot_read_is_left_to_the_import(core_module: ModuleTy
 
 def test_a_page_that_is_no_json_names_no_order() -> None:
     assert scan(b'[{"id": 1, "refunds": [{"id": 2}],}]').wanted == []
+
+
+@pytest.fixture
+def platform() -> str:
+    return "woocommerce"
+
+
+async def test_a_first_import_parses_each_page_once_and_a_reimport_scans_them(
+    tmp_path: Path, shop_factory: ShopFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over loopback: the first import parses every page whole in the connector (no scan), the re-import
+    scans them (and settles the unchanged ones on the scan)."""
+    shop, url = await shop_factory(orders=500, start=WEEK_START, end=WEEK_END)
+    _make_refunds(shop)
+    calls: Counter[str] = Counter()
+
+    def counted(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            calls[name] += 1
+            return function(*args)
+
+        return call
+
+    monkeypatch.setattr(woocommerce_connector, "parse_whole", counted("whole", parse_whole))
+    monkeypatch.setattr(woocommerce_connector, "scan", counted("scan", scan))
+    config = config_for(tmp_path, url, per_page=50)
+    report = await _import(config)
+    assert report.ok and report.new == 500, report.error
+    assert calls == Counter(whole=report.pages) and report.pages == 10
+    assert woo_refund_requests(shop)[0]  # the refunds were read (by id)
+
+    calls.clear()
+    report = await _import(config)
+    assert report.ok and (report.new, report.unchanged) == (0, 500), report.error
+    assert calls == Counter(scan=report.pages)
