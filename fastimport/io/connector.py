@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Protocol, runtime_checkable
 
 import aiohttp
 import pyarrow as pa
 
+from fastimport._core_shared import ParsedPage
 from fastimport.columns import HASH_COLUMN, PageSpec
 from fastimport.config import StoreConfig
 from fastimport.io.fetcher import Fetcher
@@ -47,6 +49,10 @@ class Page:
     # with its page spec's fields), or None: a re-import settles the page on them instead of scanning the
     # bytes a second time (see rescan).
     scan: pa.Table | None = None
+    # The page parsed whole already (a first import's connector does it in its worker thread, where it reads
+    # the page's refunds): the parse thread takes it as it is; and the seconds that parse took.
+    parsed: ParsedPage | None = None
+    parse_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,15 @@ class Remembering(Protocol):
     def remembered(self, orders: pa.Table) -> pa.Table | None:
         """What to remember with a batch's orders, stored in the batch's transaction (None: nothing)."""
         ...
+
+
+@runtime_checkable
+class ParsingAhead(Protocol):
+    """A connector that reads each page in a worker thread as it arrives (to find its refunds) and can parse it
+    whole there, with the import's core, instead (``parse_core`` set: a first import, where no page is
+    settled on a scan): the page is then walked once, and pages are parsed on both cores."""
+
+    parse_core: ModuleType | None
 
 
 def rehasher(connector: Connector) -> Callable[[pa.Table], pa.Array | pa.ChunkedArray] | None:
