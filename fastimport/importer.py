@@ -27,7 +27,7 @@ from fastimport.batch_columns import arrow_memory_pool, last_version_only, line_
 from fastimport.columns import CHANGED, HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, REPEAT
 from fastimport.config import StoreConfig
 from fastimport.errors import ParseError, explain
-from fastimport.io.connector import Connector, Page, Remembering, adjuster, rehasher
+from fastimport.io.connector import Connector, Page, Remembering, Scanning, adjuster, rehasher
 from fastimport.io.fetcher import Fetcher
 from fastimport.io.registry import connector_for, platform
 from fastimport.pipeline import run_store
@@ -133,6 +133,10 @@ class _StoreImport:
             if rehash is None or known.num_rows == 0
             else Rescan(core, self.connector.page_spec, rehash, self.range_column, self.lo_us, self.hi_us)
         )
+        if self.rescan is None and isinstance(self.connector, Scanning):
+            # No page will be settled on a scan (a first import): the pages held ahead for their refunds
+            # need not carry theirs (each holds its page's raw JSON again: 22 MB traced at 100,000 orders).
+            self.connector.keep_scans = False
         self.orders: list[pa.Table] = []
         self.lines: list[pa.Table] = []
         self.raws: list[pa.ChunkedArray] = []

@@ -119,6 +119,15 @@ class Remembering(Protocol):
         ...
 
 
+@runtime_checkable
+class Scanning(Protocol):
+    """A connector that scans each page as it arrives (to find its refunds) and hands the page its scan
+    (``Page.scan``) for a re-import to settle on.  ``keep_scans`` False when no page will be settled on a
+    scan (a first import): the pages it holds ahead then weigh their bodies only, not their scans too."""
+
+    keep_scans: bool
+
+
 def rehasher(connector: Connector) -> Callable[[pa.Table], pa.Array | pa.ChunkedArray] | None:
     """How to know a scanned page's final content hashes, or None when only the whole parse can say."""
     if isinstance(connector, Rehashing):

@@ -53,6 +53,8 @@ class WooCommerceConnector:
         # WooCommerce 9.0+ serves refunds by id across orders (GET /refunds?include=...); False once the shop
         # showed it cannot (older: 404 rest_no_route) or ignores ``include``, for the rest of the run.
         self.refunds_listing = True
+        # Whether a page carries its scan (Page.scan) for a re-import to settle on (see io.connector.Scanning).
+        self.keep_scans = True
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -174,13 +176,16 @@ class WooCommerceConnector:
         """The orders of the page whose refund objects are to be read (:func:`refunds.scan`), less those
         listed exactly as when their refunds were fetched last, laid their remembered ones instead
         (:class:`FetchedRefunds`): a page without refunds costs no request.  The page comes back with the
-        order columns scanned (``Page.scan``): a re-import settles it on them instead of scanning it again."""
+        order columns scanned (``Page.scan``, unless ``keep_scans`` is off): a re-import settles it on them
+        instead of scanning it again."""
         # In a worker thread: the event loop keeps reading the next pages meanwhile.
         scanned = await asyncio.to_thread(scan, page.body)
         wanted = [
             w for w, listed in scanned.wanted if listed is None or not self.refunds.reuse(w.order_id, listed)
         ]
-        return (page if scanned.orders is None else dataclasses.replace(page, scan=scanned.orders)), wanted
+        if scanned.orders is None or not self.keep_scans:
+            return page, wanted
+        return dataclasses.replace(page, scan=scanned.orders), wanted
 
     async def fetch_refunds(self, fetcher: Fetcher, wanted: list[Wanted]) -> None:
         """The refund objects of these orders: by refund id, up to 100 a request, while the shop has the
