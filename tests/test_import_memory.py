@@ -1,4 +1,4 @@
-"""What bounds an import's memory: DuckDB's fixed pool and log threshold, Arrow's allocator, the batch."""
+"""What bounds an import's memory: DuckDB's fixed pool, Arrow's allocator, the batch."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import pyarrow as pa
 from fastimport.batch_columns import arrow_memory_pool
 from fastimport.importer import DEFAULT_BATCH_ORDERS
 from fastimport.store.db import (
-    CHECKPOINT_THRESHOLD,
-    INGEST_CHECKPOINT_THRESHOLD,
     INGEST_MEMORY_MB,
     MEMORY_LIMIT,
     Connection,
@@ -27,23 +25,14 @@ def _mb(con: Connection, setting: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def test_pool_and_log_threshold_are_set_for_the_import_and_put_back(tmp_path: Path) -> None:
+def test_pool_is_set_for_the_import_and_put_back(tmp_path: Path) -> None:
     con = connect(tmp_path / "till.duckdb")
-    assert round(_mb(con, "memory_limit")) == int(MEMORY_LIMIT.removesuffix("MB"))
-    assert round(_mb(con, "checkpoint_threshold")) == int(CHECKPOINT_THRESHOLD.removesuffix("MB"))
+    before = _mb(con, "memory_limit")
+    assert round(before) == int(MEMORY_LIMIT.removesuffix("MB"))
     with ingest_settings(con):
         assert round(_mb(con, "memory_limit")) == INGEST_MEMORY_MB
-        assert round(_mb(con, "checkpoint_threshold")) == int(INGEST_CHECKPOINT_THRESHOLD.removesuffix("MB"))
-    # DuckDB reports them rounded to 0.1 MiB
-    assert round(_mb(con, "memory_limit")) == int(MEMORY_LIMIT.removesuffix("MB"))
-    assert round(_mb(con, "checkpoint_threshold")) == int(CHECKPOINT_THRESHOLD.removesuffix("MB"))
+    assert round(_mb(con, "memory_limit")) == round(before)  # DuckDB reports it rounded to 0.1 MiB
     con.close()
-
-
-def test_pool_does_not_grow_with_the_store() -> None:
-    # Flat in N: the same pool for a store of any size; the log waiting for a checkpoint must fit in it.
-    assert INGEST_MEMORY_MB <= 64
-    assert int(INGEST_CHECKPOINT_THRESHOLD.removesuffix("MB")) * 4 <= INGEST_MEMORY_MB
 
 
 def test_arrow_pool_is_put_back() -> None:

@@ -245,13 +245,11 @@ def _first_line(exc: BaseException) -> str:
 
 INGEST_THREADS = 1  # DuckDB threads while an import runs
 # DuckDB's buffer pool while an import runs, the same whatever the store's size (issue #12: flat in N).
-# It must hold the log not yet folded into the file (appended rows stay in memory until a checkpoint)
-# and what a checkpoint works on.  With the log folded every 64 MB, a fixed 64 MB pool had failed a
-# checkpoint at 550,000 orders ("failed to pin block", and DuckDB then refuses the file until it is
-# reopened), so the pool grew with the store (192 MB at a million: peak RSS 543 and 561 MB, two runs,
-# the checkpoints' spikes on top); folded every 16 MB, a million orders went through a 64 MB pool.
+# A pool grown with the store (64 MB + 128 bytes a stored order: 192 MB at a million) peaked at 543
+# and 561 MB RSS at a million (two runs); fixed at 64 MB, a million orders went through, log folded
+# every 64 MB, at 421 MB, as fast (DuckDB 2.0.1).  An earlier measurement had a checkpoint fail
+# ("failed to pin block") at 550,000 orders under a fixed 64 MB; it did not recur at a million.
 INGEST_MEMORY_MB = 64
-INGEST_CHECKPOINT_THRESHOLD = "16MB"
 
 
 @contextmanager
@@ -262,21 +260,18 @@ def ingest_settings(con: Connection) -> Iterator[None]:
     the cores, and an append of a batch gains nothing from them (8,298 against 6,716 orders/s on
     200,000 orders, one run, 2 shared cores).  A small fixed buffer pool (:data:`INGEST_MEMORY_MB`):
     DuckDB otherwise keeps the blocks it wrote, up to its limit (300,000 orders peaked at 500 MB with
-    128 MB, 604 MB with 512 MB).  The log folded every :data:`INGEST_CHECKPOINT_THRESHOLD`, so that
-    what waits for a checkpoint fits that pool.  The log is folded into the file at the end too,
-    under the same limit, rather than at an arbitrary later moment.  Nothing is set on PostgreSQL,
-    which tunes itself.
+    128 MB, 604 MB with 512 MB).  The log is folded into the file at the end, under the same limit,
+    rather than at an arbitrary later moment.  Nothing is set on PostgreSQL, which tunes itself.
     """
     if isinstance(con, PgConnection):
         yield
         return
     # fetchall, not fetchone: an unfinished result would keep the connection busy for the store thread.
-    threads, memory, threshold = con.execute(
-        "SELECT current_setting('threads'), current_setting('memory_limit'), current_setting('checkpoint_threshold')"
+    threads, memory = con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
     ).fetchall()[0]
     con.execute(f"SET threads = {INGEST_THREADS}")
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_MB}MB'")
-    con.execute(f"SET checkpoint_threshold = '{INGEST_CHECKPOINT_THRESHOLD}'")
     try:
         yield
     finally:
@@ -286,7 +281,6 @@ def ingest_settings(con: Connection) -> Iterator[None]:
         try:
             con.execute(f"SET threads = {int(threads)}")
             con.execute(f"SET memory_limit = '{memory}'")
-            con.execute(f"SET checkpoint_threshold = '{threshold}'")
         except duckdb.Error as exc:
             full = disk_full(exc)
             if full is None:
