@@ -1,4 +1,4 @@
-"""What bounds an import's memory: DuckDB's pool sized to the store, Arrow's allocator, the batch."""
+"""What bounds an import's memory: DuckDB's fixed pool, Arrow's allocator, the batch."""
 
 from __future__ import annotations
 
@@ -8,34 +8,31 @@ import pyarrow as pa
 
 from fastimport.batch_columns import arrow_memory_pool
 from fastimport.importer import DEFAULT_BATCH_ORDERS
-from fastimport.store.db import INGEST_MEMORY_BASE_MB, Connection, connect, ingest_memory_mb, ingest_settings
+from fastimport.store.db import (
+    INGEST_MEMORY_MB,
+    MEMORY_LIMIT,
+    Connection,
+    connect,
+    ingest_settings,
+)
+
+_UNITS = {"MiB": 1.048576, "GiB": 1073.741824, "KiB": 0.001024}
 
 
-def _limit_mb(con: Connection) -> float:
-    text = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+def _mb(con: Connection, setting: str) -> float:
+    text = con.execute(f"SELECT current_setting('{setting}')").fetchall()[0][0]
     number, unit = text.split()
-    return float(number) * {"MiB": 1.048576, "GiB": 1073.741824, "KiB": 0.001024}[unit]
+    return float(number) * _UNITS[unit]
 
 
-def test_pool_follows_the_store_and_is_put_back(tmp_path: Path) -> None:
+def test_pool_is_set_for_the_import_and_put_back(tmp_path: Path) -> None:
     con = connect(tmp_path / "till.duckdb")
-    before = _limit_mb(con)
-    with ingest_settings(con) as memory:
-        assert memory is not None
-        assert round(_limit_mb(con)) == INGEST_MEMORY_BASE_MB  # an empty store
-        memory.grow(1_000_000)  # a million orders on their way: room for their indexes
-        assert round(_limit_mb(con)) == ingest_memory_mb(1_000_000) > 128
-        memory.grow(10)  # too few to matter: the setting is left alone
-        assert memory.limit_mb == ingest_memory_mb(1_000_000)
-    assert round(_limit_mb(con)) == round(before)  # DuckDB reports it rounded to 0.1 MiB
+    before = _mb(con, "memory_limit")
+    assert round(before) == int(MEMORY_LIMIT.removesuffix("MB"))
+    with ingest_settings(con):
+        assert round(_mb(con, "memory_limit")) == INGEST_MEMORY_MB
+    assert round(_mb(con, "memory_limit")) == round(before)  # DuckDB reports it rounded to 0.1 MiB
     con.close()
-
-
-def test_pool_grows_with_the_store() -> None:
-    # 550,000 orders failed a checkpoint under a fixed 64 MB: the sized pool gives them more.
-    assert ingest_memory_mb(0) == INGEST_MEMORY_BASE_MB
-    assert ingest_memory_mb(550_000) > 128
-    assert ingest_memory_mb(2_000_000) > ingest_memory_mb(1_000_000)
 
 
 def test_arrow_pool_is_put_back() -> None:

@@ -138,3 +138,34 @@ async def test_a_reimport_scans_unchanged_pages_and_parses_the_changed_one(
         assert core.whole <= 3 and core.scans >= again.pages - 3, (core.whole, core.scans, again.pages)
         # A page is read once: the scan that looks for its refunds is the one it is settled on.
         assert core.whole + core.scans <= again.pages + 3, (core.whole, core.scans, again.pages)
+
+
+@pytest.mark.parametrize("platform", ["woocommerce"])
+async def test_pages_carry_their_scans_only_when_a_reimport_settles_on_them(
+    tmp_path: Path, shop_factory: ShopFactory, platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first import settles no page on a scan: its pages, held ahead while their refunds are gathered,
+    # must not hold their scanned columns (the raw JSON a second time) for nothing.
+    from fastimport.importer import _StoreImport
+
+    _, url = await shop_factory(orders=400, start=WEEK_START, end=WEEK_END)
+    config = config_for(tmp_path, url, per_page=50)
+    carried: list[bool] = []
+    feed = _StoreImport.feed
+
+    def recording(self: _StoreImport, page: Any) -> bool:
+        carried.append(page.scan is not None)
+        return feed(self, page)
+
+    monkeypatch.setattr(_StoreImport, "feed", recording)
+    con = connect(config.target)
+    try:
+        first = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
+        assert first.ok and first.new == 400
+        assert carried and not any(carried)
+        carried.clear()
+        again = (await run_imports(con, [(config.stores[0], whole_window())]))[0]
+        assert again.ok and again.unchanged == 400
+        assert any(carried)  # the pages listing refunds were scanned for them: the re-import settles on that
+    finally:
+        con.close()

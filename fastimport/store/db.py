@@ -257,60 +257,36 @@ def _first_line(exc: BaseException) -> str:
 
 
 INGEST_THREADS = 1  # DuckDB threads while an import runs
-# DuckDB's buffer pool while an import runs: a base, plus room for the store's indexes, which a
-# checkpoint pins whole.  A fixed 64 MB failed a checkpoint at 550,000 stored orders ("failed to pin
-# block", and DuckDB then refuses the file until it is reopened); 128 MB held at 1,000,000.
-INGEST_MEMORY_BASE_MB = 64
-INGEST_MEMORY_PER_ORDER = 128  # bytes of buffer pool per stored order (its row and ~2 lines indexed)
-
-
-def ingest_memory_mb(stored_orders: int) -> int:
-    """The buffer pool an import gets with ``stored_orders`` orders in the store."""
-    return INGEST_MEMORY_BASE_MB + stored_orders * INGEST_MEMORY_PER_ORDER // 1_000_000
-
-
-class IngestMemory:
-    """DuckDB's buffer pool during an import, raised as the store grows (store thread only)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, stored_orders: int) -> None:
-        self.con = con
-        self.stored_orders = stored_orders
-        self.limit_mb = ingest_memory_mb(stored_orders)
-        con.execute(f"SET memory_limit = '{self.limit_mb}MB'")
-
-    def grow(self, orders: int) -> None:
-        """Make room before ``orders`` more orders are written (and perhaps checkpointed)."""
-        self.stored_orders += orders
-        wanted = ingest_memory_mb(self.stored_orders)
-        if wanted > self.limit_mb:
-            self.con.execute(f"SET memory_limit = '{wanted}MB'")
-            self.limit_mb = wanted
+# DuckDB's buffer pool while an import runs, the same whatever the store's size (issue #12: flat in N).
+# A pool grown with the store (64 MB + 128 bytes a stored order: 192 MB at a million) peaked at 543
+# and 561 MB RSS at a million (two runs); fixed at 64 MB, a million orders went through, log folded
+# every 64 MB, at 421 MB, as fast (DuckDB 2.0.1).  An earlier measurement had a checkpoint fail
+# ("failed to pin block") at 550,000 orders under a fixed 64 MB; it did not recur at a million.
+INGEST_MEMORY_MB = 64
 
 
 @contextmanager
-def ingest_settings(con: Connection) -> Iterator[IngestMemory | None]:
+def ingest_settings(con: Connection) -> Iterator[None]:
     """DuckDB set for a stream of appends while the import runs, then put back as it was.
 
     One DuckDB thread: its worker threads otherwise compete with the parse and pack threads for
     the cores, and an append of a batch gains nothing from them (8,298 against 6,716 orders/s on
-    200,000 orders, one run, 2 shared cores).  A smaller buffer pool, sized to the store
-    (:func:`ingest_memory_mb`): DuckDB otherwise keeps the blocks it wrote, up to its limit
-    (300,000 orders peaked at 500 MB with 128 MB, 604 MB with 512 MB, and 345 MB with the sized
-    pool and the importer's smaller batches, at the same speed).  The log is folded into the file at
-    the end, under the same limit, rather than at an arbitrary later moment.  Yields the pool to
-    :meth:`~IngestMemory.grow` before each batch (None on PostgreSQL, which tunes itself).
+    200,000 orders, one run, 2 shared cores).  A small fixed buffer pool (:data:`INGEST_MEMORY_MB`):
+    DuckDB otherwise keeps the blocks it wrote, up to its limit (300,000 orders peaked at 500 MB with
+    128 MB, 604 MB with 512 MB).  The log is folded into the file at the end, under the same limit,
+    rather than at an arbitrary later moment.  Nothing is set on PostgreSQL, which tunes itself.
     """
     if isinstance(con, PgConnection):
-        yield None
+        yield
         return
     # fetchall, not fetchone: an unfinished result would keep the connection busy for the store thread.
-    threads, memory, stored = con.execute(
-        "SELECT current_setting('threads'), current_setting('memory_limit'), (SELECT count(*) FROM orders)"
+    threads, memory = con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
     ).fetchall()[0]
     con.execute(f"SET threads = {INGEST_THREADS}")
-    pool = IngestMemory(con, int(stored))
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_MB}MB'")
     try:
-        yield pool
+        yield
     finally:
         # Another transaction open (the till page's thread)? Then DuckDB checkpoints later by itself.
         with suppress(duckdb.Error):
