@@ -37,7 +37,7 @@ from fastimport.salvage import Finish, SetAside, finish_each, salvage
 from fastimport.store import imports as store
 from fastimport.store import raw as raw_payloads
 from fastimport.store import set_aside
-from fastimport.store.db import Connection, IngestMemory, ingest_settings
+from fastimport.store.db import Connection, ingest_settings
 
 # Orders per DuckDB transaction.  Up to three batches are alive at once (one filling, one packing, one
 # being written), so the batch bounds the peak: 5,000 rather than 10,000 took the same time and ~60 MB
@@ -149,7 +149,6 @@ class _StoreImport:
         self.max_modified: int | None = None
         self.stages = dict.fromkeys(STAGES, 0.0)
         self.fetcher: Fetcher | None = None
-        self.memory: IngestMemory | None = None  # DuckDB's pool, sized before each batch is written
         self.set_aside: list[SetAside] = []
         self.started = self.finished = dt.datetime.now(dt.UTC)
 
@@ -317,8 +316,6 @@ class _StoreImport:
         if packed is None:
             store.write_counts(con, self.run_id, batch.unchanged, batch.pages)
         else:
-            if self.memory is not None:
-                self.memory.grow(packed.orders.num_rows)
             store.write_batch(
                 con,
                 self.store_id,
@@ -395,9 +392,7 @@ async def run_imports(
     core_name = name_of(core)
     started = time.perf_counter()
     runs = [_StoreImport(con, cfg, rng, core, batch_orders) for cfg, rng in jobs]
-    with ingest_settings(con) as memory, arrow_memory_pool():
-        for job in runs:
-            job.memory = memory
+    with ingest_settings(con), arrow_memory_pool():
         results = await _run_all(con, runs, jobs, progress, max_stores)
     reports = []
     for job, result in zip(runs, results, strict=True):
