@@ -242,10 +242,9 @@ def _stage_table(res: dict[str, Any], title: str = "W1: where fastimport's time 
         return []
     out = [
         "",
-        f"{title} (seconds per stage from `ImportReport.stages`, summed over the threads doing them: a first "
-        "WooCommerce import parses its pages in the connector's worker threads as it reads their refunds, a "
-        "re-import scans them there; dedup runs on one worker thread, pack (payload compression) on a second, "
-        "store on a third, overlapping the fetch; fetch is the time the pipeline waited for the shop):",
+        f"{title} (seconds per stage from `ImportReport.stages`; parse and dedup run on one worker "
+        "thread, pack (payload compression) on a second, store on a third, overlapping the fetch; fetch is "
+        "the time the pipeline waited for the shop):",
         "",
         "| peer | wall s | " + " | ".join(f"{s} s" for s in STAGES) + " | parse+dedup orders/s |",
         "|---|---:|" + "---:|" * len(STAGES) + "---:|",

@@ -25,13 +25,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Protocol, runtime_checkable
 
 import aiohttp
 import pyarrow as pa
 
-from fastimport._core_shared import ParsedPage
 from fastimport.columns import HASH_COLUMN, PageSpec
 from fastimport.config import StoreConfig
 from fastimport.io.fetcher import Fetcher
@@ -49,10 +47,6 @@ class Page:
     # with its page spec's fields), or None: a re-import settles the page on them instead of scanning the
     # bytes a second time (see rescan).
     scan: pa.Table | None = None
-    # The page parsed whole already (a first import's connector does it in its worker thread, where it reads
-    # the page's refunds): the parse thread takes it as it is; and the seconds that parse took.
-    parsed: ParsedPage | None = None
-    parse_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +120,12 @@ class Remembering(Protocol):
 
 
 @runtime_checkable
-class ParsingAhead(Protocol):
-    """A connector that reads each page in a worker thread as it arrives (to find its refunds) and can parse it
-    whole there, with the import's core, instead (``parse_core`` set: a first import, where no page is
-    settled on a scan): the page is then walked once, and pages are parsed on both cores."""
+class Scanning(Protocol):
+    """A connector that scans each page as it arrives (to find its refunds) and hands the page its scan
+    (``Page.scan``) for a re-import to settle on.  ``keep_scans`` False when no page will be settled on a
+    scan (a first import): the pages it holds ahead then weigh their bodies only, not their scans too."""
 
-    parse_core: ModuleType | None
+    keep_scans: bool
 
 
 def rehasher(connector: Connector) -> Callable[[pa.Table], pa.Array | pa.ChunkedArray] | None:
@@ -169,10 +163,7 @@ class Fee:
     tax_class: str | None = None
 
 
-# Not frozen: a frozen dataclass's __init__ sets each of these 16 fields through object.__setattr__,
-# four times the cost (3.4 → 0.85 µs), and an invoice batch builds one per order.  Nothing keeps or
-# hashes a Buyer: its reader makes it, the invoice reads it once.
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Buyer:
     """What an order's stored payload says about invoicing it beyond the stored columns.
 

@@ -14,7 +14,6 @@ import base64
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable
-from types import ModuleType
 from typing import Any
 
 import orjson
@@ -26,15 +25,7 @@ from fastimport.io.fetcher import Fetcher, Request, Response
 from fastimport.io.refund_lines import FetchedRefunds, with_batched
 from fastimport.io.woocommerce import oauth1
 from fastimport.io.woocommerce.config import WooCommerceStore
-from fastimport.io.woocommerce.refunds import (
-    MAX_IDS,
-    Wanted,
-    batches,
-    parse_whole,
-    per_order_form,
-    read_listing,
-    scan,
-)
+from fastimport.io.woocommerce.refunds import MAX_IDS, Wanted, batches, per_order_form, read_listing, scan
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE, line_refunds
 from fastimport.ranges import ImportRange
 
@@ -62,8 +53,8 @@ class WooCommerceConnector:
         # WooCommerce 9.0+ serves refunds by id across orders (GET /refunds?include=...); False once the shop
         # showed it cannot (older: 404 rest_no_route) or ignores ``include``, for the rest of the run.
         self.refunds_listing = True
-        # The import's core when pages are parsed whole here (a first import; see io.connector.ParsingAhead).
-        self.parse_core: ModuleType | None = None
+        # Whether a page carries its scan (Page.scan) for a re-import to settle on (see io.connector.Scanning).
+        self.keep_scans = True
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -185,20 +176,16 @@ class WooCommerceConnector:
         """The orders of the page whose refund objects are to be read (:func:`refunds.scan`), less those
         listed exactly as when their refunds were fetched last, laid their remembered ones instead
         (:class:`FetchedRefunds`): a page without refunds costs no request.  The page comes back with the
-        order columns scanned (``Page.scan``): a re-import settles it on them instead of scanning it again."""
+        order columns scanned (``Page.scan``, unless ``keep_scans`` is off): a re-import settles it on them
+        instead of scanning it again."""
         # In a worker thread: the event loop keeps reading the next pages meanwhile.
-        if self.parse_core is not None:  # a first import: the page parsed whole there instead (parse_whole)
-            whole = await asyncio.to_thread(parse_whole, page.body, self.parse_core)
-            found, scanned_orders = whole.wanted, None
-            if (
-                whole.parsed is not None
-            ):  # its bytes are in its parsed columns: the page does not hold them twice
-                page = dataclasses.replace(page, body=b"", parsed=whole.parsed, parse_seconds=whole.seconds)
-        else:
-            scanned = await asyncio.to_thread(scan, page.body)
-            found, scanned_orders = scanned.wanted, scanned.orders
-        wanted = [w for w, listed in found if listed is None or not self.refunds.reuse(w.order_id, listed)]
-        return (page if scanned_orders is None else dataclasses.replace(page, scan=scanned_orders)), wanted
+        scanned = await asyncio.to_thread(scan, page.body)
+        wanted = [
+            w for w, listed in scanned.wanted if listed is None or not self.refunds.reuse(w.order_id, listed)
+        ]
+        if scanned.orders is None or not self.keep_scans:
+            return page, wanted
+        return dataclasses.replace(page, scan=scanned.orders), wanted
 
     async def fetch_refunds(self, fetcher: Fetcher, wanted: list[Wanted]) -> None:
         """The refund objects of these orders: by refund id, up to 100 a request, while the shop has the

@@ -16,18 +16,14 @@ the bytes remembered before the listing came (fetched per order) keep their hash
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from types import ModuleType
 
 import orjson
 import pyarrow as pa
 
 from fastimport import core
-from fastimport._core_shared import ParsedPage
 from fastimport.columns import HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, FieldSpec, PageSpec
 from fastimport.errors import ParseError
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
@@ -65,17 +61,6 @@ _ORDER_URL = re.compile(r"/orders/(\d+)/?$")
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
 # The members the /refunds endpoint adds to the per-order endpoint's objects (paths from a refund object).
 _LISTING_ONLY = frozenset({(b"parent_id",), (b"_links", b"refunded_by")})
-
-
-# A first import reads each page whole in one walk (parse_whole): the page spec's fields, and the ids of the
-# first refunds each order lists; an order listing more than that (rare) has its page scanned as well.
-_LISTED_IDS = 4
-_REFUND_ID_FIELDS = tuple(
-    FieldSpec(f"listed_refund_{k}", ("refunds", k, "id"), "int") for k in range(_LISTED_IDS + 1)
-)
-_WHOLE_PAGE = dataclasses.replace(
-    WOOCOMMERCE_PAGE, order_fields=WOOCOMMERCE_PAGE.order_fields + _REFUND_ID_FIELDS
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,41 +108,6 @@ def scan(page: bytes) -> Scanned:
             if at in ids and status != "refunded"
         ],
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Whole:
-    """A page parsed whole (:func:`parse_whole`): its columns as the page spec reads them (None when the core
-    could not read the page: the import then reads it, and sets aside what it must, as any page), the
-    seconds that took, and what :func:`scan` would have found."""
-
-    parsed: ParsedPage | None
-    seconds: float
-    wanted: list[tuple[Wanted, int | None]]
-
-
-def parse_whole(page: bytes, core: ModuleType) -> Whole:
-    """The page parsed with the import's ``core`` and its orders whose refunds are to be read, in one walk
-    of its bytes instead of :func:`scan`'s and the parse's.  Pure and thread-safe, like :func:`scan`."""
-    start = time.perf_counter()
-    try:
-        parsed = core.parse_page(page, _WHOLE_PAGE)
-    except ParseError:  # the refund ids, or any order: read the page as a re-import does
-        return Whole(None, 0.0, scan(page).wanted)
-    seconds = time.perf_counter() - start
-    listed = [f.name for f in _REFUND_ID_FIELDS]
-    orders = parsed.orders
-    parsed = ParsedPage(orders.drop_columns(listed), parsed.lines)
-    ids = [orders.column(name).to_pylist() for name in listed]
-    if any(rid is not None for rid in ids[-1]):  # an order lists more refunds than read here
-        return Whole(parsed, seconds, scan(page).wanted)
-    columns = (orders.column(c).to_pylist() for c in ("order_id", "shop_status", HASH_COLUMN))
-    wanted: list[tuple[Wanted, int | None]] = []
-    for oid, status, digest, *refunds in zip(*columns, *ids[:-1], strict=True):
-        refund_ids = tuple(int(r) for r in refunds if r is not None)
-        if refund_ids and status != "refunded":
-            wanted.append((Wanted(int(oid), refund_ids), int(digest)))
-    return Whole(parsed, seconds, wanted)
 
 
 def _scan_loosely(page: bytes) -> Iterator[Wanted]:
