@@ -6,7 +6,11 @@ a fresh database in a throwaway PostgreSQL cluster started once for the session.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -282,3 +286,32 @@ def subprocess_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(CREDENTIALS)
     return env
+
+
+@contextlib.contextmanager
+def shop_command(
+    argv: list[str], cwd: Path | None = None, stop: signal.Signals = signal.SIGINT
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m fastimport ARGV`` (``sim ...``) running: its process and the URL it printed once listening.
+    Stopped with ``stop`` (Ctrl-C by default) at the end, killed if it has not ended 30 s later; the caller
+    reads ``returncode`` after the block."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastimport", *argv],
+        cwd=cwd,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+        yield proc, url
+    finally:
+        proc.send_signal(stop)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

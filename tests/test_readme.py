@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-import signal
 import socket
-import subprocess
-import sys
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -16,7 +12,7 @@ from typing import Any
 import pytest
 
 import fastimport
-from tests.conftest import subprocess_env
+from tests.conftest import shop_command
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -46,31 +42,13 @@ def test_a_readme_sim_line_serves_a_shop(line: str, tmp_path: Path) -> None:
     argv = shlex.split(line)[1:]
     if "--port" in argv:
         argv[argv.index("--port") + 1] = str(free_port())
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fastimport", *argv],
-        cwd=tmp_path,
-        env=subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+    with shop_command(argv, cwd=tmp_path) as (proc, url):
         host, port = url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=5):
             pass
         if "--dump-truth" in argv:
             truth = (tmp_path / argv[argv.index("--dump-truth") + 1]).read_bytes()
             assert truth.startswith(b"[{")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == 0
 
 

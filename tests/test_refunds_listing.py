@@ -7,13 +7,7 @@ the same bytes: the simulated shop over loopback, two stores of the test's backe
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
-import signal
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +19,7 @@ import pytest
 from fastimport.io.connector import Page
 from fastimport.io.refund_lines import with_batched
 from fastimport.io.woocommerce import connector
-from tests.conftest import ShopFactory, config_for, subprocess_env
+from tests.conftest import ShopFactory, config_for
 from tests.test_import import WEEK_END, WEEK_START
 from tests.test_import_refunds import _import, _query, woo_refund_requests
 
@@ -193,41 +187,3 @@ async def test_pages_come_in_order_with_what_was_scanned_though_later_scans_end_
     assert [p.number for p in got] == list(range(1, 9))
     assert all(p.scan is not None and p.scan.column("order_id").to_pylist() == [p.number] for p in got)
     assert sorted(i for items in fetched for i in items) == [3, 6]
-
-
-@pytest.mark.parametrize(
-    ("mode", "status", "answer"),
-    [("listing", 200, "none"), ("per-order", 404, "rest_no_route"), ("ignores-include", 200, "every refund")],
-)
-def test_the_shop_command_plays_each_refunds_endpoint(mode: str, status: int, answer: str) -> None:
-    """``fastimport sim --woo-refunds MODE``: a 9.0+ shop, one without the route, one ignoring ``include``
-    (asked for a refund id that does not exist)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fastimport", "sim", "--orders", "300", "--woo-refunds", mode],
-        env=subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        request = urllib.request.Request(
-            f"{url}/wp-json/wc/v3/refunds?include=999999999&per_page=100",
-            headers={"Authorization": "Basic " + base64.b64encode(b"ck_test:cs_test").decode()},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                got, body = response.status, orjson.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            got, body = exc.code, orjson.loads(exc.read())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-    assert got == status
-    if answer == "none":
-        assert body == []
-    elif answer == "rest_no_route":
-        assert body["code"] == "rest_no_route"
-    else:
-        assert body and all(r["id"] != 999999999 for r in body)

@@ -7,9 +7,9 @@ import base64
 import hashlib
 import hmac
 import re
-import subprocess
-import sys
+import signal
 import time
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ import orjson
 import pytest
 
 from fastimport.sim import SimOptions, SimShop, SimShopThread
+from tests.conftest import shop_command
 
 API = "/wp-json/wc/v3"
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"ck_test:cs_test").decode()}
@@ -457,19 +458,38 @@ def test_thread_runner_for_sync_code() -> None:
 
 def test_cli_serves_until_sigterm(tmp_path: Any) -> None:
     dump = tmp_path / "truth.json"
-    cmd = [sys.executable, "-m", "fastimport.sim", "--orders", "12", "--dump-truth", str(dump)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:")
+    with shop_command(["sim", "--orders", "12", "--dump-truth", str(dump)], stop=signal.SIGTERM) as (
+        proc,
+        url,
+    ):
         req = urllib.request.Request(url + API + "/orders?per_page=1", headers=AUTH)
         with urllib.request.urlopen(req) as resp:
             assert resp.headers["X-WP-Total"] == "12"
         assert len(orjson.loads(dump.read_bytes())) == 12
-    finally:
-        proc.terminate()
-        assert proc.wait(timeout=10) == 0
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "answer"),
+    [("listing", 200, "none"), ("per-order", 404, "rest_no_route"), ("ignores-include", 200, "every refund")],
+)
+def test_the_shop_command_plays_each_refunds_endpoint(mode: str, status: int, answer: str) -> None:
+    """``fastimport sim --woo-refunds MODE``: a 9.0+ shop, one without the route, one ignoring ``include``
+    (asked for a refund id that does not exist)."""
+    with shop_command(["sim", "--orders", "300", "--woo-refunds", mode]) as (_, url):
+        request = urllib.request.Request(url + API + "/refunds?include=999999999&per_page=100", headers=AUTH)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                got, body = response.status, orjson.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            got, body = exc.code, orjson.loads(exc.read())
+    assert got == status
+    if answer == "none":
+        assert body == []
+    elif answer == "rest_no_route":
+        assert body["code"] == "rest_no_route"
+    else:
+        assert body and all(r["id"] != 999999999 for r in body)
 
 
 async def test_big_shop_startup_and_page_speed(http: aiohttp.ClientSession) -> None:
