@@ -39,8 +39,13 @@ def test_a_refund_id_that_is_no_number_has_its_order_asked_alone() -> None:
 def test_an_order_whose_id_is_no_number_is_left_to_the_import() -> None:
     orders = _orders()
     orders[3]["id"], orders[3]["refunds"] = "three", _refunds(9)
+    orders[4]["id"], orders[4]["refunds"] = str(2**63), _refunds(10)  # past a 64-bit id, as the core reads it
     orders[5]["refunds"] = _refunds(12)
-    assert scan(orjson.dumps(orders)).wanted == [(Wanted(int(orders[5]["id"]), (12,)), None)]
+    orders[7]["refunds"] = ["not an object"]  # unreadable refunds: the order is asked alone
+    assert scan(orjson.dumps(orders)).wanted == [
+        (Wanted(int(orders[5]["id"]), (12,)), None),
+        (Wanted(int(orders[7]["id"]), ()), None),
+    ]
 
 
 def test_a_page_that_is_no_json_names_no_order() -> None:

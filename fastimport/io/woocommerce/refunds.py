@@ -26,6 +26,7 @@ import pyarrow as pa
 from fastimport import core
 from fastimport.columns import HASH_COLUMN, ORDER_INDEX_COLUMN, RAW_COLUMN, FieldSpec, PageSpec
 from fastimport.errors import ParseError
+from fastimport.io.payload import Node
 from fastimport.io.woocommerce.spec import WOOCOMMERCE_PAGE
 
 # A /refunds request names at most this many refund ids (and asks for as many a page: one page an answer).
@@ -111,9 +112,10 @@ def scan(page: bytes) -> Scanned:
 
 
 def _scan_loosely(page: bytes) -> Iterator[Wanted]:
-    """The orders of a page the core could not read whose refunds are to be read, as far as can be told: an
-    order whose id is no integer is skipped (the import sets it aside), one listing a refund id that is no
-    integer is asked alone (``/orders/<id>/refunds``), a page that is no JSON names none (the import says so)."""
+    """The orders of a page the core could not read whose refunds are to be read, as far as can be told (ids
+    read as the core reads them, :class:`Node`): an order whose id is unreadable is skipped (the import sets
+    it aside), one listing an unreadable refund is asked alone (``/orders/<id>/refunds``), a page that is no
+    JSON names none (the import says so)."""
     try:
         orders = orjson.loads(page)
     except orjson.JSONDecodeError:
@@ -121,22 +123,20 @@ def _scan_loosely(page: bytes) -> Iterator[Wanted]:
     for o in orders if isinstance(orders, list) else ():
         if not (isinstance(o, dict) and o.get("refunds") and o.get("status") != "refunded"):
             continue
-        order_id = _integer(o.get("id"))
-        listed = [r.get("id") for r in o["refunds"] if isinstance(r, dict) and "id" in r]
-        ids = tuple(i for i in map(_integer, listed) if i is not None)
-        if order_id is not None:
-            yield Wanted(order_id, ids if len(ids) == len(listed) else ())
-
-
-def _integer(value: object) -> int | None:
-    """An id as the core reads an int field (a JSON integer, or a string of digits), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
+        order = Node(o)
+        try:
+            order_id = order["id"].integer(required=True) or 0
+        except ParseError:
+            continue
+        try:
+            ids = tuple(
+                r["id"].integer(required=True) or 0
+                for r in order["refunds"].objects()
+                if not r["id"].absent()
+            )
+        except ParseError:
+            ids = ()
+        yield Wanted(order_id, ids)
 
 
 def batches(wanted: Iterable[Wanted]) -> tuple[list[list[Wanted]], list[Wanted]]:
