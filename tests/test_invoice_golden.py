@@ -13,15 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastimport.config import parse_config
-from fastimport.processing import invoicing
+from fastimport.io.connector import Buyer
+from fastimport.processing import chain, invoicing, money
+from fastimport.processing.records import CANONICAL_KEYS
 from fastimport.processing.settings import load_settings
 from fastimport.store import connect, raw
 from fastimport.store.db import Connection
@@ -276,3 +281,49 @@ def test_plain_buyer_reads_as_the_node_reader(order: Any) -> None:
         assert spec._plain_buyer(order) == expected
     for bad in (b'{"id": 1, "billing": {"city": "\\ud800"}}', b'{"id": 2, "shipping_tax": 1e400}'):
         assert outcome(lambda: spec.buyer(bad)) == outcome(lambda: spec._node_buyer(Node.load(bad)))  # noqa: B023
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="0123456789.-+ _٣", max_size=24)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str)
+)
+def test_cents_from_text_as_decimal_reads_them(text: str) -> None:
+    """money.to_cents reads the usual "12.34" without a Decimal: the same cents, or the same refusal."""
+
+    def by_decimal(value: str) -> int | str:
+        try:
+            return int((Decimal(value) * 100).to_integral_exact())
+        except (ArithmeticError, ValueError) as exc:
+            return type(exc).__name__
+
+    def fast(value: str) -> int | str:
+        try:
+            return money.to_cents(value)
+        except (ArithmeticError, ValueError) as exc:
+            return type(exc).__name__
+
+    assert fast(text) == by_decimal(text)
+
+
+def test_an_invoice_header_is_its_canonical_form_in_sorted_order() -> None:
+    """_build_invoice writes the signed fields in sorted key order, so signing skips the merge and sort:
+    the bytes must be those of the sorted-keys form."""
+    header_row = (0, 1, 42, "42", "pending", "processing", "EUR", 1486, 575, 236, "stripe", "Carte", "pi_42",
+                  1, "Colissimo", "Durand", "1 rue", "69003", "Lyon", "FR", "Zoé", "Durand", None, "z@example.fr")  # fmt: skip
+    lines = [
+        (0, 1, 7, 0, "SKU7", "Article", 2, 575, 115, ""),
+        (0, 2, 8, 0, None, "Thé", 1, 100, 6, "taux-reduit-5-5"),
+    ]
+    doc = invoicing._build_invoice(
+        header_row,
+        Buyer(first_name="Zoé", shipping_tax="1.15"),
+        lines,
+        {"taux-reduit-5-5": 55},
+        "eshop",
+        "{}",
+        "till",
+    )
+    assert doc.presorted and tuple(doc.header) == CANONICAL_KEYS
+    merged = {k: v for k, v in doc.header.items() if k not in ("lines", "vat")}
+    assert doc.canonical() == chain.canonical({**merged, "lines": doc.lines, "vat": doc.vat})

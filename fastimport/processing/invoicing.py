@@ -293,18 +293,18 @@ def _invoice_chunk(
                     on_documents(con, [d.header["number"] for d in docs])
     finally:
         con.unregister("chunk_keys")
-    for d in docs:
-        hd = d.header
-        report.issued.append(
-            Issued(
-                hd["number"],
-                "invoice",
-                hd["store"],
-                hd["order_id"],
-                money.cents(hd["total_ttc"]),
-                money.cents(hd["adjustment"]),
-            )
+    cents = money.cents
+    report.issued += [
+        Issued(
+            hd["number"],
+            "invoice",
+            hd["store"],
+            hd["order_id"],
+            cents(hd["total_ttc"]),
+            cents(hd["adjustment"]) if hd["adjustment"] else "0.00",  # nearly always none
         )
+        for hd in (d.header for d in docs)
+    ]
 
 
 def _refusal(h: tuple[Any, ...], allow_unpaid: bool) -> str | None:
@@ -333,14 +333,34 @@ def _build_invoice(
         raise ProcessingError("the order has no lines")
     lines: list[list[Any]] = []
     vat: dict[int, list[int]] = {}
-    total_ht = total_vat = item_tax = 0
+    item_ht = item_tax = 0
     vat_rate, div_round, class_rate = money.vat_rate, money.div_round, class_rates.get
+    n = 0
     for _, line_no, product_id, variation_id, sku, name, qty, ht, shop_tax, tax_class in order_lines:
         tax = shop_tax or 0
-        rate = vat_rate(ht, shop_tax, class_rate(tax_class or ""))
-        unit = div_round(ht * 100, qty) if qty else ht * 100
-        lines.append([len(lines) + 1, "item", line_no, product_id, variation_id, sku, name, qty, unit, rate, ht, tax, ht + tax])  # fmt: skip
+        rate = class_rate(tax_class or "")
+        # money.vat_rate's common case inline (the tax agrees with its class's rate): a call per line costs
+        if rate is None or shop_tax is None or not ht or not -1000 <= shop_tax * 1000 - ht * rate <= 1000:
+            rate = vat_rate(ht, shop_tax, rate)
+        # money.div_round inline for the usual signs
+        unit = (
+            (ht * 200 + qty) // (qty * 2)
+            if qty > 0 and ht >= 0
+            else div_round(ht * 100, qty)
+            if qty
+            else ht * 100
+        )
+        n += 1
+        lines.append([n, "item", line_no, product_id, variation_id, sku, name, qty, unit, rate, ht, tax, ht + tax])  # fmt: skip
+        item_ht += ht
         item_tax += tax
+        per = vat.get(rate)
+        if per is None:
+            vat[rate] = [rate, ht, tax]
+        else:
+            per[1] += ht
+            per[2] += tax
+    items = n
     fee_tax = 0
     for fee in b.fees:
         ht, tax = money.to_cents(fee.total or "0"), money.to_cents(fee.total_tax or "0")
@@ -362,7 +382,8 @@ def _build_invoice(
                 "the shop refunded the whole order before invoicing: there is nothing to invoice"
             )
         lines += refund_lines(lines, refunded)
-    for line in lines:
+    total_ht, total_vat = item_ht, item_tax
+    for line in lines[items:]:  # the item lines are counted above
         total_ht += line[10]
         total_vat += line[11]
         per = vat.setdefault(line[9], [line[9], 0, 0])
@@ -396,34 +417,39 @@ def _build_invoice(
         buyer["vat_number"] = b.vat_number
     if b.siren:
         buyer["siren"] = b.siren
+    vat_rows = sorted(vat.values(), reverse=True)
+    # Every signed field, "lines" and "vat" included, in sorted key order (FiscalRecord.presorted): the
+    # canonical form is then this dict as it is, with no merged copy to build and sort.
     header = {
-        "kind": "invoice",
-        "series": "",
-        "seq": 0,
-        "number": "",
-        "issued_at": 0,
-        "store": store_name,
-        "order_id": int(h[2]),
-        "order_number": h[3],
-        "order_key": f"{store_name}:{h[2]}",
-        "refers_to": None,
-        "reason": None,
-        "seller": seller_json,
+        "actor": actor,
+        "adjustment": adjustment,
         "buyer": orjson.dumps(buyer, option=orjson.OPT_SORT_KEYS).decode(),
         "currency": h[6],
-        "total_ht": total_ht,
-        "total_vat": total_vat,
-        "adjustment": adjustment,
-        "total_ttc": shop_total,
+        "issued_at": 0,
+        "kind": "invoice",
+        "line_count": len(lines),
+        "lines": lines,
+        "number": "",
+        "order_id": int(h[2]),
+        "order_key": f"{store_name}:{h[2]}",
+        "order_number": h[3],
+        "paid_at": h[13],
         "payment_method": h[10],
         "payment_title": h[11],
-        "transaction_id": h[12] or None,
-        "paid_at": h[13],
-        "line_count": len(lines),
-        "actor": actor,
         "prev_signature": "",
+        "reason": None,
+        "refers_to": None,
+        "seller": seller_json,
+        "seq": 0,
+        "series": "",
+        "store": store_name,
+        "total_ht": total_ht,
+        "total_ttc": shop_total,
+        "total_vat": total_vat,
+        "transaction_id": h[12] or None,
+        "vat": vat_rows,
     }
-    return FiscalRecord(header, lines, sorted(vat.values(), reverse=True))
+    return FiscalRecord(header, lines, vat_rows, presorted=True)
 
 
 def refund_lines(lines: list[list[Any]], amount: int) -> list[list[Any]]:

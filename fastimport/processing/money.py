@@ -33,6 +33,18 @@ def rate_text(rate10: int) -> str:
 
 
 def to_cents(value: Decimal | str | int) -> int:
+    if type(value) is str:  # the shops' usual "12.34" without a Decimal (a sixth of an invoice's build)
+        whole, dot, frac = value.partition(".")
+        digits = whole[1:] if whole[:1] == "-" else whole
+        if (
+            len(digits) <= 18  # exact in Decimal's 28 digits, as below
+            and digits.isascii()
+            and digits.isdigit()
+            and len(frac) <= 2
+            and (frac.isdigit() and frac.isascii() if frac else not dot)
+        ):
+            cents = int(digits) * 100 + (int(frac) * 10 if len(frac) == 1 else int(frac or 0))
+            return -cents if whole[:1] == "-" else cents
     return int((Decimal(value) * 100).to_integral_exact())
 
 

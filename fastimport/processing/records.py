@@ -38,8 +38,13 @@ class FiscalRecord:
     vat: list[list[int]]  # [rate ×10, base cents, vat cents]
     store_id: int = 0
     signature: str = ""
+    # True when ``header`` already holds every signed field, ``lines`` and ``vat`` included, in sorted
+    # key order (CANONICAL_KEYS): its canonical form is then the dict as it is (no merged copy, no sort).
+    presorted: bool = False
 
     def canonical(self) -> bytes:
+        if self.presorted:
+            return chain.canonical_presorted(self.header)
         return chain.canonical({**self.header, "lines": self.lines, "vat": self.vat})
 
 
@@ -69,6 +74,8 @@ INSERT INTO invoice_vat SELECT invoice_id, CAST(vat_rate AS DECIMAL(4,0)) * 0.1:
     CAST(base_ht AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2), CAST(vat AS DECIMAL(18,0)) * 0.01::DECIMAL(3,2)
 FROM new_vat
 """
+# The keys of a canonical form, in the order its sorted-keys JSON writes them.
+CANONICAL_KEYS = tuple(sorted((*HEADER_FIELDS, "lines", "vat")))
 _INT_HEADER = {
     "seq",
     "issued_at",
