@@ -36,7 +36,7 @@ from fastimport.processing.lifecycle import DEAD_SHOP_STATUSES
 from fastimport.processing.records import FiscalRecord, write_documents
 from fastimport.processing.settings import ProcessingSettings
 from fastimport.store import raw
-from fastimport.store.db import Connection, transaction
+from fastimport.store.db import Connection, single_threaded, transaction
 
 # Beyond this gap between the shop's total and its lines, it is not rounding: refuse, in plain words.
 MAX_ADJUSTMENT_CENTS = 5
@@ -144,15 +144,16 @@ def invoice_orders(
     }
     seller_json = seller.canonical()
     class_rates = {k: money.rate10_from_text(v) for k, v in settings.tax_classes.items()}
-    for start in range(0, len(keys), settings.chunk):
-        chunk = keys[start : start + settings.chunk]
-        with _no_cycle_collection():
-            _invoice_chunk(
-                con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report,
-                on_documents,
-            )  # fmt: skip
-        if progress is not None:
-            progress(report)  # called after each committed chunk
+    with single_threaded(con):
+        for start in range(0, len(keys), settings.chunk):
+            chunk = keys[start : start + settings.chunk]
+            with _no_cycle_collection():
+                _invoice_chunk(
+                    con, settings, key, seller_json, class_rates, stores, chunk, allow_unpaid, actor, now, report,
+                    on_documents,
+                )  # fmt: skip
+            if progress is not None:
+                progress(report)  # called after each committed chunk
     report.seconds = time.perf_counter() - started
     return report
 
