@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from dataclasses import FrozenInstanceError
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastimport.config import parse_config
-from fastimport.io.connector import Buyer
+from fastimport.io.connector import Buyer, Fee, buyer_from
 from fastimport.processing import chain, invoicing, money
 from fastimport.processing.records import CANONICAL_KEYS
 from fastimport.processing.settings import load_settings
@@ -327,3 +328,14 @@ def test_an_invoice_header_is_its_canonical_form_in_sorted_order() -> None:
     assert doc.presorted and tuple(doc.header) == CANONICAL_KEYS
     merged = {k: v for k, v in doc.header.items() if k not in ("lines", "vat")}
     assert doc.canonical() == chain.canonical({**merged, "lines": doc.lines, "vat": doc.vat})
+
+
+def test_buyer_from_is_the_frozen_buyer() -> None:
+    values = ("Zoé", None, "ACME", "1 rue", None, "69003", "Lyon", "FR", "z@x.fr", "FR1", "123", "1.15",
+              (Fee("Frais", "1.00", "0.20"),), "Zoé", "2.00", True)  # fmt: skip
+    made = buyer_from(values)
+    assert made == Buyer(*values) and hash(made) == hash(Buyer(*values))
+    with pytest.raises(FrozenInstanceError):
+        made.city = "Paris"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        buyer_from(values[:-1])

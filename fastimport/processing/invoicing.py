@@ -295,17 +295,9 @@ def _invoice_chunk(
     finally:
         con.unregister("chunk_keys")
     cents = money.cents
-    report.issued += [
-        Issued(
-            hd["number"],
-            "invoice",
-            hd["store"],
-            hd["order_id"],
-            cents(hd["total_ttc"]),
-            cents(hd["adjustment"]) if hd["adjustment"] else "0.00",  # nearly always none
-        )
-        for hd in (d.header for d in docs)
-    ]
+    for hd in (d.header for d in docs):  # a zero adjustment (nearly all) without formatting
+        adj = hd["adjustment"]
+        report.issued.append(Issued(hd["number"], "invoice", hd["store"], hd["order_id"], cents(hd["total_ttc"]), cents(adj) if adj else "0.00"))  # fmt: skip
 
 
 def _refusal(h: tuple[Any, ...], allow_unpaid: bool) -> str | None:
@@ -334,34 +326,22 @@ def _build_invoice(
         raise ProcessingError("the order has no lines")
     lines: list[list[Any]] = []
     vat: dict[int, list[int]] = {}
-    item_ht = item_tax = 0
+    total_ht = item_tax = n = 0
     vat_rate, div_round, class_rate = money.vat_rate, money.div_round, class_rates.get
-    n = 0
     for _, line_no, product_id, variation_id, sku, name, qty, ht, shop_tax, tax_class in order_lines:
         tax = shop_tax or 0
         rate = class_rate(tax_class or "")
-        # money.vat_rate's common case inline (the tax agrees with its class's rate): a call per line costs
+        # money.vat_rate's common case (the tax agrees with its class) and div_round's inline: calls cost
         if rate is None or shop_tax is None or not ht or not -1000 <= shop_tax * 1000 - ht * rate <= 1000:
             rate = vat_rate(ht, shop_tax, rate)
-        # money.div_round inline for the usual signs
-        unit = (
-            (ht * 200 + qty) // (qty * 2)
-            if qty > 0 and ht >= 0
-            else div_round(ht * 100, qty)
-            if qty
-            else ht * 100
-        )
+        unit = (ht * 200 + qty) // (qty * 2) if qty > 0 and ht >= 0 else div_round(ht * 100, qty) if qty else ht * 100  # fmt: skip
         n += 1
         lines.append([n, "item", line_no, product_id, variation_id, sku, name, qty, unit, rate, ht, tax, ht + tax])  # fmt: skip
-        item_ht += ht
+        total_ht += ht
         item_tax += tax
-        per = vat.get(rate)
-        if per is None:
-            vat[rate] = [rate, ht, tax]
-        else:
-            per[1] += ht
-            per[2] += tax
-    items = n
+        per = vat.setdefault(rate, [rate, 0, 0])
+        per[1] += ht
+        per[2] += tax
     fee_tax = 0
     for fee in b.fees:
         ht, tax = money.to_cents(fee.total or "0"), money.to_cents(fee.total_tax or "0")
@@ -383,8 +363,8 @@ def _build_invoice(
                 "the shop refunded the whole order before invoicing: there is nothing to invoice"
             )
         lines += refund_lines(lines, refunded)
-    total_ht, total_vat = item_ht, item_tax
-    for line in lines[items:]:  # the item lines are counted above
+    total_vat = item_tax
+    for line in lines[n:]:  # the n item lines are counted above
         total_ht += line[10]
         total_vat += line[11]
         per = vat.setdefault(line[9], [line[9], 0, 0])

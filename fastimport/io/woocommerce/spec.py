@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from fastimport.columns import FieldSpec, PageSpec
-from fastimport.io.connector import Buyer, Fee, Refund, RefundLine
+from fastimport.io.connector import Buyer, Fee, Refund, RefundLine, buyer_from
 from fastimport.io.payload import Node
 from fastimport.io.refund_lines import FETCHED_REFUNDS_KEY, LineRefund, cents, money
 
@@ -148,21 +148,27 @@ def _plain_buyer(order: dict[str, Any]) -> Buyer:
                 return value.strip().replace(" ", "").upper()
         return None
 
-    return Buyer(
-        first_name=_text(billing.get("first_name")),
-        last_name=_text(billing.get("last_name")),
-        company=_text(billing.get("company")),
-        address_1=_text(billing.get("address_1")),
-        address_2=_text(billing.get("address_2")),
-        postcode=_text(billing.get("postcode")),
-        city=_text(billing.get("city")),
-        country=_text(billing.get("country")),
-        email=_text(billing.get("email")),
-        vat_number=first(_VAT_PAIRS),
-        siren=first(_SIREN_PAIRS),
-        shipping_tax=_text(order.get("shipping_tax")),
-        ship_first_name=_text(_object(order.get("shipping")).get("first_name")),
-        refunds_in_total=True,
+    # Most buyers have neither meta nor an id field in their billing: nothing for first() to find.
+    ids = bool(meta) or not billing.keys().isdisjoint(_ID_FIELDS)
+    return buyer_from(  # Buyer's fields, in order
+        (
+            _text(billing.get("first_name")),
+            _text(billing.get("last_name")),
+            _text(billing.get("company")),
+            _text(billing.get("address_1")),
+            _text(billing.get("address_2")),
+            _text(billing.get("postcode")),
+            _text(billing.get("city")),
+            _text(billing.get("country")),
+            _text(billing.get("email")),
+            first(_VAT_PAIRS) if ids else None,  # vat_number
+            first(_SIREN_PAIRS) if ids else None,  # siren
+            _text(order.get("shipping_tax")),
+            (),  # fees: none here
+            _text(_object(order.get("shipping")).get("first_name")),
+            None,  # refunded: none here
+            True,  # refunds_in_total
+        )
     )
 
 
@@ -204,6 +210,7 @@ _SIREN_KEYS = ("_billing_siren", "billing_siren", "siren")
 # Each key with the billing field read when the meta is missing or empty (``_business_ids``' lookup).
 _VAT_PAIRS = tuple((k, k.lstrip("_").removeprefix("billing_")) for k in _VAT_KEYS)
 _SIREN_PAIRS = tuple((k, k.lstrip("_").removeprefix("billing_")) for k in _SIREN_KEYS)
+_ID_FIELDS = frozenset(field for _, field in (*_VAT_PAIRS, *_SIREN_PAIRS))
 
 
 def _business_ids(order: Node) -> dict[str, str | None]:
