@@ -280,10 +280,12 @@ def single_threaded(con: Connection) -> Iterator[None]:
 INGEST_THREADS = 1  # DuckDB threads while an import runs
 # DuckDB's buffer pool while an import runs, the same whatever the store's size (issue #12: flat in N).
 # A pool grown with the store (64 MB + 128 bytes a stored order: 192 MB at a million) peaked at 543
-# and 561 MB RSS at a million (two runs); fixed at 64 MB, a million orders went through, log folded
-# every 64 MB, at 421 MB, as fast (DuckDB 2.0.1).  An earlier measurement had a checkpoint fail
-# ("failed to pin block") at 550,000 orders under a fixed 64 MB; it did not recur at a million.
-INGEST_MEMORY_MB = 64
+# and 561 MB RSS at a million (two runs); fixed at 64 MB, 408 and 409 MB; at 48 MB, 385 and 382 MB
+# with no more CPU (89 and 91 CPU-s against 99 and 97, alternating rounds, DuckDB 2.0.1), and two
+# million orders went through it.  Rows not yet folded into the file spill to DuckDB's temporary
+# directory beside it.  An earlier measurement, before the raw payloads left the file for their log,
+# had a checkpoint fail ("failed to pin block") at 550,000 orders under 64 MB; it has not recurred.
+INGEST_MEMORY_MB = 48
 
 
 @contextmanager
