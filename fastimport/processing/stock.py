@@ -47,10 +47,12 @@ def ensure_initial_levels(con: Connection) -> int:
             "'catalog sync', 'level on the shop at the catalogue sync, plus ' || sold || "
             "' sold there to orders not yet invoiced' FROM (SELECT p.*, coalesce((SELECT sum(r.quantity) "
             f"FROM ({_RESERVED_SQL}) r WHERE r.store_id = p.store_id AND r.product_id = p.product_id "
-            "AND r.variation_id = p.variation_id AND r.created_at < p.synced_at), 0) AS sold FROM products p) p "
+            "AND r.variation_id = p.variation_id AND r.created_at < p.synced_at), 0) AS sold FROM products p "
+            # The articles to book chosen before the sum, not after: DuckDB summed the pending orders' lines
+            # of every article at each batch (0.1 s at a million stored orders), to book none nearly always.
             "WHERE p.stock_quantity IS NOT NULL AND coalesce(p.manage_stock, true) "
             "AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.kind = 'initial' AND m.store_id = p.store_id "
-            "AND m.product_id = p.product_id AND m.variation_id = p.variation_id)",
+            "AND m.product_id = p.product_id AND m.variation_id = p.variation_id)) p",
         )
     return int(row[0]) if row else 0
 
