@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import errno
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -256,25 +257,105 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+class _Held:
+    """Who holds one database-wide DuckDB setting now, and what it was before the first of them."""
+
+    __slots__ = ("holders", "original")
+
+    def __init__(self, original: str) -> None:
+        self.original = original  # an SQL literal
+        self.holders: list[tuple[object, str]] = []  # (token, value), latest last
+
+
+# ``SET threads`` and ``SET memory_limit`` act on the whole database (every connection and cursor of
+# it), so two runs saving and putting back the value each on their own could interleave (an import
+# and a batch of invoices on two cursors) and leave the wrong one behind.  One owner instead, per
+# (database, setting): the first holder saves the value, the last one to leave puts it back.
+_HELD: dict[tuple[str, str], _Held] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def _database_key(con: duckdb.DuckDBPyConnection) -> str:
+    """Which DuckDB database ``con`` works on: its file (a second ``connect`` to one file in one process
+    shares its database), or for an in-memory one the connection itself (its cursors cannot be told
+    apart from another in-memory database's; an entry lives only while a holder keeps ``con`` alive)."""
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    path = rows[0][0] if rows else None
+    return f"file:{path}" if path else f"memory:{id(con)}"
+
+
+def _hold(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Callable[[], None]:
+    """Set each ``setting = value`` (SQL literals) on the database for as long as this holder keeps it;
+    returns the release, which sets what the latest remaining holder asked, or the saved value after
+    the last one (it raises DuckDB's error when the database refuses, the holder released all the same)."""
+    token = object()
+    database = _database_key(con)
+    with _HELD_LOCK:
+        try:
+            for setting, value in values.items():
+                held = _HELD.get((database, setting))
+                if held is None:
+                    current = str(con.execute(f"SELECT current_setting('{setting}')").fetchall()[0][0])
+                    # As a string literal, which DuckDB reads back for any setting (threads = '2').
+                    held = _HELD[(database, setting)] = _Held("'" + current.replace("'", "''") + "'")
+                held.holders.append((token, value))
+                con.execute(f"SET {setting} = {value}")
+        except BaseException:
+            with suppress(duckdb.Error):
+                _release(con, database, token, values)
+            raise
+
+    def release() -> None:
+        with _HELD_LOCK:
+            _release(con, database, token, values)
+
+    return release
+
+
+def _release(con: duckdb.DuckDBPyConnection, database: str, token: object, values: dict[str, str]) -> None:
+    failure: duckdb.Error | None = None
+    for setting in values:
+        held = _HELD.get((database, setting))
+        if held is None or all(t is not token for t, _ in held.holders):
+            continue
+        latest = held.holders[-1][0] is token
+        held.holders = [(t, v) for t, v in held.holders if t is not token]
+        if held.holders:
+            if not latest:
+                continue  # the value set is a later holder's, still in force
+            value = held.holders[-1][1]
+        else:
+            del _HELD[(database, setting)]
+            value = held.original
+        try:
+            con.execute(f"SET {setting} = {value}")
+        except duckdb.Error as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
 @contextmanager
 def single_threaded(con: Connection) -> Iterator[None]:
     """DuckDB on one thread while a run of small statements goes (a batch of invoices), then as it was.
 
     Each statement of an invoice chunk handles a few thousand rows: a second DuckDB thread only adds
     hand-overs and locks (6 % more instructions per invoice, and more CPU seconds, measured).  Nothing
-    is set on PostgreSQL.
+    is set on PostgreSQL.  The setting is the database's: while an import (:func:`ingest_settings`)
+    or another batch holds it too, the last of them to end puts back the value found by the first.
     """
     if isinstance(con, PgConnection):
         yield
         return
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    con.execute("SET threads = 1")
+    release = _hold(con, {"threads": "1"})
     try:
         yield
     finally:
         # A database that stopped (full disk) refuses this too: the error that stopped it is the one to see.
         with suppress(duckdb.Error):
-            con.execute(f"SET threads = {int(threads)}")
+            release()
 
 
 INGEST_THREADS = 1  # DuckDB threads while an import runs
@@ -298,16 +379,12 @@ def ingest_settings(con: Connection) -> Iterator[None]:
     DuckDB otherwise keeps the blocks it wrote, up to its limit (300,000 orders peaked at 500 MB with
     128 MB, 604 MB with 512 MB).  The log is folded into the file at the end, under the same limit,
     rather than at an arbitrary later moment.  Nothing is set on PostgreSQL, which tunes itself.
+    Both settings are the database's, held as :func:`single_threaded` holds ``threads``.
     """
     if isinstance(con, PgConnection):
         yield
         return
-    # fetchall, not fetchone: an unfinished result would keep the connection busy for the store thread.
-    threads, memory = con.execute(
-        "SELECT current_setting('threads'), current_setting('memory_limit')"
-    ).fetchall()[0]
-    con.execute(f"SET threads = {INGEST_THREADS}")
-    con.execute(f"SET memory_limit = '{INGEST_MEMORY_MB}MB'")
+    release = _hold(con, {"threads": str(INGEST_THREADS), "memory_limit": f"'{INGEST_MEMORY_MB}MB'"})
     try:
         yield
     finally:
@@ -315,8 +392,7 @@ def ingest_settings(con: Connection) -> Iterator[None]:
         with suppress(duckdb.Error):
             con.execute("CHECKPOINT")
         try:
-            con.execute(f"SET threads = {int(threads)}")
-            con.execute(f"SET memory_limit = '{memory}'")
+            release()
         except duckdb.Error as exc:
             full = disk_full(exc)
             if full is None:
