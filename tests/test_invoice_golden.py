@@ -50,12 +50,15 @@ TABLES = {
 }
 FIRST_NAMES = ["Marie", None, "Luc"]  # the orders' own columns, the payload may differ
 # Computed by the invoicing code before issue #12's speed-ups (the journal counts per chunk, hence two).
+# stock_movements since: the same rows, their ids in (invoice, line_no) order (stock.book_documents'
+# ORDER BY) where DuckDB's join had them by rounds over a chunk's invoices, last line first; the same
+# digest for both chunk sizes now.
 GOLDEN = {
     7: {
         "invoices": "c152dba24bd22f67",
         "invoice_lines": "89a29756a4cc5f83",
         "invoice_vat": "30c40bce9f7481f5",
-        "stock_movements": "fa1f9b58ae1a01b4",
+        "stock_movements": "dda61c709741ad16",
         "payments": "be50b82b93e5d4f8",
         "order_events": "5b007d37b5fc41a0",
         "orders": "db2f55b0dcb5c4e0",
@@ -67,7 +70,7 @@ GOLDEN = {
         "invoices": "c152dba24bd22f67",
         "invoice_lines": "89a29756a4cc5f83",
         "invoice_vat": "30c40bce9f7481f5",
-        "stock_movements": "73ba9f493f518d1d",
+        "stock_movements": "dda61c709741ad16",
         "payments": "be50b82b93e5d4f8",
         "order_events": "5b007d37b5fc41a0",
         "orders": "db2f55b0dcb5c4e0",

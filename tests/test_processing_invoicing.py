@@ -38,6 +38,20 @@ def _numbers(con: Connection, kind: str = "invoice") -> list[int]:
     ]
 
 
+def _ledger_in_document_order(con: Connection) -> list[tuple[Any, ...]]:
+    """Stock movements take their ids in (document, line) order (``stock.book_documents``), whatever the join."""
+    moves = con.execute(
+        "SELECT invoice_id, product_id, variation_id, sku, -quantity FROM stock_movements "
+        "WHERE invoice_id IS NOT NULL ORDER BY movement_id"
+    ).fetchall()
+    lines = con.execute(
+        "SELECT invoice_id, product_id, variation_id, sku, quantity FROM invoice_lines WHERE line_kind = 'item' "
+        "AND (product_id <> 0 OR coalesce(sku, '') <> '') ORDER BY invoice_id, line_no"
+    ).fetchall()
+    assert moves == lines
+    return moves
+
+
 async def test_pending_batch_is_numbered_signed_and_destocked(
     tmp_path: Path, shop_factory: ShopFactory
 ) -> None:
@@ -87,6 +101,8 @@ async def test_pending_batch_is_numbered_signed_and_destocked(
         k = row["product_id"] * 1000000 + row["variation_id"]
         assert row["level"] == initial[k] - sold.get(k, 0)
         assert row["available"] == shop[k] and not row["changed"]
+    moves = _ledger_in_document_order(con)
+    assert len({m[0] for m in moves}) < len(moves)  # invoices of several lines, whose order is pinned
     assert verify(con, settings.key()).ok
     # Invoicing twice is refused in plain words.
     again = invoicing.invoice_orders(con, settings, [keys[0]])
@@ -294,6 +310,7 @@ async def test_partial_credit_notes_sum_to_the_invoice(tmp_path: Path, shop_fact
     with pytest.raises(Exception, match="left to credit"):
         credit.credit_note(con, settings, number, "too many", {line[0]: line[1]})
     credit.credit_note(con, settings, number, "the rest")
+    _ledger_in_document_order(con)  # the credit notes' lines too
     total = con.execute(
         "SELECT sum(total_ttc), sum(total_ht), sum(total_vat) FROM invoices WHERE number = ? OR refers_to = ?",
         [number, number],

@@ -61,6 +61,7 @@ def book_documents(con: Connection, first: int, last: int) -> None:
     """Stock movements of the item lines of invoices/credit notes first..last (caller's transaction).
 
     Invoice lines carry positive quantities (stock goes out), credit note lines negative ones (it comes back).
+    Movements take their ids in (document, line) order.
     """
     con.execute(
         "INSERT INTO stock_movements (store_id, product_id, variation_id, sku, quantity, kind, invoice_id, "
@@ -68,7 +69,10 @@ def book_documents(con: Connection, first: int, last: int) -> None:
         "SELECT i.store_id, l.product_id, l.variation_id, l.sku, -l.quantity, i.kind, i.invoice_id, i.number, "
         "i.issued_at, i.actor FROM invoice_lines l JOIN invoices i USING (invoice_id) "
         "WHERE i.invoice_id BETWEEN ? AND ? AND l.line_kind = 'item' "
-        "AND (l.product_id <> 0 OR coalesce(l.sku, '') <> '')",
+        "AND (l.product_id <> 0 OR coalesce(l.sku, '') <> '') "
+        # Ids in the documents' own order, not the join's (which put an invoice's last line first and
+        # could change with DuckDB's version or its threads): the ledger reads as the invoices do.
+        "ORDER BY i.invoice_id, l.line_no",
         [first, last],
     )
 
