@@ -103,6 +103,12 @@ async def test_pending_batch_is_numbered_signed_and_destocked(
         assert row["available"] == shop[k] and not row["changed"]
     moves = _ledger_in_document_order(con)
     assert len({m[0] for m in moves}) < len(moves)  # invoices of several lines, whose order is pinned
+    # The orders' "invoiced" events take their ids in the invoices' order too (invoicing._after_invoices).
+    events = con.execute(
+        "SELECT i.invoice_id FROM order_events e JOIN invoices i ON i.store_id = e.store_id "
+        "AND i.order_id = e.order_id WHERE e.kind = 'invoiced' ORDER BY e.event_id"
+    ).fetchall()
+    assert len(events) > 1 and events == sorted(events)
     assert verify(con, settings.key()).ok
     # Invoicing twice is refused in plain words.
     again = invoicing.invoice_orders(con, settings, [keys[0]])
