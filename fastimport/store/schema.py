@@ -8,6 +8,7 @@ is brought up to date by running the ones it lacks.  Each room that owns tables
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from fastimport.store import (
     schema_documents,
@@ -24,6 +25,9 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    # The backend whose database runs the statements; on the other one the migration runs nothing but
+    # is recorded all the same, so a DuckDB file and a PostgreSQL database reach the same version.
+    backend: Literal["both", "duckdb", "postgres"] = "both"
 
 
 # Money is DECIMAL(18,2): exact, and wide enough for any till.
