@@ -5,10 +5,14 @@ WooCommerce shop (no latency) and a throwaway PostgreSQL cluster (as the tests d
 ``fastimport.store.pg_cluster``), then measures, each into a fresh database:
 
 - W1: the same range imported into a DuckDB file and into PostgreSQL (orders/s, ratio; target
-  of issue 13: PostgreSQL at 50 % or more of DuckDB);
-- the same range imported by 1 process, then by 4 processes on a quarter each (orders/s, wall time);
+  of issue 13: PostgreSQL at 50 % or more of DuckDB), with the CPU seconds of the importing process
+  and of the server's processes (steadier than the wall time on a shared machine; the importing
+  process also serves the simulated shop);
+- the same range imported by 1 process, then by 4 processes on a quarter each (orders/s, wall time,
+  CPU seconds of the processes and of the server);
 - invoicing: ``--invoices`` pending orders (bench_invoice's generator, copied in with
-  ``db copy``) invoiced by 1 till, then by 3 tills at once (invoices/s over the wall time).
+  ``db copy``) invoiced by 1 till, then by 3 tills at once (invoices/s over the wall time, CPU
+  seconds of the till processes and of the server).
 
 Writes bench/results/postgres.json.  Not part of ``bench --check``: it needs PostgreSQL's server.
 """
@@ -20,6 +24,7 @@ import asyncio
 import datetime as dt
 import itertools
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -39,6 +44,36 @@ from fastimport.store.pg_cluster import Cluster, find_binaries
 RESULTS = Path(__file__).parent / "results" / "postgres.json"
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
+
+
+def server_cpu(cluster: Cluster) -> float:
+    """CPU seconds the cluster's server processes have used: the postmaster, its live children and the
+    ones it reaped (each connection's backend; where the import's index maintenance and COPY run)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((cluster.data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile: counted in its parent's reaped time
+        pid = int(stat.parent.name)
+        if pid == postmaster or int(fields[1]) == postmaster:  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            if pid == postmaster:
+                total += int(fields[13]) + int(fields[14])  # cutime, cstime: the reaped children
+    return total / tick
+
+
+def _cpu(cluster: Cluster, since: dict[str, float] | None = None) -> dict[str, float]:
+    """CPU seconds of this process and its ended children (the importer and till processes), and of the
+    server's processes; with ``since``: what was used since then."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    now = {
+        "client_cpu_s": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
+        "server_cpu_s": server_cpu(cluster),
+    }
+    return {k: round(v - since[k], 2) for k, v in now.items()} if since else now
 
 
 async def _import(target: Path | str, url: str) -> tuple[float, int]:
@@ -121,9 +156,15 @@ async def importers(cluster: Cluster, url: str, orders: int, tmp: Path) -> dict[
         with psycopg.connect(cluster.url(), autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE imp_{len(ranges)}")
         argv = [[str(config), a.isoformat(), b.isoformat()] for a, b in ranges]
+        cpu = _cpu(cluster)
         seconds, new = await _processes(IMPORTER, argv, cluster.url(f"imp_{len(ranges)}"))
         assert sum(new) == orders, new
-        out[label] = {"seconds": round(seconds, 2), "orders_per_s": round(orders / seconds)}
+        await asyncio.sleep(0.5)  # the processes' backends exit and are reaped
+        out[label] = {
+            "seconds": round(seconds, 2),
+            "orders_per_s": round(orders / seconds),
+            **_cpu(cluster, cpu),
+        }
     return out
 
 
@@ -150,12 +191,15 @@ async def tills(cluster: Cluster, invoices: int, tmp: Path) -> dict[str, Any]:
         with psycopg.connect(cluster.url(), autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE tills_{count}")
         copy_to_postgres(duck, cluster.url(f"tills_{count}"))
+        cpu = _cpu(cluster)
         seconds, issued = await _processes(TILL, [[str(config)]] * count, cluster.url(f"tills_{count}"))
         assert sum(issued) == invoices, issued  # each order invoiced once, whichever till took it
+        await asyncio.sleep(0.5)  # the tills' backends exit and are reaped
         out[label] = {
             "seconds": round(seconds, 2),
             "invoices_per_s": round(invoices / seconds),
             "per_till": issued,
+            **_cpu(cluster, cpu),
         }
     return out
 
@@ -175,7 +219,10 @@ async def run(orders: int, invoices: int = 6000) -> dict[str, Any]:
             admin.execute("CREATE DATABASE w1")
         with tempfile.TemporaryDirectory() as tmp:
             duck_s, duck_n = await _import(Path(tmp) / "w1.duckdb", url)
+            cpu = _cpu(cluster)
             pg_s, pg_n = await _import(cluster.url("w1"), url)
+            await asyncio.sleep(0.5)  # the import's backend exits and is reaped
+            pg_cpu = _cpu(cluster, cpu)
             several = await importers(cluster, url, orders, Path(tmp))
             till_rates = await tills(cluster, invoices, Path(tmp))
     finally:
@@ -186,7 +233,7 @@ async def run(orders: int, invoices: int = 6000) -> dict[str, Any]:
     return {
         "workload": f"W1 shape: {orders} orders, no latency, one store",
         "duckdb": {"seconds": round(duck_s, 2), "orders_per_s": round(duck_rate)},
-        "postgres": {"seconds": round(pg_s, 2), "orders_per_s": round(pg_rate)},
+        "postgres": {"seconds": round(pg_s, 2), "orders_per_s": round(pg_rate), **pg_cpu},
         "ratio": round(pg_rate / duck_rate, 3),
         "target_ratio": 0.5,
         "postgres_importers": several,

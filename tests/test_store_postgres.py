@@ -20,8 +20,9 @@ from fastimport.cli import main as cli
 from fastimport.config import load_config
 from fastimport.errors import StoreError, StoreLockedError
 from fastimport.store import connect
-from fastimport.store.db import latest_version, schema_version
+from fastimport.store.db import latest_version, schema_version, transaction
 from fastimport.store.locks import Owner, PgStoreLocks, store_locks
+from fastimport.store.postgres import PgConnection
 from tests.conftest import DATABASE_URL_ENV, ShopFactory, store_target, subprocess_env, write_config_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,31 @@ def test_registered_arrow_tables_round_trip(tmp_path: Path, backend: str) -> Non
     finally:
         con.unregister("t")
     assert schema_version(con) == latest_version()
+    con.close()
+
+
+def test_registering_batch_after_batch_in_one_transaction_holds_no_more_locks(
+    tmp_path: Path, backend: str
+) -> None:
+    """db copy registers every batch of every table in one transaction: a table dropped and created anew
+    per batch kept its locks to the end, and a million orders ran out of max_locks_per_transaction."""
+    con = connect(store_target(tmp_path))
+    assert isinstance(con, PgConnection)
+    locks = "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+    held = []
+    with transaction(con):
+        for i in range(60):
+            con.register("batch", pa.table({"n": pa.array([i, i + 1], pa.int64()), "s": ["a", None]}))
+            assert con.execute("SELECT sum(n) FROM batch").fetchall() == [(2 * i + 1,)]
+            held.append(con.execute(locks).fetchall()[0][0])
+        con.register("batch", pa.table({"other": ["x"]}))  # other columns: a table of its own
+        assert con.execute("SELECT other FROM batch").fetchall() == [("x",)]
+    assert held[-1] == held[1], held  # flat, where each batch used to add its own
+    with contextlib.suppress(RuntimeError), transaction(con):
+        con.register("batch", pa.table({"other": ["y"]}))
+        raise RuntimeError("rolled back: the registered table goes with it")
+    con.register("batch", pa.table({"other": ["z"]}))
+    assert con.execute("SELECT other FROM batch").fetchall() == [("z",)]
     con.close()
 
 

@@ -191,7 +191,8 @@ def _apply(con: Connection, current: int, postgres: bool) -> int:
                     )
                     for function in COMPAT_FUNCTIONS if postgres else ():
                         con.execute(function)
-                for statement in migration.statements:
+                runs = migration.backend in ("both", "postgres" if postgres else "duckdb")
+                for statement in migration.statements if runs else ():
                     con.execute(translate_ddl(statement) if postgres else statement)
                 con.execute(
                     "INSERT INTO schema_version VALUES (?, ?, now())",

@@ -158,6 +158,8 @@ class PgConnection:
         self.raw.execute("SET TimeZone = 'UTC'")
         self._cursor: psycopg.Cursor[Any] | None = None
         self._count: list[tuple[Any, ...]] | None = None
+        # Each registered name: (its TEMP table's oid, its columns) when this connection created it.
+        self._registered: dict[str, tuple[int, str]] = {}
 
     # --- DuckDB's connection API, as fastimport uses it ---------------------------------------
 
@@ -227,8 +229,17 @@ class PgConnection:
 
     def _register(self, name: str, table: pa.Table) -> None:
         columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in table.schema)
-        self.raw.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
-        self.raw.execute(f'CREATE TEMP TABLE "{name}" ({columns})')
+        if self._registered.get(name) == (self._temp_oid(name), columns):
+            # The same table again (the next batch): emptied, not dropped and created anew.  A dropped
+            # table keeps its locks until the transaction ends, and db copy's one transaction ran out
+            # of max_locks_per_transaction ("out of shared memory") on a till of a million orders.
+            self.raw.execute(f'TRUNCATE pg_temp."{name}"')
+        else:
+            self.raw.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+            self.raw.execute(f'CREATE TEMP TABLE "{name}" ({columns})')
+            oid = self._temp_oid(name)
+            assert oid is not None
+            self._registered[name] = (oid, columns)
         if table.num_rows:
             types = [_pg_type(f.type) for f in table.schema]
             values = [_python_values(table.column(i)) for i in range(table.num_columns)]
@@ -237,8 +248,14 @@ class PgConnection:
                 for row in zip(*values, strict=True):
                     copy.write_row(row)
 
+    def _temp_oid(self, name: str) -> int | None:
+        """The oid of this session's TEMP table ``name`` (None: there is none, e.g. rolled back)."""
+        row = self.raw.execute("SELECT to_regclass(%s)::oid", [f'pg_temp."{name}"']).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def unregister(self, name: str) -> PgConnection:
         self.raw.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+        self._registered.pop(name, None)
         return self
 
     def close(self) -> None:
