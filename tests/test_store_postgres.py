@@ -75,6 +75,51 @@ def test_registered_arrow_tables_round_trip(tmp_path: Path, backend: str) -> Non
     con.close()
 
 
+def test_a_table_written_as_csv_reads_back_as_the_binary_copy_gives_it(tmp_path: Path, backend: str) -> None:
+    """Tables without bytes go through Arrow's CSV writer; the same values with a bytes column added take
+    the binary COPY, row by row.  Both must read back the same: empty text is not NULL, NUL dropped,
+    quotes, commas, newlines, zones, decimals, dictionaries, an all-null column."""
+    con = connect(store_target(tmp_path))
+    paris = pa.array(
+        [dt.datetime(2025, 3, 30, 1, 59, 59, 999999, tzinfo=dt.UTC)] * 6, pa.timestamp("us", tz="UTC")
+    )
+    table = pa.table(
+        {
+            "n": pa.array([1, 2, 3, 4, 5, 6], pa.int64()),
+            "i": pa.array([-(2**31), 2**31 - 1, None, 0, 7, 8], pa.int32()),
+            "s": pa.array(["", None, 'say "hi", then\nbye', "a\x00b", "é€😀", "\\."]),
+            "k": pa.array(["x", "y", None, "x", "", "z"]).dictionary_encode(),
+            "t": pa.array(
+                [dt.datetime(2025, 1, 1, 12, 0, 0, 123456, tzinfo=dt.UTC), None, *[None] * 4],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "p": paris.cast(pa.timestamp("us", tz="Europe/Paris")),
+            "l": pa.array([dt.datetime(2025, 6, 1, 8, 30), None, *[None] * 4], pa.timestamp("us")),
+            "d": pa.array(
+                [Decimal("1.25"), Decimal("-0.01"), None, Decimal("0"), Decimal("999999.99"), None],
+                pa.decimal128(18, 2),
+            ),
+            "f": pa.array([True, False, None, True, False, None]),
+            "z": pa.array([None] * 6, pa.null()),
+            "day": pa.array([dt.date(2024, 2, 29), None, *[None] * 4], pa.date32()),
+        }
+    )
+    columns = "n, i, s, k, t, p, l, d, f, z, day"
+    con.register("as_csv", table)
+    con.register("as_binary", table.append_column("b", pa.array([b"\x00"] * 6, pa.binary())))
+    try:
+        csv_rows = con.execute(f"SELECT {columns} FROM as_csv ORDER BY n").fetchall()
+        assert csv_rows == con.execute(f"SELECT {columns} FROM as_binary ORDER BY n").fetchall()
+        assert [r[2] for r in csv_rows] == ["", None, 'say "hi", then\nbye', "ab", "é€😀", "\\."]
+        assert csv_rows[0][4] == dt.datetime(2025, 1, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
+        assert csv_rows[0][5] == dt.datetime(2025, 3, 30, 1, 59, 59, 999999, tzinfo=dt.UTC)
+        assert csv_rows[0][6] == dt.datetime(2025, 6, 1, 8, 30)
+    finally:
+        con.unregister("as_csv")
+        con.unregister("as_binary")
+    con.close()
+
+
 def test_registering_batch_after_batch_in_one_transaction_holds_no_more_locks(
     tmp_path: Path, backend: str
 ) -> None:
